@@ -1,0 +1,63 @@
+"""The `billbot` command: `run`, `demo`, `sandbox codat`, `audit export`.
+
+Each subcommand imports its module only when chosen, so `billbot sandbox codat` starts
+without loading Bolt, and a configuration error in one does not break the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="billbot", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="serve Slack over HTTP (and Socket Mode with SLACK_APP_TOKEN)")
+    run.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")  # noqa: S104
+    run.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+
+    demo = sub.add_parser("demo", help="the whole product offline: Codat sandbox, local Slack, bot")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080, help="port of the local Slack page")
+    demo.add_argument("--data-dir", default="billbot-data", help="where the SQLite file lives")
+
+    sandbox = sub.add_parser("sandbox", help="serve a stand-in alone")
+    sandbox_sub = sandbox.add_subparsers(dest="sandbox", required=True, metavar="WHICH")
+    codat = sandbox_sub.add_parser("codat", help="the Codat Bill Pay sandbox")
+    codat.add_argument("--host", default="127.0.0.1")
+    codat.add_argument("--port", type=int, default=8765)
+
+    audit = sub.add_parser("audit", help="read the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit", required=True, metavar="ACTION")
+    export = audit_sub.add_parser("export", help="write the audit log to standard output")
+    export.add_argument("--format", choices=["csv", "jsonl"], default="jsonl")
+    export.add_argument("--since", default=None, help="YYYY-MM-DD: only entries from that day on")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    if args.command == "sandbox":
+        from billbot.sandbox.codat.server import serve
+
+        return serve(host=args.host, port=args.port)
+    if args.command == "run":
+        from billbot.server import serve_bot
+
+        return serve_bot(host=args.host, port=args.port)
+    if args.command == "demo":
+        from billbot.demo import serve_demo
+
+        return serve_demo(host=args.host, port=args.port, data_dir=args.data_dir)
+    if args.command == "audit":
+        from billbot.audit_export import export_audit
+
+        return export_audit(fmt=args.format, since=args.since, out=sys.stdout)
+    raise AssertionError(f"unhandled command {args.command}")  # argparse rejects others
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Codat Bill Pay (sync) API: typed models, errors and the async client."""

@@ -1,0 +1,1 @@
+"""The money rules: plain Python on plain data, no I/O."""

@@ -1,0 +1,1 @@
+"""A stateful stand-in for Codat's Bill Pay (sync) API, served as an ASGI app."""

@@ -1,0 +1,71 @@
+"""Serve an ASGI app on loopback from a background thread (tests, benchmarks, the demo).
+
+The stand-ins must be reached over real HTTP: slack_sdk talks urllib/aiohttp and the Codat
+client and SDK talk httpx, exactly as they would to the real services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServedApp:
+    """A running server; `base_url` has no trailing slash."""
+
+    host: str
+    port: int
+    _server: uvicorn.Server
+    _thread: threading.Thread
+    _on_stop: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        for hook in self._on_stop:
+            hook()
+
+    def __enter__(self) -> ServedApp:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0,
+                    timeout_keep_alive: int = 5) -> ServedApp:
+    """Start `app` under uvicorn in a daemon thread and return once it accepts connections."""
+    port = port or free_port(host)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="auto",
+                            timeout_keep_alive=timeout_keep_alive, access_log=False)
+    server = uvicorn.Server(config)
+
+    def run() -> None:
+        asyncio.run(server.serve())
+
+    thread = threading.Thread(target=run, name=f"uvicorn:{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"server on {host}:{port} did not start")
+        time.sleep(0.01)
+    return ServedApp(host=host, port=port, _server=server, _thread=thread)

@@ -1,0 +1,1 @@
+"""The Slack side: Bolt app wiring, thin handlers and Block Kit views."""

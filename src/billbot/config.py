@@ -1,0 +1,203 @@
+"""billbot's configuration: the contract's environment variables (or a `.env` file).
+
+Everything is parsed and checked once at start; a bad value stops billbot with a message
+naming every wrong variable, rather than surfacing later as a confusing runtime error.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from billbot.domain.schedule import parse_digest_days
+
+UserIds = Annotated[frozenset[str], NoDecode]
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_HH_MM = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+class ConfigError(Exception):
+    """One or more variables are missing or malformed; `problems` maps each to its reason."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = problems
+        lines = [f"  {name}: {reason}" for name, reason in sorted(problems.items())]
+        super().__init__("billbot cannot start; fix these settings:\n" + "\n".join(lines))
+
+
+class Settings(BaseSettings):
+    """The contract's variables. Field names are the variable names in lower case."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore", case_sensitive=False)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    codat_api_key: SecretStr | None = None
+    codat_base_url: str = "https://api.codat.io"
+    codat_company_id: str | None = None
+    codat_connection_id: str | None = None
+    billbot_channel: str | None = None
+    billbot_approvers: UserIds = frozenset()
+    billbot_payers: UserIds | None = None
+    billbot_admins: UserIds = frozenset()
+    billbot_payer_cannot_approve: bool = False
+    billbot_dual_approval_over: Decimal | None = None
+    billbot_digest_at: time = time(9, 0)
+    billbot_timezone: ZoneInfo = Field(default_factory=lambda: ZoneInfo("UTC"))
+    billbot_digest_days: Annotated[frozenset[int], NoDecode] = frozenset(range(5))
+    billbot_due_within_days: int = 7
+    database_url: str = "sqlite:///billbot.db"
+
+    @field_validator("billbot_approvers", "billbot_payers", "billbot_admins", mode="before")
+    @classmethod
+    def _user_list(cls, value: Any) -> Any:
+        if value is None or not isinstance(value, str):
+            return value
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        bad = [i for i in ids if not _USER_ID.match(i)]
+        if bad:
+            raise ValueError(f"not Slack user IDs (like U012ABCDEF): {', '.join(bad)}")
+        return frozenset(ids)
+
+    @field_validator("billbot_dual_approval_over", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError(f"not a number: {value!r}") from None
+        if not amount.is_finite() or amount < 0:
+            raise ValueError(f"must be a non-negative amount: {value!r}")
+        return amount
+
+    @field_validator("billbot_digest_at", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: Any) -> Any:
+        if isinstance(value, time):
+            return value
+        match = _HH_MM.match(str(value).strip())
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ValueError(f"must be a time HH:MM, e.g. 09:00; got {value!r}")
+        return time(int(match[1]), int(match[2]))
+
+    @field_validator("billbot_timezone", mode="before")
+    @classmethod
+    def _zone(cls, value: Any) -> Any:
+        if isinstance(value, ZoneInfo):
+            return value
+        try:
+            return ZoneInfo(str(value).strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone: {value!r}") from None
+
+    @field_validator("billbot_digest_days", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_digest_days(value)
+        return value
+
+    @field_validator("billbot_due_within_days", mode="before")
+    @classmethod
+    def _days_ahead(cls, value: Any) -> Any:
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{1,3}", text) or int(text) > 365:
+            raise ValueError(f"must be a whole number of days from 0 to 365; got {value!r}")
+        return int(text)
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError("SQLAlchemy cannot parse this URL") from None
+        return value
+
+    @field_validator("slack_api_url", "codat_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http(s) URL; got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _binding_complete(self) -> Settings:
+        parts = {"CODAT_COMPANY_ID": self.codat_company_id,
+                 "CODAT_CONNECTION_ID": self.codat_connection_id,
+                 "BILLBOT_CHANNEL": self.billbot_channel}
+        given = [name for name, v in parts.items() if v]
+        if given and len(given) != len(parts):
+            missing = sorted(set(parts) - set(given))
+            raise ValueError(f"the default binding needs all three; missing {', '.join(missing)}")
+        return self
+
+    # --- derived values -------------------------------------------------------------------
+
+    @property
+    def effective_payers(self) -> frozenset[str]:
+        """BILLBOT_PAYERS, or the approvers when it is unset (the contract's default)."""
+        return self.billbot_approvers if self.billbot_payers is None else self.billbot_payers
+
+    @property
+    def slack_api_base(self) -> str:
+        """slack_sdk joins method names onto the base: it must end with a slash."""
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+    def secret_values(self) -> list[str]:
+        """Every secret, for log scrubbing."""
+        secrets = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
+                   self.codat_api_key]
+        return [s.get_secret_value() for s in secrets if s and s.get_secret_value()]
+
+
+Mode = Literal["run", "demo", "cli"]
+
+
+def _var_name(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return "configuration"
+    return str(loc[0]).upper()
+
+
+def load_settings(mode: Mode = "run", **overrides: Any) -> Settings:
+    """Read and check the configuration; raise ConfigError naming every wrong variable."""
+    problems: dict[str, str] = {}
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = _var_name(err["loc"])
+            if name == "CONFIGURATION" or not err["loc"]:
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                for var in ("CODAT_COMPANY_ID", "CODAT_CONNECTION_ID", "BILLBOT_CHANNEL"):
+                    if var in msg:
+                        problems[var] = msg
+                continue
+            problems[name] = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(problems) from None
+    if mode == "run":
+        if not settings.slack_bot_token:
+            problems["SLACK_BOT_TOKEN"] = "required (the bot token, xoxb-...)"
+        if not settings.slack_signing_secret and not settings.slack_app_token:
+            problems["SLACK_SIGNING_SECRET"] = "required in HTTP mode (Slack app > Basic Information)"
+        if not settings.codat_api_key:
+            problems["CODAT_API_KEY"] = "required (the raw Codat API key)"
+    if problems:
+        raise ConfigError(problems)
+    return settings

@@ -1,0 +1,65 @@
+"""Signed, expiring context carried through a modal's private_metadata.
+
+Slack hands private_metadata back verbatim, but billbot never trusts a payload: the context
+(which bill, which channel and message the modal came from) is HMAC-signed with a server
+key and carries its issue time, so a tampered or stale modal is refused, not acted on.
+Authorization is still re-checked from the database on submission.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+MODAL_LIFETIME = timedelta(minutes=30)
+
+
+class BadContext(Exception):
+    """The modal's context was tampered with, is malformed, or has expired."""
+
+
+@dataclass(frozen=True)
+class ModalContext:
+    bill_id: str
+    channel_id: str
+    message_ts: str | None
+    user_id: str
+    issued_at: str  # ISO instant
+    amount_due: str | None = None  # the bill's amountDue when the modal opened (inline checks)
+    currency: str | None = None
+
+
+class ContextSigner:
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("context signing key too short")
+        self._key = key
+
+    def _mac(self, payload: bytes) -> str:
+        digest = hmac.new(self._key, payload, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:18]).decode()
+
+    def dump(self, ctx: ModalContext) -> str:
+        payload = base64.urlsafe_b64encode(
+            json.dumps(asdict(ctx), separators=(",", ":")).encode()).decode()
+        return f"{payload}.{self._mac(payload.encode())}"
+
+    def load(self, token: str, *, now: datetime, user_id: str) -> ModalContext:
+        payload, _, mac = token.rpartition(".")
+        if not payload or not hmac.compare_digest(mac, self._mac(payload.encode())):
+            raise BadContext("this form was not issued by billbot")
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(payload.encode()))
+            ctx = ModalContext(**raw)
+            issued = datetime.fromisoformat(ctx.issued_at)
+        except (ValueError, TypeError) as exc:
+            raise BadContext("this form is malformed") from exc
+        if now - issued > MODAL_LIFETIME:
+            raise BadContext("this form has expired; press the button again")
+        if ctx.user_id != user_id:
+            raise BadContext("this form was opened by someone else")
+        return ctx

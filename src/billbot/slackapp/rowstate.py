@@ -1,0 +1,46 @@
+"""What a bill's row shows besides the bill itself: approvals, rejection, payments.
+
+A plain view-model so the Block Kit builders depend on neither storage nor services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class PaymentState(StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PaymentSummary:
+    state: PaymentState
+    amount: Decimal
+    currency: str
+    payer_id: str
+    at: datetime | None = None
+    reason: str | None = None  # why it failed, in Codat's words
+
+
+@dataclass(frozen=True)
+class RowState:
+    approvers: tuple[str, ...] = ()
+    needed: int = 1
+    rejected_by: str | None = None
+    reject_reason: str | None = None
+    paid_in_round: Decimal = Decimal(0)
+    last_payment: PaymentSummary | None = None
+    payments: tuple[PaymentSummary, ...] = field(default_factory=tuple)
+
+    @property
+    def approved(self) -> bool:
+        return self.rejected_by is None and len(self.approvers) >= self.needed
+
+    @property
+    def payment_in_progress(self) -> bool:
+        return self.last_payment is not None and self.last_payment.state is PaymentState.IN_PROGRESS

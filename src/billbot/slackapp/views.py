@@ -1,0 +1,375 @@
+"""Block Kit for messages and modals: pure functions from bills and row state to JSON.
+
+Limits that Slack enforces (50 blocks a message, 100 a view, 3000 characters a section,
+75 a button label, unique block_ids) are respected here by construction; the Slack
+stand-in checks every payload against them in the tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from billbot.codat.models import BankAccountOption, Bill
+from billbot.domain.digest import DigestSummary, due_in_words
+from billbot.money import format_money, quantize
+from billbot.slackapp.rowstate import PaymentState, RowState
+
+Block = dict[str, Any]
+
+MAX_MESSAGE_BLOCKS = 50
+BLOCKS_PER_BILL = 2
+# Main message: header, summary, divider and a "continued in thread" note.
+BILLS_IN_MAIN = (MAX_MESSAGE_BLOCKS - 4) // BLOCKS_PER_BILL  # 23
+# Thread replies: one context line then bills.
+BILLS_PER_REPLY = (MAX_MESSAGE_BLOCKS - 1) // BLOCKS_PER_BILL  # 24
+
+ACTION_APPROVE = "bill_approve"
+ACTION_REJECT = "bill_reject"
+ACTION_PAY = "bill_pay"
+CALLBACK_PAY = "pay_bill"
+CALLBACK_REJECT = "reject_bill"
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _clip(text, limit), "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": _clip(text, 3000)}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters; supplier names and references are untrusted text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+def bill_key(bill_id: str) -> str:
+    """A short, stable, block_id-safe key for a bill (ids are free strings of any length)."""
+    return hashlib.sha256(bill_id.encode()).hexdigest()[:16]
+
+
+def section_block_id(bill_id: str) -> str:
+    return f"bill:{bill_key(bill_id)}"
+
+
+def actions_block_id(bill_id: str) -> str:
+    return f"bill-actions:{bill_key(bill_id)}"
+
+
+def amount_due_text(bill: Bill) -> str:
+    if bill.amount_due is None:
+        return "amount due unknown"
+    return format_money(bill.amount_due, bill.currency)
+
+
+def payable_now(bill: Bill) -> bool:
+    return bill.status.payable and bill.amount_due is not None and bill.amount_due > 0
+
+
+def _status_line(bill: Bill, state: RowState) -> str:
+    lines: list[str] = []
+    last = state.last_payment
+    if last and last.state is PaymentState.SUCCEEDED:
+        paid = format_money(last.amount, last.currency)
+        if payable_now(bill):
+            lines.append(f":moneybag: Paid {paid} by {mention(last.payer_id)}"
+                         f" · *{amount_due_text(bill)}* remains")
+        else:
+            lines.append(f":moneybag: *Paid* {paid} by {mention(last.payer_id)}")
+    elif last and last.state is PaymentState.IN_PROGRESS:
+        lines.append(f":hourglass_flowing_sand: Payment of {format_money(last.amount, last.currency)}"
+                     f" by {mention(last.payer_id)} in progress")
+    elif last and last.state is PaymentState.FAILED:
+        reason = escape(last.reason or "Codat refused it")
+        lines.append(f":warning: Payment by {mention(last.payer_id)} failed: {reason}")
+    if state.rejected_by:
+        reason = escape(state.reject_reason or "")
+        lines.append(f":x: Rejected by {mention(state.rejected_by)}: “{_clip(reason, 500)}”")
+    elif state.approvers:
+        who = ", ".join(mention(u) for u in state.approvers)
+        if state.approved:
+            lines.append(f":white_check_mark: Approved by {who}")
+        else:
+            more = state.needed - len(state.approvers)
+            lines.append(f":ballot_box_with_check: Approved by {who} · {more} more approval needed")
+    elif payable_now(bill) or bill.amount_due is None:
+        need = " (2 approvers needed)" if state.needed > 1 else ""
+        lines.append(f":grey_question: Awaiting approval{need}")
+    return "\n".join(lines)
+
+
+def bill_row(bill: Bill, state: RowState, *, today: date) -> list[Block]:
+    """A bill's section and its buttons: reference, supplier, amount due, due date, state."""
+    supplier = escape(bill.supplier_ref.supplier_name or bill.supplier_ref.id)
+    reference = escape(bill.reference or bill.id)
+    overdue = bill.due_date < today
+    icon = ":red_circle:" if overdue else (":large_orange_circle:" if bill.due_date == today
+                                           else ":white_circle:")
+    when = f"{due_in_words(bill.due_date, today)} ({bill.due_date.strftime('%a %d %b %Y')})"
+    text = (f"*{reference}* · {supplier}\n"
+            f"*{amount_due_text(bill)}* due · {icon} {when}")
+    status = _status_line(bill, state)
+    if status:
+        text += "\n" + status
+    blocks: list[Block] = [{"type": "section", "block_id": section_block_id(bill.id),
+                            "text": _mrkdwn(text)}]
+    buttons = _row_buttons(bill, state)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": actions_block_id(bill.id),
+                       "elements": buttons})
+    return blocks
+
+
+def _row_buttons(bill: Bill, state: RowState) -> list[Block]:
+    if not bill.status.payable:
+        return []  # paid, void or draft: nothing left to decide
+    buttons: list[Block] = []
+    if not state.approved:
+        buttons.append({"type": "button", "action_id": ACTION_APPROVE, "text": _plain("Approve", 75),
+                        "style": "primary", "value": bill.id})
+    else:
+        buttons.append({"type": "button", "action_id": ACTION_APPROVE, "text": _plain("Approve", 75),
+                        "value": bill.id})
+    buttons.append({"type": "button", "action_id": ACTION_REJECT, "text": _plain("Reject", 75),
+                    "style": "danger", "value": bill.id})
+    if state.approved and payable_now(bill) and not state.payment_in_progress:
+        supplier = bill.supplier_ref.supplier_name or bill.supplier_ref.id
+        buttons.append({
+            "type": "button", "action_id": ACTION_PAY, "text": _plain("Pay", 75),
+            "style": "primary", "value": bill.id,
+            "confirm": {
+                "title": _plain("Record a payment?", 100),
+                "text": _mrkdwn(_clip(
+                    f"Pay *{escape(supplier)}* for bill *{escape(bill.reference or bill.id)}*: "
+                    f"*{amount_due_text(bill)}* due. You pick the account and amount next; "
+                    "nothing is recorded until you submit.", 300)),
+                "confirm": _plain("Continue", 30),
+                "deny": _plain("Cancel", 30),
+            },
+        })
+    return buttons
+
+
+# --- the digest -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    text: str  # notification fallback
+    blocks: list[Block]
+    bill_ids: list[str]
+
+
+def _totals_text(summary: DigestSummary) -> str:
+    parts = [f"*{format_money(amount, cur)}*" for cur, amount in summary.totals.items()]
+    text = " · ".join(parts) if parts else "nothing with a known amount"
+    if summary.unknown_amounts:
+        text += f" (+{summary.unknown_amounts} with amount due unknown)"
+    return text
+
+
+def digest_messages(bills: list[Bill], states: dict[str, RowState], summary: DigestSummary, *,
+                    today: date, within_days: int) -> list[MessageSpec]:
+    """The digest as a main message plus thread replies: every due bill, 50 blocks a message."""
+    if not bills:
+        text = (f":sparkles: No bills are overdue or due in the next {within_days} days "
+                f"({today.strftime('%a %d %b')}).")
+        return [MessageSpec(text=text, blocks=[{"type": "section", "block_id": "digest-empty",
+                                                "text": _mrkdwn(text)}], bill_ids=[])]
+    plural = "s" if summary.count != 1 else ""
+    overdue = f", *{summary.overdue} overdue*" if summary.overdue else ""
+    header_text = f"Bills due · {today.strftime('%A %d %B %Y')}"
+    summary_text = (f"*{summary.count} bill{plural}* overdue or due within {within_days} days"
+                    f"{overdue}.\n*Total due:* {_totals_text(summary)}")
+    fallback = (f"{summary.count} bill{plural} due: "
+                + ", ".join(format_money(a, c) for c, a in summary.totals.items()))
+    head = bills[:BILLS_IN_MAIN]
+    blocks: list[Block] = [
+        {"type": "header", "block_id": "digest-header", "text": _plain(header_text, 150)},
+        {"type": "section", "block_id": "digest-summary", "text": _mrkdwn(summary_text)},
+        {"type": "divider", "block_id": "digest-divider"},
+    ]
+    for bill in head:
+        blocks.extend(bill_row(bill, states.get(bill.id, RowState()), today=today))
+    messages = [MessageSpec(text=fallback, blocks=blocks, bill_ids=[b.id for b in head])]
+    rest = bills[BILLS_IN_MAIN:]
+    if rest:
+        blocks.append({"type": "context", "block_id": "digest-continued", "elements": [
+            _mrkdwn(f"Showing {len(head)} of {len(bills)} bills; the other {len(rest)} "
+                    "follow in this thread.")]})
+    for start in range(0, len(rest), BILLS_PER_REPLY):
+        chunk = rest[start:start + BILLS_PER_REPLY]
+        first = BILLS_IN_MAIN + start + 1
+        label = f"Bills {first}–{first + len(chunk) - 1} of {len(bills)}"
+        reply: list[Block] = [{"type": "context", "block_id": "digest-part",
+                               "elements": [_mrkdwn(label)]}]
+        for bill in chunk:
+            reply.extend(bill_row(bill, states.get(bill.id, RowState()), today=today))
+        messages.append(MessageSpec(text=label, blocks=reply, bill_ids=[b.id for b in chunk]))
+    return messages
+
+
+def replace_bill_row(blocks: list[Block], bill: Bill, state: RowState, *,
+                     today: date) -> list[Block] | None:
+    """The message's blocks with this bill's row re-rendered, or None if the bill is not there."""
+    sid, aid = section_block_id(bill.id), actions_block_id(bill.id)
+    index = next((i for i, b in enumerate(blocks) if b.get("block_id") == sid), None)
+    if index is None:
+        return None
+    end = index + 1
+    if end < len(blocks) and blocks[end].get("block_id") == aid:
+        end += 1
+    return blocks[:index] + bill_row(bill, state, today=today) + blocks[end:]
+
+
+# --- /bills answers ----------------------------------------------------------------------------
+
+HELP_TEXT = (
+    "*billbot* — approve and pay supplier bills from Slack.\n"
+    "• `/bills due [days]` — bills overdue or due within _days_ (default from settings), only to you\n"
+    "• `/bills digest` — post the digest of due bills into this channel now\n"
+    "• `/bills show <reference>` — a bill's line items and attachments\n"
+    "• `/bills help` — this help"
+)
+
+
+def due_list_blocks(bills: list[Bill], summary: DigestSummary, *, today: date,
+                    days: int) -> list[Block]:
+    """A compact, button-free list for `/bills due`: many bills in few blocks."""
+    if not bills:
+        return [{"type": "section", "text": _mrkdwn(
+            f"No bills are overdue or due in the next {days} days.")}]
+    blocks: list[Block] = [{"type": "section", "text": _mrkdwn(
+        f"*{summary.count} bill{'s' if summary.count != 1 else ''}* overdue or due within "
+        f"{days} days. *Total due:* {_totals_text(summary)}")}]
+    lines = [f"• *{escape(b.reference or b.id)}* · "
+             f"{escape(b.supplier_ref.supplier_name or b.supplier_ref.id)} · "
+             f"{amount_due_text(b)} · {due_in_words(b.due_date, today)}" for b in bills]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
+            blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
+            chunk = []
+        chunk.append(line)
+        if len(blocks) >= MAX_MESSAGE_BLOCKS - 2:
+            break
+    if chunk:
+        blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
+    shown = sum(b["text"]["text"].count("\n• ") + 1 for b in blocks[1:])
+    if shown < len(bills):
+        blocks.append({"type": "context", "elements": [_mrkdwn(
+            f"…and {len(bills) - shown} more. `/bills digest` posts them all.")]})
+    return blocks
+
+
+def bill_detail_blocks(bill: Bill, attachment_names: list[str], *, today: date) -> list[Block]:
+    supplier = escape(bill.supplier_ref.supplier_name or bill.supplier_ref.id)
+    total = format_money(bill.total_amount, bill.currency) if bill.total_amount is not None else "—"
+    head = (f"*{escape(bill.reference or bill.id)}* · {supplier} · {bill.status.value}\n"
+            f"Issued {bill.issue_date.isoformat()} · due {bill.due_date.isoformat()} "
+            f"({due_in_words(bill.due_date, today)})\n"
+            f"Total {total} · amount due *{amount_due_text(bill)}*")
+    blocks: list[Block] = [{"type": "section", "text": _mrkdwn(head)}]
+    items = bill.line_items or []
+    lines = []
+    for item in items[:40]:
+        amount = item.total_amount if item.total_amount is not None else item.unit_amount
+        lines.append(f"• {escape(item.description or 'Item')} — {quantize(item.quantity, 'XXX')}"
+                     f" × {format_money(item.unit_amount, bill.currency)} ="
+                     f" {format_money(amount, bill.currency)}")
+    if len(items) > 40:
+        lines.append(f"…and {len(items) - 40} more lines")
+    blocks.append({"type": "section", "text": _mrkdwn(
+        "*Line items*\n" + ("\n".join(lines) if lines else "_none recorded_"))})
+    names = ", ".join(escape(n) for n in attachment_names) if attachment_names else "_none_"
+    blocks.append({"type": "context", "elements": [_mrkdwn(f":paperclip: Attachments: {names}")]})
+    return blocks
+
+
+# --- modals ------------------------------------------------------------------------------------
+
+
+def loading_modal(title: str, text: str) -> Block:
+    return {"type": "modal", "title": _plain(title, 24), "close": _plain("Close", 24),
+            "blocks": [{"type": "section", "text": _mrkdwn(text)}]}
+
+
+def message_modal(title: str, text: str) -> Block:
+    return loading_modal(title, text)
+
+
+def account_label(account: BankAccountOption) -> str:
+    name = account.name or account.id
+    extra = f" ({account.currency})" if account.currency else ""
+    if account.account_number:
+        extra += f" ···{account.account_number[-4:]}"
+    return _clip(name + extra, 75)
+
+
+def pay_modal(bill: Bill, accounts: list[BankAccountOption], *, today: date,
+              metadata: str) -> Block:
+    supplier = escape(bill.supplier_ref.supplier_name or bill.supplier_ref.id)
+    options = [{"text": _plain(account_label(a), 75), "value": a.id} for a in accounts[:100]]
+    due = bill.amount_due if bill.amount_due is not None else Decimal(0)
+    blocks: list[Block] = [
+        {"type": "section", "block_id": "pay-summary", "text": _mrkdwn(
+            f"Pay *{supplier}* for bill *{escape(bill.reference or bill.id)}*\n"
+            f"Amount due: *{amount_due_text(bill)}* · {due_in_words(bill.due_date, today)}")},
+        {"type": "input", "block_id": "account", "label": _plain("Pay from account", 2000),
+         "element": {"type": "static_select", "action_id": "account",
+                     "placeholder": _plain("Choose an account", 150), "options": options}},
+        {"type": "input", "block_id": "amount",
+         "label": _plain(f"Amount ({bill.currency})", 2000),
+         "hint": _plain("A smaller amount records a partial payment.", 2000),
+         "element": {"type": "number_input", "action_id": "amount", "is_decimal_allowed": True,
+                     "initial_value": str(quantize(due, bill.currency)),
+                     "min_value": "0"}},
+        {"type": "input", "block_id": "date", "label": _plain("Payment date", 2000),
+         "element": {"type": "datepicker", "action_id": "date",
+                     "initial_date": today.isoformat()}},
+        {"type": "context", "elements": [_mrkdwn(
+            "Submitting records this payment in the company's accounting software through "
+            "Codat. It does not move money by itself.")]},
+    ]
+    return {"type": "modal", "callback_id": CALLBACK_PAY, "private_metadata": metadata,
+            "title": _plain("Pay bill", 24), "submit": _plain("Pay", 24),
+            "close": _plain("Cancel", 24), "blocks": blocks}
+
+
+def reject_modal(bill: Bill, *, metadata: str) -> Block:
+    supplier = escape(bill.supplier_ref.supplier_name or bill.supplier_ref.id)
+    return {"type": "modal", "callback_id": CALLBACK_REJECT, "private_metadata": metadata,
+            "title": _plain("Reject bill", 24), "submit": _plain("Reject", 24),
+            "close": _plain("Cancel", 24), "blocks": [
+                {"type": "section", "block_id": "reject-summary", "text": _mrkdwn(
+                    f"Reject bill *{escape(bill.reference or bill.id)}* from *{supplier}* "
+                    f"({amount_due_text(bill)} due)?")},
+                {"type": "input", "block_id": "reason", "label": _plain("Reason", 2000),
+                 "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
+                             "min_length": 1, "max_length": 500}},
+            ]}
+
+
+def reject_modal_for_unknown(reference: str, *, metadata: str) -> Block:
+    """The reason modal when the bill could not be read in time (opened before any Codat call)."""
+    return {"type": "modal", "callback_id": CALLBACK_REJECT, "private_metadata": metadata,
+            "title": _plain("Reject bill", 24), "submit": _plain("Reject", 24),
+            "close": _plain("Cancel", 24), "blocks": [
+                {"type": "section", "block_id": "reject-summary",
+                 "text": _mrkdwn(f"Reject bill *{escape(reference)}*?")},
+                {"type": "input", "block_id": "reason", "label": _plain("Reason", 2000),
+                 "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
+                             "min_length": 1, "max_length": 500}},
+            ]}

@@ -1,0 +1,98 @@
+"""Configuration: the contract's variables, defaults, and errors that name every bad variable."""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+
+import pytest
+
+from billbot.config import ConfigError, load_settings
+
+REQUIRED = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cret", "CODAT_API_KEY": "k"}
+
+
+
+def test_defaults_follow_the_contract(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for k, v in REQUIRED.items():
+        monkeypatch.setenv(k, v)
+    s = load_settings()
+    assert s.slack_api_url == "https://slack.com/api/"
+    assert s.codat_base_url == "https://api.codat.io"
+    assert s.billbot_digest_at == time(9, 0)
+    assert str(s.billbot_timezone) == "UTC"
+    assert s.billbot_digest_days == frozenset({0, 1, 2, 3, 4})
+    assert s.billbot_due_within_days == 7
+    assert s.database_url == "sqlite:///billbot.db"
+    assert s.billbot_approvers == frozenset()
+    assert s.effective_payers == frozenset()
+    assert s.billbot_dual_approval_over is None
+
+
+def test_lists_and_payers_default_to_approvers(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for k, v in REQUIRED.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("BILLBOT_APPROVERS", "U111, U222 ,")
+    monkeypatch.setenv("BILLBOT_DUAL_APPROVAL_OVER", "5000.50")
+    monkeypatch.setenv("BILLBOT_DIGEST_DAYS", "FRI-mon")
+    s = load_settings()
+    assert s.billbot_approvers == {"U111", "U222"}
+    assert s.effective_payers == {"U111", "U222"}
+    assert s.billbot_dual_approval_over == Decimal("5000.50")
+    assert s.billbot_digest_days == {4, 5, 6, 0}
+    monkeypatch.setenv("BILLBOT_PAYERS", "U333")
+    assert load_settings().effective_payers == {"U333"}
+
+
+def test_every_bad_variable_is_named_at_once(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    bad = {
+        "BILLBOT_TIMEZONE": "Mars/Olympus",
+        "BILLBOT_DIGEST_AT": "9am",
+        "BILLBOT_DUE_WITHIN_DAYS": "seven",
+        "BILLBOT_DIGEST_DAYS": "mon-funday",
+        "BILLBOT_DUAL_APPROVAL_OVER": "lots",
+        "DATABASE_URL": "not a url at all",
+    }
+    for k, v in bad.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert set(err.value.problems) == set(bad)
+    for name in bad:
+        assert name in str(err.value)
+
+
+def test_missing_required_variables_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert set(err.value.problems) == {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "CODAT_API_KEY"}
+
+
+def test_partial_default_binding_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for k, v in REQUIRED.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("CODAT_COMPANY_ID", "c")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert {"CODAT_CONNECTION_ID", "BILLBOT_CHANNEL"} <= set(err.value.problems)
+
+
+def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-x\nSLACK_SIGNING_SECRET=y\n"
+                                   "CODAT_API_KEY=z\nBILLBOT_DIGEST_AT=07:30\n")
+    assert load_settings().billbot_digest_at == time(7, 30)
+
+
+def test_secrets_are_not_in_the_repr(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for k, v in REQUIRED.items():
+        monkeypatch.setenv(k, v + "-very-secret-value")
+    s = load_settings()
+    assert "very-secret-value" not in repr(s)
+    assert len(s.secret_values()) == 3

@@ -283,8 +283,10 @@ def _classify_response(call: _Call, response: httpx.Response, conflicts: int,
 
 def _classify_transport_error(call: _Call, exc: httpx.TransportError) -> _Failure:
     if isinstance(exc, _NOT_SENT_ERRORS):
+        # Resending would be harmless here, but an unkeyed write is still left to the caller:
+        # the rule "writes repeat only under an Idempotency-Key" has no exceptions.
         return _Failure(CodatNotSent(f"request not sent: {type(exc).__name__}: {exc}"),
-                        retryable=True, outcome_unknown=False)
+                        retryable=call.may_retry, outcome_unknown=False)
     if isinstance(exc, httpx.UnsupportedProtocol):  # a bad base URL: retrying cannot help
         return _Failure(CodatNotSent(f"request not sent: {exc}"), retryable=False,
                         outcome_unknown=False)
@@ -331,6 +333,8 @@ class CodatClient:
         self._http = http
         self._api_key = api_key
         self._authorization = "Basic " + base64.b64encode(api_key.encode()).decode("ascii")
+        if httpx.URL(base_url).scheme not in ("http", "https"):
+            raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._retry = retry or RetryPolicy()
@@ -433,7 +437,7 @@ class CodatClient:
 
     async def get_bill(self, company_id: str, connection_id: str, bill_id: str) -> Bill:
         """One bill in any status. Codat has no get-bill endpoint: this lists `id=<bill_id>`."""
-        _segment(bill_id, "bill_id")
+        _segment(bill_id, "billId")
         if any(op in bill_id for op in _QUERY_OPERATORS):
             raise ValueError(f"bill id {bill_id!r} cannot be expressed in Codat's query language")
         async for bill in self.iter_bills(company_id, connection_id, query=f"id={bill_id}"):

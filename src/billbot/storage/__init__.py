@@ -1,1 +1,27 @@
-"""Persistence: SQLModel tables, engine setup, repositories and Alembic migrations."""
+"""Persistence: SQLModel tables, engine/session setup, repository functions, Alembic migrations.
+
+Repository functions are synchronous, keyword-only and take an explicit `session`; the
+services in `billbot.services` run them in worker threads for async callers.
+"""
+
+from .audit import BillRef, iter_audit, record_audit
+from .db import (
+    DatabaseUrlError,
+    make_engine,
+    parse_database_url,
+    ping,
+    session_scope,
+    upgrade_database,
+)
+
+__all__ = [
+    "BillRef",
+    "DatabaseUrlError",
+    "iter_audit",
+    "make_engine",
+    "parse_database_url",
+    "ping",
+    "record_audit",
+    "session_scope",
+    "upgrade_database",
+]

@@ -1,0 +1,147 @@
+"""Who may approve, reject, pay and administer, and how many approvals a bill needs.
+
+Plain data in, a `Decision` (allowed or not, with a reason a person can read) out. Roles come
+from the environment lists (`PolicySettings`) with admin overrides applied on top
+(`apply_grants`): effective = env ∪ granted − revoked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+
+class Role(StrEnum):
+    APPROVER = "approver"
+    PAYER = "payer"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def allow(reason: str = "allowed") -> Decision:
+    return Decision(True, reason)
+
+
+def deny(reason: str) -> Decision:
+    return Decision(False, reason)
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """The approval policy from configuration (BILLBOT_APPROVERS, BILLBOT_PAYERS, ...)."""
+
+    approvers: frozenset[str] = field(default_factory=frozenset)
+    payers: frozenset[str] | None = None  # None: the approvers pay too
+    admins: frozenset[str] = field(default_factory=frozenset)
+    dual_approval_over: Decimal | None = None
+    payer_cannot_approve: bool = False
+
+    def __post_init__(self) -> None:
+        # Accept any iterable of ids from callers but keep the frozen, hashable form.
+        object.__setattr__(self, "approvers", frozenset(self.approvers))
+        object.__setattr__(self, "admins", frozenset(self.admins))
+        if self.payers is not None:
+            object.__setattr__(self, "payers", frozenset(self.payers))
+        if self.dual_approval_over is not None and self.dual_approval_over < 0:
+            raise ValueError("dual_approval_over must not be negative")
+
+    @property
+    def effective_payers(self) -> frozenset[str]:
+        return self.approvers if self.payers is None else self.payers
+
+    def env_roles(self, user_id: str) -> frozenset[Role]:
+        """The roles the environment lists give a user, before admin overrides."""
+        roles = set()
+        if user_id in self.approvers:
+            roles.add(Role.APPROVER)
+        if user_id in self.effective_payers:
+            roles.add(Role.PAYER)
+        if user_id in self.admins:
+            roles.add(Role.ADMIN)
+        return frozenset(roles)
+
+    def env_members(self, role: Role) -> frozenset[str]:
+        if role is Role.APPROVER:
+            return self.approvers
+        if role is Role.PAYER:
+            return self.effective_payers
+        return self.admins
+
+    def required_approvals(self, amount_due: Decimal | None) -> Literal[1, 2]:
+        """2 when the amount is above the dual-approval threshold (or unknown while one is set)."""
+        if self.dual_approval_over is None:
+            return 1
+        if amount_due is None or amount_due > self.dual_approval_over:
+            return 2
+        return 1
+
+
+def apply_grants(env_roles: Iterable[Role], grants: Mapping[Role, bool]) -> frozenset[Role]:
+    """Environment roles with admin overrides: a present grant adds, a revoked one removes."""
+    roles = set(env_roles)
+    for role, present in grants.items():
+        if present:
+            roles.add(role)
+        else:
+            roles.discard(role)
+    return frozenset(roles)
+
+
+def can_approve(roles: Collection[Role]) -> Decision:
+    if Role.APPROVER in roles:
+        return allow()
+    return deny("Only approvers can approve or reject bills. Ask a billbot admin for the role.")
+
+
+def can_reject(roles: Collection[Role], reason: str | None) -> Decision:
+    decision = can_approve(roles)
+    if not decision:
+        return decision
+    if reason is None or not reason.strip():
+        return deny("A rejection needs a reason.")
+    return allow()
+
+
+def can_pay(
+    user_id: str,
+    roles: Collection[Role],
+    policy: PolicySettings,
+    round_approvers: Collection[str],
+) -> Decision:
+    """A payer may pay; with payer_cannot_approve, not a bill they approved in this round."""
+    if Role.PAYER not in roles:
+        return deny("Only payers can pay bills. Ask a billbot admin for the role.")
+    if policy.payer_cannot_approve and user_id in round_approvers:
+        return deny("You approved this bill, so someone else has to pay it.")
+    return allow()
+
+
+def can_administer(roles: Collection[Role]) -> Decision:
+    if Role.ADMIN in roles:
+        return allow()
+    return deny("Only billbot admins can manage roles and channel bindings.")
+
+
+__all__ = [
+    "Decision",
+    "PolicySettings",
+    "Role",
+    "allow",
+    "apply_grants",
+    "can_administer",
+    "can_approve",
+    "can_pay",
+    "can_reject",
+    "deny",
+]

@@ -1,0 +1,261 @@
+"""billbot's tables. Migration 0001 creates exactly these; a test checks they agree.
+
+Correctness under concurrency comes from the unique constraints declared here plus
+conditional UPDATEs in the services (never `SELECT ... FOR UPDATE`), so the same code is
+right on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+from .types import MoneyType, UTCDateTime
+
+ROLES = ("approver", "payer", "admin")
+TRACK_STATES = ("pending", "rejected", "approved")
+DECISIONS = ("approve", "reject")
+INTENT_STATES = ("created", "calling", "unknown", "succeeded", "failed")
+OPEN_INTENT_STATES = ("created", "calling", "unknown")
+DIGEST_STATES = ("posting", "posted")
+
+ID = 64  # Slack and Codat identifiers
+FREE_ID = 255  # Codat bill, supplier and account ids are free strings
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _money(*, nullable: bool) -> Any:
+    return Field(default=None, sa_column=Column(MoneyType(), nullable=nullable))
+
+
+def _at(*, nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+def _json(*, nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(JSON(), nullable=nullable))
+
+
+class ChannelBinding(SQLModel, table=True):
+    __tablename__ = "channel_binding"
+
+    channel_id: str = Field(primary_key=True, max_length=ID)
+    company_id: str = Field(max_length=ID)
+    connection_id: str = Field(max_length=ID)
+    bound_by: str = Field(max_length=ID)
+    bound_at: datetime = _at()
+
+
+class RoleGrant(SQLModel, table=True):
+    """An admin's override on top of the environment's role lists."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", name="uq_role_grant_user_role"),
+        CheckConstraint(_in("role", ROLES), name="ck_role_grant_role"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=ID)
+    role: str = Field(max_length=16)
+    present: bool
+    changed_by: str = Field(max_length=ID)
+    changed_at: datetime = _at()
+
+
+class BillTrack(SQLModel, table=True):
+    """The approval round of one bill and the bill version its approvals were made against."""
+
+    __tablename__ = "bill_track"
+    __table_args__ = (
+        UniqueConstraint("company_id", "connection_id", "bill_id", name="uq_bill_track_bill"),
+        CheckConstraint(_in("state", TRACK_STATES), name="ck_bill_track_state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(max_length=ID)
+    connection_id: str = Field(max_length=ID)
+    bill_id: str = Field(max_length=FREE_ID)
+    round: int = 1
+    state: str = Field(default="pending", max_length=16)
+    baseline_total: Decimal | None = _money(nullable=True)
+    baseline_amount_due: Decimal | None = _money(nullable=True)
+    baseline_due_date: date = Field(sa_column=Column(Date(), nullable=False))
+    baseline_currency: str = Field(max_length=3)
+    baseline_supplier_id: str = Field(max_length=FREE_ID)
+    baseline_source_modified: datetime | None = _at(nullable=True)
+    paid_in_round: Decimal = _money(nullable=False)
+    rejected_by: str | None = Field(default=None, max_length=ID)
+    reject_reason: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    rejected_at: datetime | None = _at(nullable=True)
+    # Not a foreign key: payment_intent points here, and the pointer is only a claim.
+    open_intent_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True))
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+
+
+class Approval(SQLModel, table=True):
+    __tablename__ = "approval"
+    __table_args__ = (
+        UniqueConstraint(
+            "bill_track_id", "round", "user_id", "decision", name="uq_approval_once_per_round"
+        ),
+        CheckConstraint(_in("decision", DECISIONS), name="ck_approval_decision"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    bill_track_id: int = Field(sa_column=Column(Integer(), ForeignKey("bill_track.id"),
+                                                nullable=False))
+    round: int
+    user_id: str = Field(max_length=ID)
+    decision: str = Field(max_length=8)
+    reason: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    bill_version: dict[str, Any] = _json()
+    request_id: str | None = Field(default=None, max_length=FREE_ID)
+    at: datetime = _at()
+
+
+class PaymentIntent(SQLModel, table=True):
+    """One payment billbot means to record in Codat, with the Idempotency-Key it always uses."""
+
+    __tablename__ = "payment_intent"
+    __table_args__ = (
+        CheckConstraint(_in("state", INTENT_STATES), name="ck_payment_intent_state"),
+        # Belt and braces for bill_track.open_intent_id: one open intent per bill.
+        Index(
+            "uq_payment_intent_one_open_per_bill",
+            "bill_track_id",
+            unique=True,
+            sqlite_where=text(_in("state", OPEN_INTENT_STATES)),
+            postgresql_where=text(_in("state", OPEN_INTENT_STATES)),
+        ),
+        Index("ix_payment_intent_track", "bill_track_id", "created_at"),
+        Index("ix_payment_intent_open", "state", "locked_until"),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(Uuid(), primary_key=True))
+    bill_track_id: int = Field(sa_column=Column(Integer(), ForeignKey("bill_track.id"),
+                                                nullable=False))
+    idempotency_key: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    state: str = Field(default="created", max_length=16)
+    amount: Decimal = _money(nullable=False)
+    currency: str = Field(max_length=3)
+    account_id: str = Field(max_length=FREE_ID)
+    account_name: str | None = Field(default=None, max_length=FREE_ID)
+    payment_date: date = Field(sa_column=Column(Date(), nullable=False))
+    payer_id: str = Field(max_length=ID)
+    round: int
+    bill_version: dict[str, Any] = _json()
+    remote_payment_id: str | None = Field(default=None, max_length=FREE_ID)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    created_at: datetime = _at()
+    first_sent_at: datetime | None = _at(nullable=True)
+    locked_until: datetime | None = _at(nullable=True)
+    lease_owner: str | None = Field(default=None, max_length=36)
+    finished_at: datetime | None = _at(nullable=True)
+    channel_id: str | None = Field(default=None, max_length=ID)
+    message_ts: str | None = Field(default=None, max_length=ID)
+    request_id: str | None = Field(default=None, max_length=FREE_ID)
+
+
+class DigestPost(SQLModel, table=True):
+    """One digest per channel per local day: the row is claimed before posting."""
+
+    __tablename__ = "digest_post"
+    __table_args__ = (CheckConstraint(_in("state", DIGEST_STATES), name="ck_digest_post_state"),)
+
+    channel_id: str = Field(primary_key=True, max_length=ID)
+    local_date: date = Field(sa_column=Column(Date(), primary_key=True))
+    state: str = Field(default="posting", max_length=16)
+    claimed_at: datetime = _at()
+    posted_at: datetime | None = _at(nullable=True)
+    message_ts: str | None = Field(default=None, max_length=ID)
+
+
+class SlackMessage(SQLModel, table=True):
+    """The rendered blocks of a message billbot posted, so one row can be re-rendered."""
+
+    __tablename__ = "slack_message"
+
+    channel_id: str = Field(primary_key=True, max_length=ID)
+    ts: str = Field(primary_key=True, max_length=ID)
+    thread_ts: str | None = Field(default=None, max_length=ID)
+    blocks: list[dict[str, Any]] = _json()
+    version: int = 1
+    bill_ids: list[str] = _json()
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+
+
+class ProcessedRequest(SQLModel, table=True):
+    """Slack retries the same request; the first claim of its key wins."""
+
+    __tablename__ = "processed_request"
+
+    key: str = Field(primary_key=True, max_length=FREE_ID)
+    at: datetime = _at()
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only: the code never updates or deletes, and database triggers refuse to."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_bill", "company_id", "connection_id", "bill_id"),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                         autoincrement=True),
+    )
+    at: datetime = _at()
+    actor: str = Field(max_length=ID)
+    action: str = Field(max_length=64)
+    company_id: str | None = Field(default=None, max_length=ID)
+    connection_id: str | None = Field(default=None, max_length=ID)
+    bill_id: str | None = Field(default=None, max_length=FREE_ID)
+    bill_version: dict[str, Any] | None = _json(nullable=True)
+    request_id: str | None = Field(default=None, max_length=FREE_ID)
+    detail: dict[str, Any] = _json()
+
+
+__all__ = [
+    "DECISIONS",
+    "INTENT_STATES",
+    "OPEN_INTENT_STATES",
+    "ROLES",
+    "Approval",
+    "AuditLog",
+    "BillTrack",
+    "ChannelBinding",
+    "DigestPost",
+    "PaymentIntent",
+    "ProcessedRequest",
+    "RoleGrant",
+    "SlackMessage",
+]

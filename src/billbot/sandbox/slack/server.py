@@ -1,0 +1,16 @@
+"""Serve a workspace's Web API on loopback and tell the workspace where it lives."""
+
+from __future__ import annotations
+
+from billbot.sandbox.serving import ServedApp, serve_in_thread
+from billbot.sandbox.slack.webapi import create_slack_api_app
+from billbot.sandbox.slack.workspace import SlackWorkspace
+
+
+def serve_slack_standin(workspace: SlackWorkspace, *, host: str = "127.0.0.1",
+                        port: int = 0) -> ServedApp:
+    """Start the stand-in in a thread. Afterwards `workspace.api_url` is the SLACK_API_URL
+    (with its trailing slash) and response_urls point at this server."""
+    served = serve_in_thread(create_slack_api_app(workspace), host=host, port=port)
+    workspace.base_url = served.base_url
+    return served

@@ -19,11 +19,6 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")  # noqa: S104
     run.add_argument("--port", type=int, default=3000, help="port (default 3000)")
 
-    demo = sub.add_parser("demo", help="the whole product offline: Codat sandbox, local Slack, bot")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8080, help="port of the local Slack page")
-    demo.add_argument("--data-dir", default="billbot-data", help="where the SQLite file lives")
-
     sandbox = sub.add_parser("sandbox", help="serve a stand-in alone")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox", required=True, metavar="WHICH")
     codat = sandbox_sub.add_parser("codat", help="the Codat Bill Pay sandbox")
@@ -43,15 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox":
         from billbot.sandbox.codat.server import serve
 
-        return serve(host=args.host, port=args.port)
+        return int(serve(host=args.host, port=args.port))
     if args.command == "run":
         from billbot.server import serve_bot
 
         return serve_bot(host=args.host, port=args.port)
-    if args.command == "demo":
-        from billbot.demo import serve_demo
-
-        return serve_demo(host=args.host, port=args.port, data_dir=args.data_dir)
     if args.command == "audit":
         from billbot.audit_export import export_audit
 

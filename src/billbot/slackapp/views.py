@@ -348,28 +348,25 @@ def pay_modal(bill: Bill, accounts: list[BankAccountOption], *, today: date,
             "close": _plain("Cancel", 24), "blocks": blocks}
 
 
-def reject_modal(bill: Bill, *, metadata: str) -> Block:
-    supplier = escape(bill.supplier_ref.supplier_name or bill.supplier_ref.id)
-    return {"type": "modal", "callback_id": CALLBACK_REJECT, "private_metadata": metadata,
-            "title": _plain("Reject bill", 24), "submit": _plain("Reject", 24),
-            "close": _plain("Cancel", 24), "blocks": [
-                {"type": "section", "block_id": "reject-summary", "text": _mrkdwn(
-                    f"Reject bill *{escape(bill.reference or bill.id)}* from *{supplier}* "
-                    f"({amount_due_text(bill)} due)?")},
-                {"type": "input", "block_id": "reason", "label": _plain("Reason", 2000),
-                 "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
-                             "min_length": 1, "max_length": 500}},
-            ]}
-
-
-def reject_modal_for_unknown(reference: str, *, metadata: str) -> Block:
-    """The reason modal when the bill could not be read in time (opened before any Codat call)."""
+def reject_modal(label: str, *, metadata: str) -> Block:
+    """The reason modal. Opened straight from the click (trigger ids live 3 s), so it names the
+    bill by the row's own first line rather than waiting on Codat."""
     return {"type": "modal", "callback_id": CALLBACK_REJECT, "private_metadata": metadata,
             "title": _plain("Reject bill", 24), "submit": _plain("Reject", 24),
             "close": _plain("Cancel", 24), "blocks": [
                 {"type": "section", "block_id": "reject-summary",
-                 "text": _mrkdwn(f"Reject bill *{escape(reference)}*?")},
+                 "text": _mrkdwn(f"Reject {_clip(label, 500)}?")},
                 {"type": "input", "block_id": "reason", "label": _plain("Reason", 2000),
                  "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
                              "min_length": 1, "max_length": 500}},
             ]}
+
+
+def row_label(blocks: list[Block], bill_id: str) -> str:
+    """The first line of the bill's row in a message ("*INV-1* · Supplier"), else its id."""
+    sid = section_block_id(bill_id)
+    for block in blocks:
+        text = block.get("text") if block.get("block_id") == sid else None
+        if isinstance(text, dict) and isinstance(text.get("text"), str):
+            return str(text["text"]).split("\n", 1)[0]
+    return f"bill *{escape(bill_id)}*"

@@ -1,0 +1,59 @@
+"""The clock's side: a tick every minute, and the database decides what is due.
+
+APScheduler job stores must never be shared between schedulers, so each replica runs its
+own in-memory scheduler that only ticks. The tick asks "which channels are due a digest
+today?" and each channel's digest is claimed by a unique row first (one per channel per
+local day), so several replicas, a double fire or a restart inside the window post it once.
+The same scheduler runs the payment recovery job that finishes intents left open.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+logger = logging.getLogger("billbot.scheduler")
+
+DIGEST_TICK_SECONDS = 60
+RECOVERY_TICK_SECONDS = 20
+
+
+def build_scheduler(*, digest_tick: Callable[[], Awaitable[Any]],
+                    recovery_tick: Callable[[], Awaitable[Any]]) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={
+        "coalesce": True,  # a late or doubled fire runs once
+        "max_instances": 1,  # a slow tick is never overlapped by the next
+        "misfire_grace_time": 30,
+    })
+    scheduler.add_job(_guarded(digest_tick, "digest"), IntervalTrigger(seconds=DIGEST_TICK_SECONDS),
+                      id="digest-tick", replace_existing=True, next_run_time=_soon())
+    scheduler.add_job(_guarded(recovery_tick, "recovery"),
+                      IntervalTrigger(seconds=RECOVERY_TICK_SECONDS), id="payment-recovery",
+                      replace_existing=True, next_run_time=_soon())
+    return scheduler
+
+
+def _soon() -> Any:
+    from datetime import UTC, datetime, timedelta
+
+    # The first tick shortly after start: a digest missed while billbot was down is caught up.
+    return datetime.now(UTC) + timedelta(seconds=2)
+
+
+def _guarded(job: Callable[[], Awaitable[Any]], name: str) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        try:
+            await job()
+        except Exception:
+            # A failing tick must not kill the scheduler; the next tick tries again.
+            logger.exception("%s tick failed", name)
+
+    run.__name__ = f"{name}_tick"
+    return run
+
+
+__all__ = ["build_scheduler"]

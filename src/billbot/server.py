@@ -1,0 +1,104 @@
+"""`billbot run`: the Bolt app served over HTTP by uvicorn, plus the scheduler and Socket Mode.
+
+    POST /slack/events   slash commands, interactivity and Events API callbacks (signed)
+    GET  /healthz        200 once the database answers
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import uvicorn
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from billbot.bot import Billbot, build_billbot
+from billbot.clock import Clock
+from billbot.config import ConfigError, Settings, load_settings
+from billbot.logs import configure_logging
+from billbot.scheduler import build_scheduler
+from billbot.slackapp.app import build_bolt_app
+
+logger = logging.getLogger("billbot.server")
+
+# Slack's payloads are a few KB; a large body is refused before it is parsed or verified.
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True) -> Starlette:
+    handler = AsyncSlackRequestHandler(bolt)
+
+    async def slack_events(request: Request) -> Response:
+        if not bot.settings.slack_signing_secret:
+            # Socket Mode only: there is no secret to verify HTTP requests with, so none is taken.
+            return JSONResponse({"error": "invalid request"}, status_code=401)
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                return JSONResponse({"error": "request too large"}, status_code=413)
+        request._body = body  # Bolt's adapter reads request.body(); hand it the bytes we read
+        return await handler.handle(request)
+
+    async def healthz(_: Request) -> Response:
+        ok = await bot.database_ready()
+        return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await bot.startup()
+        scheduler = None
+        socket_handler: Any = None
+        if run_scheduler:
+            scheduler = build_scheduler(digest_tick=bot.digest_tick, recovery_tick=bot.recovery_tick)
+            scheduler.start()
+        if bot.settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(
+                bolt, bot.settings.slack_app_token.get_secret_value())
+            await socket_handler.connect_async()
+            logger.info("socket mode connected")
+        try:
+            yield
+        finally:
+            if socket_handler is not None:
+                await socket_handler.close_async()
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            await bot.shutdown()
+
+    return Starlette(routes=[Route("/slack/events", slack_events, methods=["POST"]),
+                             Route("/healthz", healthz, methods=["GET"])],
+                     lifespan=lifespan)
+
+
+def build_web_app(settings: Settings, *, run_scheduler: bool = True,
+                  clock: Clock | None = None) -> tuple[Starlette, Billbot]:
+    bot = build_billbot(settings, clock=clock)
+    return create_web_app(bot, build_bolt_app(bot), run_scheduler=run_scheduler), bot
+
+
+def serve_bot(*, host: str, port: int) -> int:
+    try:
+        settings = load_settings("run")
+    except ConfigError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    configure_logging(settings.secret_values())
+    app, _ = build_web_app(settings)
+    logger.info("billbot listening", extra={"fields": {"host": host, "port": port}})
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=10)
+    return 0

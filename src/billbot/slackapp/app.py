@@ -1,0 +1,110 @@
+"""The Bolt AsyncApp: request verification, retry dedupe, and the listeners.
+
+Listeners acknowledge first (Slack's 3-second rule) and do the slow work after `ack()`;
+with `process_before_response=False` Bolt answers Slack as soon as `ack()` is called.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from billbot.bot import Billbot
+from billbot.logs import bind
+from billbot.slackapp import approvals_flow, commands_flow, payments_flow
+from billbot.slackapp.payload import request_id
+from billbot.slackapp.views import (
+    ACTION_APPROVE,
+    ACTION_PAY,
+    ACTION_REJECT,
+    CALLBACK_PAY,
+    CALLBACK_REJECT,
+)
+from billbot.storage import bookkeeping
+
+logger = logging.getLogger("billbot.slack")
+
+
+def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> AsyncApp:
+    secret = bot.settings.slack_signing_secret
+    app = AsyncApp(
+        client=bot.slack,
+        signing_secret=secret.get_secret_value() if secret else None,
+        # Verification is never switched off for HTTP: without a secret (Socket Mode only)
+        # the HTTP route refuses everything before Bolt sees it (see server.py).
+        request_verification_enabled=secret is not None,
+        process_before_response=process_before_response,
+        raise_error_for_unhandled_request=False,
+        logger=logging.getLogger("billbot.bolt"),
+    )
+
+    @app.middleware
+    async def drop_slack_retries(req: AsyncBoltRequest, resp: BoltResponse,
+                                 next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        """Slack re-sends a request it thinks failed; its side effects must run once."""
+        rid = request_id(req.raw_body)
+        bind(request_id=rid, user_id=req.context.user_id, channel_id=req.context.channel_id)
+        if req.headers.get("x-slack-retry-num"):
+            first = await bot.db(lambda s: bookkeeping.claim_request(s, key=rid, at=bot.clock.now()))
+            if not first:
+                logger.info("slack retry ignored")
+                return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
+        elif _has_side_effects(req.body):
+            # Remember first deliveries so a later retry of them is recognised.
+            await bot.db(lambda s: bookkeeping.claim_request(s, key=rid, at=bot.clock.now()))
+        return await next()
+
+    @app.command("/bills")
+    async def bills_command(ack: Any, body: dict[str, Any], respond: Any, request: AsyncBoltRequest) -> None:
+        await commands_flow.handle(bot, ack=ack, body=body, respond=respond,
+                                   raw_body=request.raw_body)
+
+    @app.action(ACTION_APPROVE)
+    async def approve(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await ack()
+        await approvals_flow.approve_clicked(bot, body, request.raw_body)
+
+    @app.action(ACTION_REJECT)
+    async def reject(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await ack()
+        await approvals_flow.reject_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_REJECT)
+    async def reject_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await approvals_flow.reject_submitted(bot, ack, body, request.raw_body)
+
+    @app.action(ACTION_PAY)
+    async def pay(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await ack()
+        await payments_flow.pay_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_PAY)
+    async def pay_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await payments_flow.pay_submitted(bot, ack, body, request.raw_body)
+
+    @app.action(re.compile(".*"))
+    async def other_action(ack: Any) -> None:
+        # Unknown or outdated action ids: acknowledge so Slack shows no error; nothing happens.
+        await ack()
+
+    @app.view(re.compile(".*"))
+    async def other_view(ack: Any) -> None:
+        await ack()
+
+    @app.event(re.compile(".*"))
+    async def any_event() -> None:
+        # billbot subscribes to no events; answering 200 stops Slack from retrying stray ones.
+        return None
+
+    return app
+
+
+def _has_side_effects(body: dict[str, Any]) -> bool:
+    kind = body.get("type")
+    return kind in ("block_actions", "view_submission") or "command" in body

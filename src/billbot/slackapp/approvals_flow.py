@@ -1,0 +1,156 @@
+"""Approve and Reject: the click, the reason modal, and the row update.
+
+Every decision is taken on the server from the database and a fresh read of the bill:
+the click says only who clicked, where, and which bill id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from billbot.bot import Billbot
+from billbot.codat.errors import CodatError, CodatNotFound
+from billbot.codat.models import Bill
+from billbot.domain.policy import Role
+from billbot.logs import bind
+from billbot.services import approvals, roles
+from billbot.services.bindings import Binding
+from billbot.slackapp.context_token import BadContext, ModalContext
+from billbot.slackapp.payload import Click, read_click, request_id, text_at, view_value
+from billbot.slackapp.state_adapter import row_state_from
+from billbot.slackapp.views import reject_modal, row_label
+
+logger = logging.getLogger("billbot.approvals")
+
+NOT_BOUND = "This channel is not connected to a Codat company; its buttons do nothing."
+NOT_IN_COMPANY = "That bill is not a bill of the company connected to this channel."
+
+
+async def ephemeral(bot: Billbot, channel: str, user: str, text: str) -> None:
+    try:
+        await bot.slack.chat_postEphemeral(channel=channel, user=user, text=text)
+    except Exception:
+        # Ephemeral delivery is best effort (the user may have left the channel).
+        logger.warning("ephemeral message not delivered")
+
+
+async def fresh_bill(bot: Billbot, click_channel: str, user: str, binding: Binding,
+                     bill_id: str) -> Bill | None:
+    """Re-read the bill from Codat in the channel's company; tell the user when that fails."""
+    try:
+        return await bot.codat.get_bill(binding.company_id, binding.connection_id, bill_id)
+    except CodatNotFound:
+        await ephemeral(bot, click_channel, user, NOT_IN_COMPANY)
+    except CodatError as exc:
+        logger.warning("bill read failed: %s", exc.__class__.__name__)
+        await ephemeral(bot, click_channel, user,
+                        "Codat did not answer just now, so nothing was recorded. Try again shortly.")
+    return None
+
+
+async def _start(bot: Billbot, body: dict[str, Any], raw_body: str) -> tuple[Click, Binding] | None:
+    click = read_click(body, raw_body)
+    if click is None:
+        user = text_at(body, "user", "id", limit=64)
+        channel = text_at(body, "channel", "id", limit=64)
+        if user and channel:
+            await ephemeral(bot, channel, user, "That button's message is malformed; nothing happened.")
+        return None
+    bind(bill_id=click.bill_id, user_id=click.user_id, channel_id=click.channel_id)
+    binding = await bot.binding_for(click.channel_id)
+    if binding is None:
+        await ephemeral(bot, click.channel_id, click.user_id, NOT_BOUND)
+        return None
+    return click, binding
+
+
+async def approve_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None:
+    started = await _start(bot, body, raw_body)
+    if started is None:
+        return
+    click, binding = started
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, click.user_id), read_only=True)
+    if Role.APPROVER not in user_roles:
+        # Refused before Codat is asked: an outsider's click costs nothing and changes nothing.
+        await bot.db(lambda s: roles.record_refusal(
+            s, actor=click.user_id, action="approve", request_id=click.request_id,
+            at=bot.clock.now(), company_id=binding.company_id, connection_id=binding.connection_id,
+            bill_id=click.bill_id))
+        await ephemeral(bot, click.channel_id, click.user_id,
+                        "Only approvers can approve bills, so nothing was recorded.")
+        return
+    bill = await fresh_bill(bot, click.channel_id, click.user_id, binding, click.bill_id)
+    if bill is None:
+        return
+    result = await bot.db(lambda s: approvals.approve(
+        s, bill=bill, binding=binding, user_id=click.user_id, request_id=click.request_id,
+        policy=bot.policy, at=bot.clock.now()))
+    if result.message and result.outcome != "recorded":
+        await ephemeral(bot, click.channel_id, click.user_id, result.message)
+    await bot.refresh_row(channel_id=click.channel_id, ts=click.message_ts, bill=bill,
+                          state=row_state_from(result.state), clicked_blocks=click.blocks)
+
+
+async def reject_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None:
+    started = await _start(bot, body, raw_body)
+    if started is None:
+        return
+    click, binding = started
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, click.user_id), read_only=True)
+    if Role.APPROVER not in user_roles:
+        await bot.db(lambda s: roles.record_refusal(
+            s, actor=click.user_id, action="reject", request_id=click.request_id,
+            at=bot.clock.now(), company_id=binding.company_id, connection_id=binding.connection_id,
+            bill_id=click.bill_id))
+        await ephemeral(bot, click.channel_id, click.user_id,
+                        "Only approvers can reject bills, so nothing was recorded.")
+        return
+    if not click.trigger_id:
+        return
+    # Open the modal before anything slow: the trigger id expires 3 s after the click. The
+    # bill is read (and its company checked) when the reason is submitted.
+    ctx = ModalContext(bill_id=click.bill_id, channel_id=click.channel_id,
+                       message_ts=click.message_ts, user_id=click.user_id,
+                       issued_at=bot.clock.now().isoformat())
+    await bot.slack.views_open(trigger_id=click.trigger_id,
+                               view=reject_modal(row_label(click.blocks, click.bill_id),
+                                                           metadata=bot.signer.dump(ctx)))
+
+
+async def reject_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str) -> None:
+    user = text_at(body, "user", "id", limit=64)
+    view = body.get("view")
+    token = text_at(view, "private_metadata", limit=3000)
+    reason_state = view_value(view, "reason", "reason") or {}
+    reason = reason_state.get("value")
+    if not user or not token:
+        await ack(response_action="errors", errors={"reason": "This form is malformed."})
+        return
+    try:
+        ctx = bot.signer.load(token, now=bot.clock.now(), user_id=user)
+    except BadContext as exc:
+        await ack(response_action="errors", errors={"reason": str(exc)})
+        return
+    if not isinstance(reason, str) or not reason.strip():
+        await ack(response_action="errors", errors={"reason": "Say why the bill is rejected."})
+        return
+    reason = reason.strip()[:500]
+    await ack()
+    bind(bill_id=ctx.bill_id, user_id=user, channel_id=ctx.channel_id)
+    binding = await bot.binding_for(ctx.channel_id)
+    if binding is None:
+        await ephemeral(bot, ctx.channel_id, user, NOT_BOUND)
+        return
+    bill = await fresh_bill(bot, ctx.channel_id, user, binding, ctx.bill_id)
+    if bill is None:
+        return
+    rid = request_id(raw_body)
+    result = await bot.db(lambda s: approvals.reject(
+        s, bill=bill, binding=binding, user_id=user, reason=reason, request_id=rid,
+        policy=bot.policy, at=bot.clock.now()))
+    if result.message and result.outcome != "recorded":
+        await ephemeral(bot, ctx.channel_id, user, result.message)
+    if ctx.message_ts:
+        await bot.refresh_row(channel_id=ctx.channel_id, ts=ctx.message_ts, bill=bill,
+                              state=row_state_from(result.state))

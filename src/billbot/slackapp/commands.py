@@ -1,0 +1,104 @@
+"""`/bills` text parsed into a command, or a short explanation of what was wrong.
+
+Pure: no Slack, no database. Anything unrecognised becomes `Help` with a hint, never an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+MAX_DAYS = 365
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>$")
+_RAW_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_CODAT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class Help:
+    hint: str | None = None  # what was wrong with the text, if anything
+
+
+@dataclass(frozen=True)
+class Due:
+    days: int | None  # None: the configured window
+
+
+@dataclass(frozen=True)
+class Digest:
+    pass
+
+
+@dataclass(frozen=True)
+class Show:
+    reference: str
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    role: Literal["approver", "payer"]
+    action: Literal["add", "remove", "list"]
+    user_id: str | None
+
+
+@dataclass(frozen=True)
+class Connect:
+    company_id: str
+    connection_id: str
+
+
+@dataclass(frozen=True)
+class Audit:
+    reference: str | None
+
+
+Command = Help | Due | Digest | Show | RoleChange | Connect | Audit
+
+
+def _user(token: str) -> str | None:
+    match = _MENTION.match(token)
+    if match:
+        return match[1]
+    return token if _RAW_USER.match(token) else None
+
+
+def parse(text: str) -> Command:
+    words = text.strip().split()
+    if not words:
+        return Help()
+    verb, args = words[0].lower(), words[1:]
+    if verb == "help":
+        return Help()
+    if verb == "due":
+        if not args:
+            return Due(days=None)
+        if len(args) == 1 and re.fullmatch(r"\d{1,3}", args[0]) and int(args[0]) <= MAX_DAYS:
+            return Due(days=int(args[0]))
+        return Help(hint=f"`/bills due [days]` takes a whole number of days from 0 to {MAX_DAYS}.")
+    if verb == "digest":
+        return Digest() if not args else Help(hint="`/bills digest` takes no arguments.")
+    if verb == "show":
+        if not args:
+            return Help(hint="`/bills show <reference>` needs a bill reference, e.g. `INV-1042`.")
+        return Show(reference=" ".join(args)[:255])
+    if verb in ("approvers", "payers"):
+        role: Literal["approver", "payer"] = "approver" if verb == "approvers" else "payer"
+        usage = f"`/bills {verb} add|remove @user` or `/bills {verb} list`."
+        if args[:1] == ["list"] and len(args) == 1:
+            return RoleChange(role=role, action="list", user_id=None)
+        if len(args) == 2 and args[0] in ("add", "remove"):
+            user = _user(args[1])
+            if user is None:
+                return Help(hint=f"{args[1][:40]!r} is not a Slack user. Use {usage}")
+            action: Literal["add", "remove"] = "add" if args[0] == "add" else "remove"
+            return RoleChange(role=role, action=action, user_id=user)
+        return Help(hint=f"Use {usage}")
+    if verb == "connect":
+        if len(args) == 2 and all(_CODAT_ID.match(a) for a in args):
+            return Connect(company_id=args[0], connection_id=args[1])
+        return Help(hint="`/bills connect <companyId> <connectionId>` binds this channel to a "
+                         "Codat company connection.")
+    if verb == "audit":
+        return Audit(reference=" ".join(args)[:255] if args else None)
+    return Help(hint=f"I don't know `{verb[:30]}`.")

@@ -1,0 +1,182 @@
+"""`/bills`: help, due, digest, show, and the admin subcommands.
+
+Answers go to the caller only: the slash command's HTTP response (via `ack`) when it is
+immediate, the response_url (`respond`) when Codat must be asked first.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from billbot.bot import Billbot
+from billbot.codat.errors import CodatError
+from billbot.codat.models import Bill
+from billbot.domain.digest import summarise
+from billbot.domain.policy import Role
+from billbot.services import bindings, roles
+from billbot.services.bindings import Binding
+from billbot.slackapp import commands as cmd
+from billbot.slackapp.audit_text import recent_entries_text
+from billbot.slackapp.payload import request_id, text_at
+from billbot.slackapp.views import HELP_TEXT, bill_detail_blocks, due_list_blocks
+
+logger = logging.getLogger("billbot.commands")
+
+NOT_BOUND = ("This channel is not connected to a Codat company, so there are no bills here. "
+             "An admin can connect it with `/bills connect <companyId> <connectionId>`.")
+
+
+def _help(hint: str | None) -> str:
+    return f"{hint}\n\n{HELP_TEXT}" if hint else HELP_TEXT
+
+
+async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
+                 raw_body: str) -> None:
+    user = text_at(body, "user_id", limit=64)
+    channel = text_at(body, "channel_id", limit=64)
+    text = body.get("text") if isinstance(body.get("text"), str) else ""
+    if not user or not channel:
+        await ack(text="This request is missing its user or channel.")
+        return
+    command = cmd.parse(str(text)[:4000])
+    rid = request_id(raw_body)
+    match command:
+        case cmd.Help(hint=hint):
+            await ack(text=_help(hint))
+        case cmd.Due(days=days):
+            await ack()
+            await _due(bot, respond, user, channel, days)
+        case cmd.Digest():
+            await _digest(bot, ack, respond, user, channel)
+        case cmd.Show(reference=reference):
+            await ack()
+            await _show(bot, respond, channel, reference)
+        case cmd.RoleChange() | cmd.Connect() | cmd.Audit():
+            await ack()
+            await respond(text=await _admin(bot, user, channel, command, rid),
+                          response_type="ephemeral")
+
+
+async def _binding_or_explain(bot: Billbot, respond: Any, channel: str) -> Binding | None:
+    binding = await bot.binding_for(channel)
+    if binding is None:
+        await respond(text=NOT_BOUND, response_type="ephemeral")
+    return binding
+
+
+async def _due(bot: Billbot, respond: Any, user: str, channel: str, days: int | None) -> None:
+    binding = await _binding_or_explain(bot, respond, channel)
+    if binding is None:
+        return
+    window = bot.settings.billbot_due_within_days if days is None else days
+    try:
+        bills = await bot.due_bills(binding, within_days=window)
+    except CodatError as exc:
+        logger.warning("due list failed: %s", exc.__class__.__name__)
+        await respond(text=f"Codat did not answer just now ({_short(exc)}). Try again shortly.",
+                      response_type="ephemeral")
+        return
+    today = bot.today()
+    blocks = due_list_blocks(bills, summarise(bills, today=today), today=today, days=window)
+    await respond(text=f"{len(bills)} bills due within {window} days", blocks=blocks,
+                  response_type="ephemeral")
+
+
+async def _digest(bot: Billbot, ack: Any, respond: Any, user: str, channel: str) -> None:
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user), read_only=True)
+    if not user_roles:
+        await ack(text="Only approvers, payers and admins can post the digest.")
+        return
+    binding = await bot.binding_for(channel)
+    if binding is None:
+        await ack(text=NOT_BOUND)
+        return
+    await ack()
+    try:
+        await bot.post_digest(channel, binding)
+    except CodatError as exc:
+        await respond(text=f"The digest could not be built: Codat did not answer ({_short(exc)}).",
+                      response_type="ephemeral")
+    except Exception:
+        logger.exception("manual digest failed")
+        await respond(text="The digest could not be posted; the error is in billbot's log.",
+                      response_type="ephemeral")
+
+
+async def _show(bot: Billbot, respond: Any, channel: str, reference: str) -> None:
+    binding = await _binding_or_explain(bot, respond, channel)
+    if binding is None:
+        return
+    try:
+        bill = await _find_by_reference(bot, binding, reference)
+        if bill is None:
+            await respond(text=f"No open bill with reference `{reference[:80]}` in this company.",
+                          response_type="ephemeral")
+            return
+        attachments = await bot.codat.list_attachments(binding.company_id, binding.connection_id,
+                                                       bill.id)
+    except CodatError as exc:
+        await respond(text=f"Codat did not answer just now ({_short(exc)}).",
+                      response_type="ephemeral")
+        return
+    names = [a.name or a.id for a in attachments]
+    await respond(text=f"Bill {bill.reference or bill.id}", response_type="ephemeral",
+                  blocks=bill_detail_blocks(bill, names, today=bot.today()))
+
+
+async def _find_by_reference(bot: Billbot, binding: Binding, reference: str) -> Bill | None:
+    wanted = reference.strip().lower()
+    async for bill in bot.codat.iter_bills(binding.company_id, binding.connection_id):
+        if (bill.reference or "").strip().lower() == wanted or bill.id == reference.strip():
+            return bill
+    return None
+
+
+async def _admin(bot: Billbot, user: str, channel: str, command: cmd.Command, rid: str) -> str:
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user), read_only=True)
+    if Role.ADMIN not in user_roles:
+        await bot.db(lambda s: roles.record_refusal(s, actor=user, action=type(command).__name__,
+                                                    request_id=rid, at=bot.clock.now()))
+        return "Only billbot admins can manage roles, bindings and the audit trail."
+    now = bot.clock.now()
+    match command:
+        case cmd.RoleChange(role=role_name, action="list"):
+            role = Role(role_name)
+            members = await bot.db(lambda s: roles.members(s, bot.policy, role), read_only=True)
+            who = ", ".join(f"<@{m}>" for m in sorted(members)) or "nobody"
+            return f"{role_name.capitalize()}s: {who}"
+        case cmd.RoleChange(role=role_name, action=action, user_id=target) if target:
+            role = Role(role_name)
+            present = action == "add"
+            await bot.db(lambda s: roles.set_role(s, bot.policy, user_id=target, role=role,
+                                                  present=present, actor=user, request_id=rid,
+                                                  at=now))
+            verb = "is now" if present else "is no longer"
+            return f"<@{target}> {verb} {'an' if role_name == 'approver' else 'a'} {role_name}."
+        case cmd.Connect(company_id=company, connection_id=connection):
+            try:
+                conn = await bot.codat.get_connection(company, connection)
+            except CodatError as exc:
+                return f"Codat does not know that company connection ({_short(exc)})."
+            await bot.db(lambda s: bindings.bind(s, channel_id=channel, company_id=company,
+                                                 connection_id=connection, actor=user,
+                                                 request_id=rid, at=now))
+            return (f"This channel is now bound to company `{company}` "
+                    f"({conn.platform_name}, connection `{connection}`).")
+        case cmd.Audit(reference=reference):
+            binding = await bot.binding_for(channel)
+            if binding is None:
+                return NOT_BOUND
+            bill_id: str | None = None
+            if reference:
+                found = await _find_by_reference(bot, binding, reference)
+                bill_id = found.id if found else reference
+            return await bot.db(lambda s: recent_entries_text(s, binding=binding, bill_id=bill_id),
+                                read_only=True)
+    return HELP_TEXT
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or exc.__class__.__name__
+    return text[:200]

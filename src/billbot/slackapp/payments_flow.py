@@ -1,0 +1,236 @@
+"""Pay: the click opens the account modal; the submission records exactly one bill payment.
+
+The modal opens at once (trigger ids live 3 s) and fills in once Codat has answered. On
+submission the input is checked inline (`response_action: errors`), then the payment intent
+with its Idempotency-Key is committed before Codat is called (services.payments), and the
+modal and the bill's row end up showing the true outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from billbot.bot import Billbot
+from billbot.codat.errors import CodatError
+from billbot.codat.models import AccountStatus, BankAccountOption, Bill
+from billbot.domain.policy import Role
+from billbot.logs import bind
+from billbot.money import format_money, minor_units, parse_amount
+from billbot.services import approvals, payments, roles
+from billbot.services.bindings import Binding
+from billbot.slackapp.approvals_flow import NOT_BOUND, _start, ephemeral, fresh_bill
+from billbot.slackapp.context_token import BadContext, ModalContext
+from billbot.slackapp.payload import dig, request_id, text_at, view_value
+from billbot.slackapp.state_adapter import row_state_from
+from billbot.slackapp.views import loading_modal, message_modal, pay_modal
+
+logger = logging.getLogger("billbot.payments")
+
+
+def payment_accounts(options: list[BankAccountOption], bill: Bill,
+                     base_currency: str | None) -> list[BankAccountOption]:
+    """Active accounts (credit accounts included) in the bill's or the base currency."""
+    allowed = {bill.currency.upper()} | ({base_currency.upper()} if base_currency else set())
+    return [a for a in options if a.status is AccountStatus.ACTIVE
+            and (a.currency or "").upper() in allowed]
+
+
+async def _accounts_for(bot: Billbot, binding: Binding, bill: Bill) -> list[BankAccountOption]:
+    info = await bot.codat.get_company_info(binding.company_id, binding.connection_id)
+    options = await bot.codat.get_payment_mapping_options(binding.company_id, binding.connection_id)
+    return payment_accounts(options.bank_accounts, bill, info.base_currency)
+
+
+async def pay_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None:
+    started = await _start(bot, body, raw_body)
+    if started is None:
+        return
+    click, binding = started
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, click.user_id), read_only=True)
+    if Role.PAYER not in user_roles:
+        await bot.db(lambda s: roles.record_refusal(
+            s, actor=click.user_id, action="pay", request_id=click.request_id, at=bot.clock.now(),
+            company_id=binding.company_id, connection_id=binding.connection_id, bill_id=click.bill_id))
+        await ephemeral(bot, click.channel_id, click.user_id,
+                        "Only payers can pay bills, so nothing was opened or recorded.")
+        return
+    if not click.trigger_id:
+        return
+    opened = await bot.slack.views_open(trigger_id=click.trigger_id, view=loading_modal(
+        "Pay bill", ":hourglass_flowing_sand: Reading the bill and accounts from Codat…"))
+    view_id = str(dig(opened.data, "view", "id") or "")
+
+    async def show(title: str, text: str) -> None:
+        await bot.slack.views_update(view_id=view_id, view=message_modal(title, text))
+
+    bill = await fresh_bill(bot, click.channel_id, click.user_id, binding, click.bill_id)
+    if bill is None:
+        await show("Pay bill", "The bill could not be read; nothing was recorded.")
+        return
+    state = await bot.db(lambda s: approvals.state_of(s, bill=bill, binding=binding,
+                                                      policy=bot.policy), read_only=True)
+    refusal = payments.why_not_payable(bill, state, user_id=click.user_id, policy=bot.policy,
+                                       roles=user_roles)
+    if refusal:
+        await show("Cannot pay", refusal)
+        await bot.refresh_row(channel_id=click.channel_id, ts=click.message_ts, bill=bill,
+                              state=row_state_from(state), clicked_blocks=click.blocks)
+        return
+    try:
+        accounts = await _accounts_for(bot, binding, bill)
+    except CodatError:
+        await show("Pay bill", "Codat did not answer with the payment accounts. Try again shortly.")
+        return
+    if not accounts:
+        await show("Cannot pay", f"There is no active bank account in {bill.currency} or the "
+                                 "company's base currency to pay this bill from.")
+        return
+    ctx = ModalContext(bill_id=bill.id, channel_id=click.channel_id, message_ts=click.message_ts,
+                       user_id=click.user_id, issued_at=bot.clock.now().isoformat(),
+                       amount_due=str(bill.amount_due), currency=bill.currency)
+    await bot.slack.views_update(view_id=view_id, view=pay_modal(
+        bill, accounts, today=bot.today(), metadata=bot.signer.dump(ctx)))
+
+
+def check_pay_input(view: Any, ctx: ModalContext) -> tuple[dict[str, str], str | None,
+                                                             Decimal | None, date | None]:
+    """The modal's values, and an error per offending input block (empty when all is well)."""
+    errors: dict[str, str] = {}
+    account = text_at(view_value(view, "account", "account"), "selected_option", "value", limit=255)
+    if account is None:
+        account = text_at(view_value(view, "account", "account"), "selected_option", "value")
+    if not account:
+        errors["account"] = "Choose the account the payment comes from."
+    raw_amount = (view_value(view, "amount", "amount") or {}).get("value")
+    amount = parse_amount(raw_amount) if isinstance(raw_amount, str) else None
+    due = parse_amount(ctx.amount_due or "")
+    currency = ctx.currency or "XXX"
+    if amount is None:
+        errors["amount"] = "Enter the amount as a number, e.g. 1250.00."
+    elif amount <= 0:
+        errors["amount"] = "The amount must be more than zero."
+    elif due is not None and amount > due:
+        errors["amount"] = f"That is more than the {format_money(due, currency)} due."
+    elif -amount.as_tuple().exponent > minor_units(currency):  # type: ignore[operator]
+        errors["amount"] = f"{currency} amounts have at most {minor_units(currency)} decimals."
+    raw_date = (view_value(view, "date", "date") or {}).get("selected_date")
+    paid_on: date | None = None
+    try:
+        paid_on = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
+    except ValueError:
+        paid_on = None
+    if paid_on is None:
+        errors["date"] = "Pick the payment date."
+    return errors, account, amount, paid_on
+
+
+async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str) -> None:
+    user = text_at(body, "user", "id", limit=64)
+    view = body.get("view")
+    token = text_at(view, "private_metadata", limit=3000)
+    if not user or not token:
+        await ack(response_action="errors", errors={"account": "This form is malformed."})
+        return
+    try:
+        ctx = bot.signer.load(token, now=bot.clock.now(), user_id=user)
+    except BadContext as exc:
+        await ack(response_action="errors", errors={"account": str(exc)})
+        return
+    errors, account_id, amount, paid_on = check_pay_input(view, ctx)
+    if errors or account_id is None or amount is None or paid_on is None:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack(response_action="update", view=loading_modal(
+        "Pay bill", ":hourglass_flowing_sand: Recording the payment in Codat…"))
+    view_id = str(dig(view, "id") or "")
+    bind(bill_id=ctx.bill_id, user_id=user, channel_id=ctx.channel_id)
+    rid = request_id(raw_body)
+
+    async def show(title: str, text: str) -> None:
+        if view_id:
+            try:
+                await bot.slack.views_update(view_id=view_id, view=message_modal(title, text))
+            except Exception:
+                logger.warning("could not update the pay modal")  # the row still shows the outcome
+
+    binding = await bot.binding_for(ctx.channel_id)
+    if binding is None:
+        await show("Cannot pay", NOT_BOUND)
+        return
+    # The bill is re-read right before paying: a bill changed since its approval, or no
+    # longer payable, is refused with the reason (services.payments checks it again).
+    bill = await fresh_bill(bot, ctx.channel_id, user, binding, ctx.bill_id)
+    if bill is None:
+        await show("Cannot pay", "The bill could not be read from Codat; nothing was recorded.")
+        return
+    try:
+        accounts = await _accounts_for(bot, binding, bill)
+    except CodatError:
+        await show("Cannot pay", "Codat did not answer with the payment accounts; nothing was "
+                                 "recorded. Try again shortly.")
+        return
+    account = next((a for a in accounts if a.id == account_id), None)
+    if account is None:
+        await show("Cannot pay", "That account is not an active account in the bill's or the "
+                                 "company's base currency; nothing was recorded.")
+        return
+    started = await bot.db(lambda s: payments.start_payment(
+        s, bill=bill, binding=binding, user_id=user, amount=amount, account_id=account.id,
+        account_name=account.name, payment_date=paid_on, channel_id=ctx.channel_id,
+        message_ts=ctx.message_ts, request_id=rid, policy=bot.policy, at=bot.clock.now()))
+    if started.intent_id is None:
+        await show("Cannot pay", started.message)
+        if ctx.message_ts:
+            await _refresh_after(bot, binding, bill, ctx.channel_id, ctx.message_ts)
+        return
+    if ctx.message_ts:
+        await _refresh_after(bot, binding, bill, ctx.channel_id, ctx.message_ts)
+    outcome = await payments.execute(bot.engine, bot.codat, started.intent_id, clock=bot.clock)
+    await show(*_outcome_text(outcome, account.name or account.id))
+    await _after_outcome(bot, binding, outcome)
+
+
+def _outcome_text(outcome: payments.PaymentOutcome, account: str) -> tuple[str, str]:
+    money = format_money(outcome.amount, outcome.currency)
+    if outcome.status == "succeeded":
+        return "Paid", f":white_check_mark: Recorded a payment of *{money}* from *{account}*."
+    if outcome.status == "failed":
+        return "Payment failed", f":x: Codat refused the payment: {outcome.message}"
+    return "Payment pending", (":hourglass_flowing_sand: Codat has not confirmed the payment yet. "
+                               "billbot keeps trying with the same request, so it cannot be "
+                               "recorded twice; the bill's row will show the outcome.")
+
+
+async def _refresh_after(bot: Billbot, binding: Binding, bill: Bill, channel: str, ts: str) -> None:
+    state = await bot.db(lambda s: approvals.state_of(s, bill=bill, binding=binding,
+                                                      policy=bot.policy), read_only=True)
+    await bot.refresh_row(channel_id=channel, ts=ts, bill=bill, state=row_state_from(state))
+
+
+async def _after_outcome(bot: Billbot, binding: Binding, outcome: payments.PaymentOutcome) -> None:
+    """Show the outcome on the bill's row and tell the payer of a failure."""
+    if outcome.status == "failed" and outcome.channel_id:
+        await ephemeral(bot, outcome.channel_id, outcome.payer_id,
+                        f"The payment of {format_money(outcome.amount, outcome.currency)} was not "
+                        f"recorded: {outcome.message}")
+    if not (outcome.channel_id and outcome.message_ts):
+        return
+    try:
+        bill = await bot.codat.get_bill(binding.company_id, binding.connection_id, outcome.bill_id)
+    except CodatError:
+        return  # the next recovery tick or click re-renders the row
+    await _refresh_after(bot, binding, bill, outcome.channel_id, outcome.message_ts)
+
+
+async def recover_payments(bot: Billbot) -> None:
+    """The recovery tick: finish intents left open, then show their outcomes."""
+    outcomes = await payments.recover(bot.engine, bot.codat, clock=bot.clock)
+    for outcome in outcomes:
+        if outcome.status == "pending":
+            continue
+        binding = await bot.binding_for(outcome.channel_id) if outcome.channel_id else None
+        if binding is not None:
+            await _after_outcome(bot, binding, outcome)

@@ -1,0 +1,37 @@
+"""From the services' BillApprovalState to what a bill's row shows (RowState)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session
+
+from billbot.codat.models import Bill
+from billbot.domain.policy import PolicySettings
+from billbot.services import approvals
+from billbot.services.bindings import Binding
+from billbot.services.state import BillApprovalState, PaymentView
+from billbot.slackapp.rowstate import PaymentState, PaymentSummary, RowState
+
+_STATES = {"succeeded": PaymentState.SUCCEEDED, "failed": PaymentState.FAILED}
+
+
+def _payment(view: PaymentView) -> PaymentSummary:
+    return PaymentSummary(state=_STATES.get(view.state, PaymentState.IN_PROGRESS),
+                          amount=view.amount, currency=view.currency, payer_id=view.payer_id,
+                          at=view.at, reason=view.reason)
+
+
+def row_state_from(state: BillApprovalState) -> RowState:
+    payments = tuple(_payment(p) for p in state.payments)
+    return RowState(approvers=state.approvers, needed=state.needed,
+                    rejected_by=state.rejected.by if state.rejected else None,
+                    reject_reason=state.rejected.reason if state.rejected else None,
+                    paid_in_round=state.paid_in_round,
+                    last_payment=payments[-1] if payments else None, payments=payments)
+
+
+def row_states_for(session: Session, binding: Binding, bills: Sequence[Bill],
+                   policy: PolicySettings) -> dict[str, RowState]:
+    states = approvals.states_of(session, bills=bills, binding=binding, policy=policy)
+    return {bill_id: row_state_from(state) for bill_id, state in states.items()}

@@ -1,0 +1,135 @@
+"""The whole product over loopback HTTP: the Codat sandbox (validated against the OpenAPI
+spec), the local Slack (recording and checking every Web API call), and billbot's own web
+app as `billbot run` serves it, on a real database (SQLite file, and PostgreSQL in CI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from billbot.bot import Billbot
+from billbot.config import Settings
+from billbot.sandbox.codat.state import SandboxState
+from billbot.sandbox.serving import ServedApp, serve_in_thread
+from billbot.sandbox.slack.driver import SlackDriver
+from billbot.sandbox.slack.server import serve_slack_standin
+from billbot.sandbox.slack.workspace import SlackWorkspace
+from billbot.server import build_web_app
+from tests.support.openapi_contract import validated_sandbox_app
+
+SIGNING_SECRET = "e2e-signing-secret-0123456789"
+CODAT_KEY = "e2e-codat-key"
+CHANNEL = "C0FINANCE"
+OTHER_CHANNEL = "C0RANDOM"
+ANN, BEN, PAT, OSCAR, ADA = "U0ANN", "U0BEN", "U0PAT", "U0OSCAR", "U0ADA"
+
+T = TypeVar("T")
+
+
+@dataclass
+class Stack:
+    sandbox: SandboxState
+    workspace: SlackWorkspace
+    driver: SlackDriver
+    bot: Billbot
+    bot_server: ServedApp
+    settings: Settings
+
+    @property
+    def company_id(self) -> str:
+        return self.sandbox.main_company_id
+
+    @property
+    def connection_id(self) -> str:
+        return self.sandbox.main_connection_id
+
+    def payments(self) -> list[Any]:
+        return list(self.sandbox.payments)
+
+    def sandbox_bill(self, bill_id: str) -> dict[str, Any]:
+        return self.sandbox.bill(bill_id, company_id=self.company_id,
+                                 connection_id=self.connection_id)
+
+
+async def eventually(check: Callable[[], T], *, within: float = 10.0) -> T:
+    """Poll until `check` returns a truthy value (the bot works after acknowledging)."""
+    deadline = time.monotonic() + within
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s: {check}")
+        await asyncio.sleep(0.02)
+
+
+def build_stack(database_url: str, *, bills: int | None = None,
+                **overrides: Any) -> Iterator[tuple[SandboxState, SlackWorkspace, Settings,
+                                                    ServedApp, Billbot]]:
+    state = SandboxState.seeded() if bills is None else SandboxState.seeded(bills=bills,
+                                                                            due_soon=bills)
+    codat = serve_in_thread(validated_sandbox_app(state, api_key=CODAT_KEY))
+    workspace = SlackWorkspace()
+    for uid, name in ((ANN, "ann"), (BEN, "ben"), (PAT, "pat"), (OSCAR, "oscar"), (ADA, "ada")):
+        workspace.add_user(uid, name)
+    workspace.add_channel(CHANNEL, "finance")
+    workspace.add_channel(OTHER_CHANNEL, "random")
+    slack = serve_slack_standin(workspace)
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-e2e-token", "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": workspace.api_url, "codat_api_key": CODAT_KEY,
+        "codat_base_url": codat.base_url, "codat_company_id": state.main_company_id,
+        "codat_connection_id": state.main_connection_id, "billbot_channel": CHANNEL,
+        "billbot_approvers": frozenset({ANN, BEN}), "billbot_payers": frozenset({PAT, ANN}),
+        "billbot_admins": frozenset({ADA}), "database_url": database_url,
+    }
+    values.update(overrides)
+    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    app, bot = build_web_app(settings, run_scheduler=False)
+    server = serve_in_thread(app)
+    try:
+        yield state, workspace, settings, server, bot
+    finally:
+        server.stop()
+        slack.stop()
+        codat.stop()
+
+
+@pytest.fixture
+async def stack_factory(database_url: str) -> AsyncIterator[Callable[..., Stack]]:
+    made: list[Iterator[Any]] = []
+    clients: list[httpx.AsyncClient] = []
+
+    def make(**kwargs: Any) -> Stack:
+        gen = build_stack(database_url, **kwargs)
+        made.append(gen)
+        state, workspace, settings, server, bot = next(gen)
+        http = httpx.AsyncClient(timeout=30)
+        clients.append(http)
+        driver = SlackDriver(workspace, server.base_url + "/slack/events", SIGNING_SECRET, http)
+        return Stack(sandbox=state, workspace=workspace, driver=driver, bot=bot,
+                     bot_server=server, settings=settings)
+
+    yield make
+    for http in clients:
+        await http.aclose()
+    for gen in made:
+        for _ in gen:
+            pass
+
+
+@pytest.fixture
+async def stack(stack_factory: Callable[..., Stack]) -> Stack:
+    return stack_factory()
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value))

@@ -1,0 +1,365 @@
+"""billbot end to end: signed Slack requests in, Codat sandbox and Slack stand-in out.
+
+Each test drives the bot exactly as Slack would (slash commands, button clicks, modal
+submissions signed with the signing secret) and checks what Slack and Codat ended up with.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from billbot.sandbox.slack.model import Message
+from billbot.slackapp.views import (
+    ACTION_APPROVE,
+    ACTION_PAY,
+    ACTION_REJECT,
+    actions_block_id,
+    section_block_id,
+)
+from tests.e2e.conftest import ANN, BEN, CHANNEL, OSCAR, OTHER_CHANNEL, PAT, Stack, eventually
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def due_bills(stack: Stack, within: int = 7) -> list[dict[str, Any]]:
+    """What the digest must list, computed from the sandbox's own books."""
+    ledger = stack.sandbox.main_ledger()
+    last = today() + timedelta(days=within)
+    return [b for b in ledger.bills.values()
+            if b["status"] in ("Open", "PartiallyPaid")
+            and date.fromisoformat(str(b["dueDate"])[:10]) <= last]
+
+
+def bot_messages(stack: Stack) -> list[Message]:
+    return [m for m in stack.workspace.messages(CHANNEL) if m.bot_id]
+
+
+def all_blocks(stack: Stack, main: Message) -> list[dict[str, Any]]:
+    blocks = list(main.blocks)
+    for reply in stack.workspace.thread(CHANNEL, main.ts):
+        if reply.ts != main.ts:
+            blocks.extend(reply.blocks)
+    return blocks
+
+
+def row_text(message: Message, bill_id: str) -> str:
+    for block in message.blocks:
+        if block.get("block_id") == section_block_id(bill_id):
+            return str(block["text"]["text"])
+    raise AssertionError(f"bill {bill_id} not in message {message.ts}")
+
+
+def buttons(message: Message, bill_id: str) -> list[str]:
+    for block in message.blocks:
+        if block.get("block_id") == actions_block_id(bill_id):
+            return [e["text"]["text"] for e in block["elements"]]
+    return []
+
+
+def current(stack: Stack, ts: str) -> Message:
+    message = stack.workspace.message(CHANNEL, ts)
+    assert message is not None
+    return message
+
+
+async def post_digest(stack: Stack, user: str = ANN) -> Message:
+    before = len(bot_messages(stack))
+    response = await stack.driver.slash_command(user, CHANNEL, "digest")
+    assert response.status == 200
+    await eventually(lambda: len(bot_messages(stack)) > before)
+    return bot_messages(stack)[-1]
+
+
+async def click(stack: Stack, user: str, message: Message, bill_id: str, action: str) -> None:
+    response = await stack.driver.click(user, CHANNEL, message.ts, action,
+                                        block_id=actions_block_id(bill_id))
+    assert response.status == 200
+
+
+def first_due(stack: Stack, *, currency: str = "GBP") -> dict[str, Any]:
+    return next(b for b in sorted(due_bills(stack), key=lambda b: b["dueDate"])
+                if b["currency"] == currency and b.get("amountDue") and b["status"] == "Open")
+
+
+async def approve(stack: Stack, message: Message, bill_id: str, user: str = ANN) -> None:
+    await click(stack, user, message, bill_id, ACTION_APPROVE)
+    await eventually(lambda: f"<@{user}>" in row_text(current(stack, message.ts), bill_id))
+
+
+async def open_pay_modal(stack: Stack, message: Message, bill_id: str, user: str = PAT) -> Any:
+    await click(stack, user, message, bill_id, ACTION_PAY)
+    return await eventually(lambda: (v := stack.workspace.open_view(user)) is not None
+                            and v.definition.get("callback_id") == "pay_bill" and v)
+
+
+def pay_values(account_id: str | None, amount: str | None, day: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if account_id is not None:
+        values["account"] = {"account": {"type": "static_select", "selected_option": {
+            "text": {"type": "plain_text", "text": "x"}, "value": account_id}}}
+    values["amount"] = {"amount": {"type": "number_input", "value": amount}}
+    values["date"] = {"date": {"type": "datepicker", "selected_date": day}}
+    return values
+
+
+def modal_account_ids(view: Any) -> list[str]:
+    for block in view.definition["blocks"]:
+        if block.get("block_id") == "account":
+            return [o["value"] for o in block["element"]["options"]]
+    raise AssertionError("no account input")
+
+
+def no_slack_violations(stack: Stack) -> None:
+    assert stack.workspace.violations == [], stack.workspace.violations
+
+
+# --- the digest ---------------------------------------------------------------------------------
+
+
+async def test_digest_lists_every_due_bill_with_totals(stack: Stack) -> None:
+    """The seeded company: every Open/PartiallyPaid bill overdue or due within 7 days, and
+    none other, with the count and the total per currency in the header."""
+    main = await post_digest(stack)
+    await eventually(lambda: len(stack.workspace.calls("chat.postMessage")) >= 1)
+    blocks = all_blocks(stack, main)
+    listed = {b["block_id"] for b in blocks if str(b.get("block_id", "")).startswith("bill:")}
+    expected = due_bills(stack)
+    assert listed == {section_block_id(b["id"]) for b in expected}
+    header = main.blocks[1]["text"]["text"]
+    assert f"*{len(expected)} bills*" in header
+    for currency in {b["currency"] for b in expected if b.get("amountDue") is not None}:
+        total = sum(Decimal(str(b["amountDue"])) for b in expected
+                    if b["currency"] == currency and b.get("amountDue") is not None)
+        assert f"{currency} {total:,.2f}" in header
+    for b in expected:
+        text = next(x["text"]["text"] for x in blocks if x.get("block_id") == section_block_id(b["id"]))
+        assert (b.get("reference") or b["id"]) in text
+    no_slack_violations(stack)
+
+
+async def test_digest_with_nothing_due_is_one_short_line(stack_factory: Any) -> None:
+    stack = stack_factory(bills=0)
+    main = await post_digest(stack)
+    assert len(main.blocks) == 1
+    assert "No bills" in main.text
+
+
+async def test_digest_of_five_bills_fits_one_message(stack_factory: Any) -> None:
+    stack = stack_factory(bills=5)
+    main = await post_digest(stack)
+    assert stack.workspace.thread(CHANNEL, main.ts) in ([], [main])
+    listed = [b for b in main.blocks if str(b.get("block_id", "")).startswith("bill:")]
+    assert len(listed) == len(due_bills(stack)) == 5
+
+
+async def test_digest_of_120_bills_continues_in_the_thread(stack_factory: Any) -> None:
+    stack = stack_factory(bills=120)
+    main = await post_digest(stack)
+    expected = due_bills(stack)
+    assert len(expected) == 120
+
+    def complete() -> bool:
+        blocks = all_blocks(stack, main)
+        return sum(1 for b in blocks if str(b.get("block_id", "")).startswith("bill:")) == 120
+
+    await eventually(complete)
+    for message in [main, *stack.workspace.thread(CHANNEL, main.ts)]:
+        assert len(message.blocks) <= 50
+    no_slack_violations(stack)
+
+
+async def test_digest_in_an_unbound_channel_explains(stack: Stack) -> None:
+    response = await stack.driver.slash_command(ANN, OTHER_CHANNEL, "digest")
+    assert response.status == 200
+    assert "not connected" in response.text
+    assert stack.workspace.messages(OTHER_CHANNEL) == [] or all(
+        not m.bot_id for m in stack.workspace.messages(OTHER_CHANNEL))
+
+
+async def test_outsider_cannot_post_the_digest(stack: Stack) -> None:
+    response = await stack.driver.slash_command(OSCAR, CHANNEL, "digest")
+    assert "Only approvers" in response.text
+    assert bot_messages(stack) == []
+
+
+async def test_help_due_and_typos(stack: Stack) -> None:
+    assert "/bills due" in (await stack.driver.slash_command(OSCAR, CHANNEL, "help")).text
+    typo = await stack.driver.slash_command(ANN, CHANNEL, "due soon")
+    assert typo.status == 200 and "whole number" in typo.text
+    await stack.driver.slash_command(ANN, CHANNEL, "due 3")
+
+    def answered() -> Any:
+        return [e for e in stack.workspace.ephemerals(CHANNEL, ANN) if "due within 3" in
+                " ".join(str(b) for b in e.blocks) + e.text]
+
+    await eventually(answered)
+    assert bot_messages(stack) == []  # nothing posted in the channel
+
+
+# --- approve, reject, pay -------------------------------------------------------------------------
+
+
+async def test_approve_then_pay_records_one_payment(stack: Stack) -> None:
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    if section_block_id(bill["id"]) not in {b.get("block_id") for b in main.blocks}:
+        raise AssertionError("seed's first GBP bill expected in the main message")
+    assert buttons(main, bill["id"]) == ["Approve", "Reject"]
+    await approve(stack, main, bill["id"])
+    assert "Pay" in buttons(current(stack, main.ts), bill["id"])
+
+    view = await open_pay_modal(stack, main, bill["id"])
+    accounts = modal_account_ids(view)
+    assert accounts
+    await stack.driver.submit_view(PAT, pay_values(accounts[0], str(bill["amountDue"]),
+                                                   today().isoformat()))
+    await eventually(lambda: len(stack.payments()) == 1)
+    payment = stack.payments()[0]
+    assert payment.bill_id == bill["id"]
+    assert payment.amount == Decimal(str(bill["amountDue"]))
+    assert payment.idempotency_key
+    assert payment.date.startswith(today().isoformat())
+    await eventually(lambda: "Paid" in row_text(current(stack, main.ts), bill["id"]))
+    assert f"<@{PAT}>" in row_text(current(stack, main.ts), bill["id"])
+    assert stack.sandbox_bill(bill["id"])["status"] == "Paid"
+    no_slack_violations(stack)
+
+
+async def test_non_approver_click_is_refused_and_changes_nothing(stack: Stack) -> None:
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    before = row_text(main, bill["id"])
+    await click(stack, OSCAR, main, bill["id"], ACTION_APPROVE)
+    await eventually(lambda: any("Only approvers" in e.text
+                                 for e in stack.workspace.ephemerals(CHANNEL, OSCAR)))
+    assert row_text(current(stack, main.ts), bill["id"]) == before
+    await click(stack, OSCAR, main, bill["id"], ACTION_REJECT)
+    await eventually(lambda: len(stack.workspace.ephemerals(CHANNEL, OSCAR)) >= 2)
+    assert stack.workspace.open_view(OSCAR) is None
+
+
+async def test_non_payer_cannot_open_the_pay_modal(stack: Stack) -> None:
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    await approve(stack, main, bill["id"])
+    await click(stack, BEN, main, bill["id"], ACTION_PAY)  # BEN approves but does not pay
+    await eventually(lambda: any("Only payers" in e.text
+                                 for e in stack.workspace.ephemerals(CHANNEL, BEN)))
+    assert stack.workspace.open_view(BEN) is None
+    assert stack.payments() == []
+
+
+async def test_second_approve_by_same_person_changes_nothing(stack: Stack) -> None:
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    await approve(stack, main, bill["id"])
+    await click(stack, ANN, main, bill["id"], ACTION_APPROVE)
+    await eventually(lambda: len(stack.workspace.ephemerals(CHANNEL, ANN)) >= 1)
+    assert row_text(current(stack, main.ts), bill["id"]).count(f"<@{ANN}>") == 1
+
+
+async def test_dual_approval_needs_two_different_approvers(stack_factory: Any) -> None:
+    stack = stack_factory(billbot_dual_approval_over=Decimal("0"))
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    await approve(stack, main, bill["id"], ANN)
+    assert "Pay" not in buttons(current(stack, main.ts), bill["id"])
+    await click(stack, ANN, main, bill["id"], ACTION_APPROVE)
+    await eventually(lambda: len(stack.workspace.ephemerals(CHANNEL, ANN)) >= 1)
+    assert "Pay" not in buttons(current(stack, main.ts), bill["id"])
+    await approve(stack, main, bill["id"], BEN)
+    assert "Pay" in buttons(current(stack, main.ts), bill["id"])
+
+
+async def test_reject_asks_a_reason_and_blocks_payment(stack: Stack) -> None:
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    await click(stack, BEN, main, bill["id"], ACTION_REJECT)
+    await eventually(lambda: stack.workspace.open_view(BEN) is not None)
+    await stack.driver.submit_view(BEN, {"reason": {"reason": {
+        "type": "plain_text_input", "value": "Duplicate of last month's invoice"}}})
+    await eventually(lambda: "Rejected" in row_text(current(stack, main.ts), bill["id"]))
+    text = row_text(current(stack, main.ts), bill["id"])
+    assert "Duplicate of last month" in text and f"<@{BEN}>" in text
+    assert "Pay" not in buttons(current(stack, main.ts), bill["id"])
+    # An approver may approve it later, which lifts the rejection.
+    await approve(stack, main, bill["id"], ANN)
+    assert "Pay" in buttons(current(stack, main.ts), bill["id"])
+
+
+async def test_partial_payment_keeps_pay_and_shows_what_remains(stack: Stack) -> None:
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    await approve(stack, main, bill["id"])
+    view = await open_pay_modal(stack, main, bill["id"])
+    due = Decimal(str(bill["amountDue"]))
+    part = (due / 4).quantize(Decimal("0.01"))
+    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(part),
+                                                   today().isoformat()))
+    await eventually(lambda: len(stack.payments()) == 1)
+    assert stack.sandbox_bill(bill["id"])["status"] == "PartiallyPaid"
+    await eventually(lambda: "remains" in row_text(current(stack, main.ts), bill["id"]))
+    assert f"{due - part:,.2f}" in row_text(current(stack, main.ts), bill["id"])
+    assert "Pay" in buttons(current(stack, main.ts), bill["id"])
+    # The remainder needs no new approval: the approval covers it.
+    view = await open_pay_modal(stack, main, bill["id"])
+    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(due - part),
+                                                   today().isoformat()))
+    await eventually(lambda: len(stack.payments()) == 2)
+    assert stack.sandbox_bill(bill["id"])["status"] == "Paid"
+
+
+async def test_bill_changed_after_approval_must_be_approved_again(stack: Stack) -> None:
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    await approve(stack, main, bill["id"])
+    # A bookkeeper edits the bill in the accounting software.
+    stored = stack.sandbox.main_ledger().bills[bill["id"]]
+    stored["amountDue"] = Decimal(str(stored["amountDue"])) + Decimal("10.00")
+    stored["totalAmount"] = Decimal(str(stored["totalAmount"])) + Decimal("10.00")
+    await click(stack, PAT, main, bill["id"], ACTION_PAY)
+    view = await eventually(lambda: (v := stack.workspace.open_view(PAT)) is not None
+                            and "approv" in str(v.definition).lower() and v)
+    assert view.definition.get("callback_id") != "pay_bill"
+    assert stack.payments() == []
+    await eventually(lambda: "Pay" not in buttons(current(stack, main.ts), bill["id"]))
+
+
+async def test_bad_modal_input_is_answered_inline_and_pays_nothing(stack: Stack) -> None:
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    await approve(stack, main, bill["id"])
+    view = await open_pay_modal(stack, main, bill["id"])
+    account = modal_account_ids(view)[0]
+    due = Decimal(str(bill["amountDue"]))
+    cases = [
+        (pay_values(None, str(due), today().isoformat()), "account"),
+        (pay_values(account, "0", today().isoformat()), "amount"),
+        (pay_values(account, "-5", today().isoformat()), "amount"),
+        (pay_values(account, str(due + 1), today().isoformat()), "amount"),
+        (pay_values(account, "12abc", today().isoformat()), "amount"),
+        (pay_values(account, str(due), "not-a-date"), "date"),
+    ]
+    for values, block in cases:
+        response = await stack.driver.submit_view(PAT, values, enforce_client_checks=False)
+        answer = response.json()
+        assert answer["response_action"] == "errors", values
+        assert block in answer["errors"], (values, answer)
+    assert stack.payments() == []
+
+
+async def test_unsigned_or_stale_requests_get_401(stack: Stack) -> None:
+    body = "command=%2Fbills&text=digest&user_id=U0ANN&channel_id=C0FINANCE"
+    bad = await stack.driver.post_signed(body, "application/x-www-form-urlencoded",
+                                         signature="v0=" + "0" * 64)
+    assert bad.status == 401
+    stale = await stack.driver.post_signed(body, "application/x-www-form-urlencoded",
+                                           timestamp=int(datetime.now(UTC).timestamp()) - 301)
+    assert stale.status == 401
+    assert bot_messages(stack) == []

@@ -29,7 +29,7 @@ def today() -> date:
 
 def due_bills(stack: Stack, within: int = 7) -> list[dict[str, Any]]:
     """What the digest must list, computed from the sandbox's own books."""
-    ledger = stack.sandbox.main_ledger()
+    ledger = stack.sandbox.main_ledger
     last = today() + timedelta(days=within)
     return [b for b in ledger.bills.values()
             if b["status"] in ("Open", "PartiallyPaid")
@@ -320,7 +320,7 @@ async def test_bill_changed_after_approval_must_be_approved_again(stack: Stack) 
     bill = first_due(stack)
     await approve(stack, main, bill["id"])
     # A bookkeeper edits the bill in the accounting software.
-    stored = stack.sandbox.main_ledger().bills[bill["id"]]
+    stored = stack.sandbox.main_ledger.bills[bill["id"]]
     stored["amountDue"] = Decimal(str(stored["amountDue"])) + Decimal("10.00")
     stored["totalAmount"] = Decimal(str(stored["totalAmount"])) + Decimal("10.00")
     await click(stack, PAT, main, bill["id"], ACTION_PAY)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class ExchangeRequest:
     method: str
-    path: str
-    query_string: str
+    path: str  # raw, still percent-encoded
+    query_string: str  # raw, without the "?"
     headers: tuple[tuple[str, str], ...]  # names lower-cased, as received
     body: bytes
 

@@ -257,7 +257,7 @@ class Pipeline:
         if self.on_exchange is not None:
             self.on_exchange(Exchange(
                 request=ExchangeRequest(
-                    method=request.method, path=request.url.path,
+                    method=request.method, path=_raw_path(request),
                     query_string=request.url.query,
                     headers=tuple((k.decode("latin-1"), v.decode("latin-1"))
                                   for k, v in request.headers.raw),
@@ -269,6 +269,12 @@ class Pipeline:
                     body=body),
                 delivered=not lose))
         return response
+
+
+def _raw_path(request: Request) -> str:
+    """The path as sent, still percent-encoded (so `a%2Fb` stays one segment)."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if isinstance(raw, bytes) else request.url.path
 
 
 def _injected_error(status: int | None) -> Reply | None:

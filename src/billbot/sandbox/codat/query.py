@@ -266,8 +266,8 @@ class _Parser:
         end = self._value_end()
         raw = self.text[self.pos:end].strip()
         self.pos = end
-        if not raw:
-            raise malformed()
+        if not raw or raw[0] in "=!<>~" or "{" in raw:
+            raise malformed()  # (A) e.g. `status==Open`: no operator is two `=`
         known = self.fields.get(name.casefold())
         if known is None:
             raise malformed(f"Could not resolve property {name} on {self.resource}")

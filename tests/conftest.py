@@ -11,6 +11,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["tests.plugins.openapi_contract"]
+
 POSTGRES_URL_ENV = "BILLBOT_TEST_POSTGRES_URL"
 
 

@@ -103,11 +103,46 @@ class HttpExchange:
         return f"{self.method} {self.path}{query}"
 
 
-def as_http_exchange(exchange: object) -> HttpExchange:
+class _RecordedRequest(Protocol):
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def query_string(self) -> str: ...
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]: ...
+    @property
+    def body(self) -> bytes: ...
+
+
+class _RecordedResponse(Protocol):
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]: ...
+    @property
+    def body(self) -> bytes: ...
+
+
+class SandboxExchange(Protocol):
+    """The shape of billbot.sandbox.codat.exchange.Exchange (matched by shape, not import)."""
+
+    @property
+    def request(self) -> _RecordedRequest: ...
+    @property
+    def response(self) -> _RecordedResponse: ...
+
+
+def as_http_exchange(exchange: HttpExchange | SandboxExchange) -> HttpExchange:
     """Accept an HttpExchange or the sandbox's own exchange record."""
     if isinstance(exchange, HttpExchange):
         return exchange
-    raise TypeError(f"cannot validate a {type(exchange).__name__}: not an exchange")
+    request, response = exchange.request, exchange.response
+    return HttpExchange.build(
+        request.method, request.path, query_string=request.query_string,
+        request_headers=request.headers, request_body=request.body, status=response.status,
+        response_headers=response.headers, response_body=response.body)
 
 
 # ------------------------------------------------------------------------ the openapi-core view
@@ -480,7 +515,7 @@ def codat_contract() -> CodatContract:
     return CodatContract(load_spec())
 
 
-def validate_exchange(exchange: object) -> list[str]:
+def validate_exchange(exchange: HttpExchange | SandboxExchange) -> list[str]:
     """Every way one Codat exchange breaks the spec; see the module docstring."""
     return codat_contract().validate(as_http_exchange(exchange))
 
@@ -510,10 +545,10 @@ class ContractRecorder:
     validated: int = 0
     violations: list[Violation] = field(default_factory=list)
     current_test: str | None = None
-    _pending: list[tuple[str | None, object]] = field(default_factory=list)
+    _pending: list[tuple[str | None, HttpExchange | SandboxExchange]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, exchange: object) -> None:
+    def record(self, exchange: HttpExchange | SandboxExchange) -> None:
         with self._lock:
             self._pending.append((self.current_test, exchange))
 
@@ -556,7 +591,7 @@ def validated_sandbox_app(state: Any, *, recorder: ContractRecorder | None = Non
     """
     from billbot.sandbox.codat.app import create_app
 
-    sink: Callable[[object], None] = (recorder or _SESSION_RECORDER).record
+    sink: Callable[[SandboxExchange], None] = (recorder or _SESSION_RECORDER).record
     return create_app(state, on_exchange=sink, **app_options)
 
 
@@ -565,6 +600,7 @@ __all__ = [
     "CodatContract",
     "ContractRecorder",
     "HttpExchange",
+    "SandboxExchange",
     "Violation",
     "as_http_exchange",
     "codat_contract",

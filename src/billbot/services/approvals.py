@@ -1,0 +1,243 @@
+"""Approve and reject a bill, and read its approval state (one bill or a whole digest).
+
+Every decision is taken from the database and the FRESH Codat bill the caller just read:
+- only approvers decide; every refusal is audited;
+- a person's second approval is `already_done` and records nothing (unique key);
+- two approvers clicking at once both count; with dual approval they must differ;
+- if the bill changed since the round's decisions, the round is closed ("approval lapsed")
+  and a new one opened against the new version before anything is recorded;
+- a rejection needs a reason and starts a new round in state `rejected`, so approvals given
+  before it no longer count; approving a rejected bill lifts the rejection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from billbot.codat.models import Bill
+from billbot.domain.policy import PolicySettings, can_approve, can_reject
+from billbot.domain.versions import BillVersion
+from billbot.storage.audit import BillRef, record_audit
+from billbot.storage.tables import Approval, BillTrack, PaymentIntent
+from billbot.storage.upsert import insert_if_absent
+
+from . import tracks
+from .bindings import Binding
+from .roles import record_refusal, roles_of
+from .state import ApprovalResult, BillApprovalState, Outcome
+
+logger = logging.getLogger("billbot.approvals")
+
+# Conditional updates that lose to a concurrent writer are retried this many times.
+_ATTEMPTS = 8
+
+PAYMENT_IN_PROGRESS = ("A payment of this bill is in progress; approvals and rejections wait "
+                       "until it has finished.")
+
+
+def _ref(binding: Binding, bill: Bill) -> BillRef:
+    return BillRef(binding.company_id, binding.connection_id, bill.id)
+
+
+@dataclass(frozen=True)
+class _Click:
+    """Who decided what about which bill version, for results and refusals."""
+
+    ref: BillRef
+    current: BillVersion
+    user_id: str
+    action: str
+    request_id: str | None
+    at: datetime
+    policy: PolicySettings
+
+    def refuse(self, session: Session, reason: str) -> ApprovalResult:
+        record_refusal(session, actor=self.user_id, action=self.action,
+                       request_id=self.request_id, at=self.at, reason=reason,
+                       company_id=self.ref.company_id, connection_id=self.ref.connection_id,
+                       bill_id=self.ref.bill_id)
+        return self.result(session, Outcome.REFUSED, reason)
+
+    def result(self, session: Session, outcome: Outcome, message: str) -> ApprovalResult:
+        track = tracks.load_track(session, self.ref)
+        state = tracks.state_for_track(session, ref=self.ref, track=track,
+                                       current=self.current, policy=self.policy)
+        return ApprovalResult(outcome, message, state)
+
+
+def _current_track(session: Session, ref: BillRef, current: BillVersion, *, user_id: str,
+                   request_id: str | None, at: datetime) -> BillTrack | None:
+    """The track at a round whose baseline is `current` and which this transaction has
+    claimed; None while a payment is in progress."""
+    track = tracks.ensure_track(session, ref, current, at)
+    for _ in range(_ATTEMPTS):
+        if track.open_intent_id is not None:
+            return None
+        if not tracks.is_current(track, current):
+            tracks.rebase(session, track, current, ref=ref, actor=user_id,
+                          request_id=request_id, at=at)
+        elif tracks.touch(session, track, at):
+            return track
+        reloaded = tracks.load_track(session, ref)
+        assert reloaded is not None
+        track = reloaded
+    raise RuntimeError(f"bill {ref.bill_id}: could not settle its approval round")
+
+
+def approve(
+    session: Session,
+    *,
+    bill: Bill,
+    binding: Binding,
+    user_id: str,
+    request_id: str | None,
+    policy: PolicySettings,
+    at: datetime,
+) -> ApprovalResult:
+    ref = _ref(binding, bill)
+    current = BillVersion.of(bill)
+    click = _Click(ref, current, user_id, "approve", request_id, at, policy)
+    decision = can_approve(roles_of(session, policy, user_id))
+    if not decision:
+        return click.refuse(session, decision.reason)
+    track = _current_track(session, ref, current, user_id=user_id, request_id=request_id, at=at)
+    if track is None:
+        return click.refuse(session, PAYMENT_IN_PROGRESS)
+    inserted = insert_if_absent(session, Approval, {
+        "bill_track_id": track.id, "round": track.round, "user_id": user_id,
+        "decision": "approve", "reason": None, "bill_version": current.to_json(),
+        "request_id": request_id, "at": at,
+    })
+    if not inserted:
+        return click.result(session, Outcome.ALREADY_DONE, "You have already approved this bill.")
+    lifted = track.state == "rejected"
+    if lifted:
+        record_audit(session, at=at, actor=user_id, action="rejection.lifted", bill=ref,
+                     bill_version=current.to_json(), request_id=request_id,
+                     detail={"round": track.round, "rejected_by": track.rejected_by,
+                             "reject_reason": track.reject_reason, "reference": bill.reference})
+    approvers = tracks.approvers_of(tracks.round_decisions(session, track))
+    needed = tracks.needed_approvals(policy, tracks.baseline_of(track))
+    new_state = "approved" if len(approvers) >= needed else "pending"
+    session.exec(
+        update(BillTrack).where(col(BillTrack.id) == track.id)
+        .values(state=new_state, rejected_by=None, reject_reason=None, rejected_at=None,
+                updated_at=at)
+    )
+    record_audit(session, at=at, actor=user_id, action="approval.recorded", bill=ref,
+                 bill_version=current.to_json(), request_id=request_id,
+                 detail={"round": track.round, "approvals": list(approvers), "needed": needed,
+                         "lifted_rejection": lifted, "reference": bill.reference})
+    if len(approvers) >= needed:
+        message = "Approved."
+    else:
+        message = f"Approval recorded: {len(approvers)} of {needed} needed."
+    return click.result(session, Outcome.RECORDED, message)
+
+
+def reject(
+    session: Session,
+    *,
+    bill: Bill,
+    binding: Binding,
+    user_id: str,
+    reason: str | None,
+    request_id: str | None,
+    policy: PolicySettings,
+    at: datetime,
+) -> ApprovalResult:
+    ref = _ref(binding, bill)
+    current = BillVersion.of(bill)
+    click = _Click(ref, current, user_id, "reject", request_id, at, policy)
+    decision = can_reject(roles_of(session, policy, user_id), reason)
+    if not decision:
+        return click.refuse(session, decision.reason)
+    assert reason is not None
+    reason = reason.strip()
+    track = _current_track(session, ref, current, user_id=user_id, request_id=request_id, at=at)
+    if track is None:
+        return click.refuse(session, PAYMENT_IN_PROGRESS)
+    voided: tuple[str, ...] = ()
+    if track.state != "rejected":
+        # A rejection closes the round: approvals given before it stop counting.
+        voided = tracks.approvers_of(tracks.round_decisions(session, track))
+        session.exec(
+            update(BillTrack).where(col(BillTrack.id) == track.id)
+            .values(round=track.round + 1, state="rejected", rejected_by=user_id,
+                    reject_reason=reason, rejected_at=at, updated_at=at)
+        )
+        track.round += 1
+    inserted = insert_if_absent(session, Approval, {
+        "bill_track_id": track.id, "round": track.round, "user_id": user_id,
+        "decision": "reject", "reason": reason, "bill_version": current.to_json(),
+        "request_id": request_id, "at": at,
+    })
+    if not inserted:
+        return click.result(session, Outcome.ALREADY_DONE, "You have already rejected this bill.")
+    record_audit(session, at=at, actor=user_id, action="rejection.recorded", bill=ref,
+                 bill_version=current.to_json(), request_id=request_id,
+                 detail={"round": track.round, "reason": reason,
+                         "approvals_voided": list(voided), "reference": bill.reference})
+    return click.result(session, Outcome.RECORDED, "Rejected.")
+
+
+def state_of(session: Session, *, bill: Bill, binding: Binding,
+             policy: PolicySettings) -> BillApprovalState:
+    ref = _ref(binding, bill)
+    return tracks.state_for_track(session, ref=ref, track=tracks.load_track(session, ref),
+                                  current=BillVersion.of(bill), policy=policy)
+
+
+# Up to this many bills are looked up by id; beyond it the whole company's tracks are read
+# (still three queries, whatever the number of bills).
+_BY_ID_LIMIT = 500
+
+
+def states_of(session: Session, *, bills: Sequence[Bill], binding: Binding,
+              policy: PolicySettings) -> dict[str, BillApprovalState]:
+    """The state of every bill of a digest, in three queries (tracks, decisions, payments)."""
+    wanted = {b.id for b in bills}
+    scope = (BillTrack.company_id == binding.company_id,
+             BillTrack.connection_id == binding.connection_id)
+    by_id = (col(BillTrack.bill_id).in_(wanted),) if len(wanted) <= _BY_ID_LIMIT else ()
+    track_rows = session.exec(select(BillTrack).where(*scope, *by_id)).all()
+    track_by_bill = {t.bill_id: t for t in track_rows if t.bill_id in wanted}
+
+    decisions: dict[int, list[Approval]] = defaultdict(list)
+    decision_rows = session.exec(
+        select(Approval).join(BillTrack, col(Approval.bill_track_id) == col(BillTrack.id))
+        .where(*scope, *by_id, col(Approval.round) == col(BillTrack.round))
+        .order_by(col(Approval.at), col(Approval.id))
+    ).all()
+    for decision in decision_rows:
+        decisions[decision.bill_track_id].append(decision)
+
+    intents: dict[int, list[PaymentIntent]] = defaultdict(list)
+    intent_rows = session.exec(
+        select(PaymentIntent)
+        .join(BillTrack, col(PaymentIntent.bill_track_id) == col(BillTrack.id))
+        .where(*scope, *by_id)
+        .order_by(col(PaymentIntent.created_at), col(PaymentIntent.id))
+    ).all()
+    for intent in intent_rows:
+        intents[intent.bill_track_id].append(intent)
+
+    states: dict[str, BillApprovalState] = {}
+    for bill in bills:
+        track = track_by_bill.get(bill.id)
+        key = track.id if track is not None and track.id is not None else -1
+        states[bill.id] = tracks.build_state(
+            bill_id=bill.id, track=track, current=BillVersion.of(bill),
+            decisions=decisions.get(key, []), intents=intents.get(key, []), policy=policy)
+    return states
+
+
+__all__ = ["ApprovalResult", "BillApprovalState", "Outcome", "approve", "reject", "state_of",
+           "states_of"]

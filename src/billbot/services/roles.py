@@ -1,0 +1,118 @@
+"""Effective roles: the environment lists with admins' overrides (role_grant) on top."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from billbot.domain.policy import (
+    Decision,
+    PolicySettings,
+    Role,
+    allow,
+    apply_grants,
+    can_administer,
+)
+from billbot.storage.audit import record_audit
+from billbot.storage.tables import RoleGrant
+from billbot.storage.upsert import insert_if_absent
+
+
+@dataclass(frozen=True)
+class GrantView:
+    user_id: str
+    role: Role
+    present: bool
+    changed_by: str
+    changed_at: datetime
+
+
+def grants_of(session: Session, user_id: str) -> dict[Role, bool]:
+    rows = session.exec(select(RoleGrant).where(RoleGrant.user_id == user_id)).all()
+    return {Role(row.role): row.present for row in rows}
+
+
+def roles_of(session: Session, policy: PolicySettings, user_id: str) -> frozenset[Role]:
+    """What the user may do now: env ∪ granted − revoked."""
+    return apply_grants(policy.env_roles(user_id), grants_of(session, user_id))
+
+
+def members(session: Session, policy: PolicySettings, role: Role) -> frozenset[str]:
+    """Everyone who holds `role` now."""
+    people = set(policy.env_members(role))
+    rows = session.exec(select(RoleGrant).where(RoleGrant.role == role.value)).all()
+    for row in rows:
+        if row.present:
+            people.add(row.user_id)
+        else:
+            people.discard(row.user_id)
+    return frozenset(people)
+
+
+def list_grants(session: Session) -> list[GrantView]:
+    rows = session.exec(select(RoleGrant).order_by(col(RoleGrant.user_id),
+                                                   col(RoleGrant.role))).all()
+    return [GrantView(r.user_id, Role(r.role), r.present, r.changed_by, r.changed_at)
+            for r in rows]
+
+
+def set_role(
+    session: Session,
+    policy: PolicySettings,
+    *,
+    user_id: str,
+    role: Role,
+    present: bool,
+    actor: str,
+    request_id: str | None,
+    at: datetime,
+) -> Decision:
+    """An admin grants (present=True) or revokes (False) a role; audited either way."""
+    decision = can_administer(roles_of(session, policy, actor))
+    if not decision:
+        record_refusal(session, actor=actor, action="set_role", request_id=request_id, at=at,
+                       reason=decision.reason)
+        return decision
+    before = role in roles_of(session, policy, user_id)
+    values = {"user_id": user_id, "role": role.value, "present": present,
+              "changed_by": actor, "changed_at": at}
+    if not insert_if_absent(session, RoleGrant, values):
+        session.exec(
+            update(RoleGrant)
+            .where(col(RoleGrant.user_id) == user_id, col(RoleGrant.role) == role.value)
+            .values(present=present, changed_by=actor, changed_at=at)
+        )
+    record_audit(
+        session, at=at, actor=actor, action="role.granted" if present else "role.revoked",
+        request_id=request_id,
+        detail={"user_id": user_id, "role": role.value, "had_role_before": before},
+    )
+    return allow()
+
+
+def record_refusal(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    request_id: str | None,
+    at: datetime,
+    reason: str | None = None,
+    company_id: str | None = None,
+    connection_id: str | None = None,
+    bill_id: str | None = None,
+) -> None:
+    """Audit an authorization refusal (the click changed nothing else)."""
+    detail: dict[str, str] = {"attempted": action}
+    if reason:
+        detail["reason"] = reason
+    record_audit(session, at=at, actor=actor, action="access.refused", company_id=company_id,
+                 connection_id=connection_id, bill_id=bill_id, request_id=request_id,
+                 detail=detail)
+
+
+__all__ = ["GrantView", "grants_of", "list_grants", "members", "record_refusal", "roles_of",
+           "set_role"]

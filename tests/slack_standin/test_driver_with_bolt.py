@@ -3,10 +3,14 @@ handles it, and its Web API calls land in the stand-in."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
@@ -19,6 +23,7 @@ from billbot.sandbox.slack import (
     payloads,
     static_select,
 )
+from tests.slack_standin.bolt_app import bill_row, pay_modal
 from tests.slack_standin.conftest import ALICE, BOB, FINANCE, SIGNING_SECRET
 
 
@@ -154,8 +159,6 @@ class TestModals:
 class TestSignatures:
     async def test_every_request_verifies_with_slack_sdks_verifier(
             self, workspace: SlackWorkspace) -> None:
-        import httpx
-
         seen: list[httpx.Request] = []
 
         async def capture(request: httpx.Request) -> httpx.Response:
@@ -185,3 +188,82 @@ class TestSignatures:
         response = await driver.post_signed(body, payloads.FORM,
                                             timestamp=int(time.time()) - 301)
         assert response.status == 401
+
+
+async def test_two_concurrent_submissions_of_one_modal_both_reach_the_app(
+        driver: SlackDriver) -> None:
+    """A double submit: the app sees both; the second answer finds the modal gone."""
+    ts = await post_digest(driver)
+    await driver.click(BOB, FINANCE, ts, "pay", block_id="act-BILL-1")
+    values = {"account": {"choice": static_select("acc-1")}}
+    first, second = await asyncio.gather(driver.submit_view(BOB, values),
+                                         driver.submit_view(BOB, values))
+    assert sorted([first.outcome or "", second.outcome or ""]) == ["closed", "gone"]
+    assert sum("paid" in m.text for m in driver.messages(FINANCE)) == 2
+    assert driver.open_view(BOB) is None
+
+
+class TestPayloadShapes:
+    """The fields Slack sends, checked on the wire (the app answers 200 with an empty body)."""
+
+    @staticmethod
+    async def captured(workspace: SlackWorkspace,
+                       act: Callable[[SlackDriver], Awaitable[None]]) -> list[dict[str, Any]]:
+        seen: list[dict[str, Any]] = []
+
+        async def capture(request: httpx.Request) -> httpx.Response:
+            seen.append(json.loads(parse_qs(request.content.decode())["payload"][0]))
+            return httpx.Response(200)
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(capture)) as http:
+            driver = SlackDriver(workspace, "http://bot.invalid/", SIGNING_SECRET, http)
+            await act(driver)
+        return seen
+
+    async def test_block_actions_from_a_thread_reply(self, workspace: SlackWorkspace) -> None:
+        parent = workspace.post_message(method="t", channel=FINANCE, text="d", blocks=None)
+        reply = workspace.post_message(method="t", channel=FINANCE, text="row",
+                                       blocks=bill_row("BILL-1", "x"), thread_ts=parent.ts)
+
+        async def act(driver: SlackDriver) -> None:
+            await driver.click(ALICE, FINANCE, reply.ts, text="Approve", block_id="act-BILL-1")
+
+        (payload,) = await self.captured(workspace, act)
+        assert set(payload) == {
+            "type", "user", "api_app_id", "token", "container", "trigger_id", "team",
+            "enterprise", "is_enterprise_install", "channel", "message", "state",
+            "response_url", "actions"}
+        assert payload["type"] == "block_actions" and payload["enterprise"] is None
+        assert payload["user"] == {"id": ALICE, "username": "alice", "name": "alice",
+                                   "team_id": workspace.team_id}
+        assert payload["container"] == {"type": "message", "message_ts": reply.ts,
+                                        "channel_id": FINANCE, "is_ephemeral": False,
+                                        "thread_ts": parent.ts}
+        assert payload["channel"] == {"id": FINANCE, "name": "finance"}
+        assert payload["state"] == {"values": {}}
+        message = payload["message"]
+        assert isinstance(message, dict) and message["thread_ts"] == parent.ts
+        assert message["ts"] == reply.ts and message["blocks"] == reply.blocks
+        (action,) = payload["actions"]
+        assert {k: v for k, v in action.items() if k != "action_ts"} == {
+            "type": "button", "action_id": "approve", "block_id": "act-BILL-1",
+            "text": {"type": "plain_text", "text": "Approve", "emoji": True},
+            "value": "BILL-1", "style": "primary"}
+
+    async def test_view_submission(self, workspace: SlackWorkspace) -> None:
+        workspace.views.open(method="t", trigger_id=workspace.issue_trigger(BOB),
+                             definition=pay_modal("BILL-1", FINANCE, "1.0"))
+
+        async def act(driver: SlackDriver) -> None:
+            await driver.submit_view(BOB, {"account": {"choice": static_select("acc-1")}})
+
+        (payload,) = await self.captured(workspace, act)
+        assert payload["type"] == "view_submission" and payload["response_urls"] == []
+        assert payload["trigger_id"] and payload["user"]["id"] == BOB
+        view = payload["view"]
+        assert isinstance(view, dict)
+        assert {"id", "team_id", "type", "callback_id", "private_metadata", "blocks", "state",
+                "hash", "title", "submit"} <= set(view)
+        assert view["state"]["values"]["amount"] == {
+            "value": {"type": "number_input", "value": "80.00"}}
+        assert workspace.open_view(BOB) is None  # the empty 200 closed it

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import httpx
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -171,9 +172,8 @@ class TestInfo:
     def test_the_snapshot_holds_what_a_page_draws(self, sync_client: WebClient,
                                                   workspace: SlackWorkspace) -> None:
         sync_client.chat_postMessage(channel=FINANCE, text="hello")
-        import httpx
-
         snapshot = httpx.get(f"{workspace.base_url}/_workspace").json()
         (finance,) = snapshot["channels"]
         assert finance["messages"][0]["text"] == "hello"
         assert {u["id"] for u in snapshot["users"]} >= {ALICE, BOB}
+        assert snapshot["calls"][-1]["method"] == "chat.postMessage"

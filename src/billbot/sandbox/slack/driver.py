@@ -39,7 +39,8 @@ SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 @dataclass(frozen=True)
 class BotResponse:
     """The app's HTTP answer. `outcome` says what Slack did with it, for view submissions
-    (closed, cleared, errors, updated, pushed, failed) and slash commands (shown, none)."""
+    (closed, cleared, errors, updated, pushed, failed, gone: the modal had closed already)
+    and slash commands (shown, none, failed)."""
 
     status: int
     headers: Mapping[str, str]
@@ -179,7 +180,12 @@ class SlackDriver:
             ws, user=user, view=submitted.to_slack(ws.team_id, ws.app_id, ws.bot_id),
             trigger_id=ws.issue_trigger(user_id))
         response = await self.post_signed(payloads.interaction_body(payload), payloads.FORM)
-        return _with_outcome(response, self._apply_submission_answer(submitted, response))
+        try:
+            outcome = self._apply_submission_answer(submitted, response)
+        except LookupError:
+            # Closed meanwhile (a concurrent submission's answer): Slack drops this answer.
+            outcome = "gone"
+        return _with_outcome(response, outcome)
 
     def _apply_submission_answer(self, view: View, response: BotResponse) -> str:
         views = self.workspace.views

@@ -124,13 +124,11 @@ class ViewStore:
             view.errors, view.submit_failure = {}, None
 
     def close(self, view_id: str, reason: str) -> None:
-        """Close one modal (it must be the top of its stack), as an empty 200 does."""
+        """Close one modal, as an empty 200 to its submission does."""
         with self._lock:
             view = self._require(view_id)
-            stack = self._stacks[view.user_id]
-            if stack[-1] is not view:
-                raise ValueError(f"view {view_id} is not on top of its stack")
-            self._close(stack.pop(), reason)
+            self._stacks[view.user_id].remove(view)
+            self._close(view, reason)
 
     def clear(self, user_id: str, reason: str) -> None:
         """Close every modal of the user (`response_action: clear`)."""

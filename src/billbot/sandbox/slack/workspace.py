@@ -36,6 +36,7 @@ SLACKBOT = "USLACKBOT"
 TRIGGER_LIFETIME = timedelta(seconds=3)
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 RESPONSE_URL_USES = 5
+SNAPSHOT_CALLS = 200  # the latest Web API calls a page shows
 BOT_SCOPES = "chat:write,commands,users:read,channels:read"
 
 
@@ -168,7 +169,7 @@ class SlackWorkspace:
                 "ephemerals": [e.to_dict() for es in self._ephemerals.values() for e in es],
                 "views": self.views.snapshot(),
                 "violations": [v.to_dict() for v in self._violations],
-                "calls": len(self._calls),
+                "calls": [c.to_dict() for c in self._calls[-SNAPSHOT_CALLS:]],
             }
 
     # -- records -----------------------------------------------------------------------------

@@ -50,7 +50,7 @@ class Begin:
 def fingerprint(method: str, path: str, body: bytes) -> str:
     """What makes two requests "the same": method, path and the JSON body's content."""
     try:
-        canonical = jsonio.dumps(jsonio.loads(body)) if body.strip() else b""
+        canonical = jsonio.canonical(jsonio.loads(body)) if body.strip() else b""
     except ValueError:
         canonical = body
     digest = hashlib.sha256()

@@ -20,6 +20,12 @@ def dumps(payload: Any) -> bytes:
     return json.dumps(payload, default=_encode_default, separators=(",", ":")).encode()
 
 
+def canonical(payload: Any) -> bytes:
+    """One spelling per JSON value (sorted keys, normalised numbers), to compare requests."""
+    return json.dumps(payload, default=_encode_default, separators=(",", ":"),
+                      sort_keys=True).encode()
+
+
 def loads(body: bytes) -> Any:
     """Parse a request body; floats become Decimal so amounts are never rounded."""
     return json.loads(body, parse_float=Decimal)

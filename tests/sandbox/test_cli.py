@@ -1,0 +1,74 @@
+"""`billbot sandbox codat` as a real process: it prints its ids and the SDK can use them."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from codat_sync_for_payables.models import shared
+from codat_sync_for_payables.sdk import CodatSyncPayables
+from codat_sync_for_payables.utils.retries import RetryConfig
+
+from billbot.sandbox.serving import free_port
+
+CLI_KEY = "cli-sandbox-key"
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).with_name("billbot")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("billbot")
+    return [found] if found else [sys.executable, "-m", "billbot.cli"]
+
+
+@pytest.fixture
+def sandbox_process() -> Iterator[tuple[str, str]]:
+    """Start the CLI on a free port; yield (base URL, everything it printed first)."""
+    port = free_port()
+    env = {**os.environ, "CODAT_API_KEY": CLI_KEY}
+    process = subprocess.Popen([*_command(), "sandbox", "codat", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                               text=True)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(4)]
+        deadline = time.monotonic() + 20  # a startup allowance, not a timing assertion
+        while True:
+            try:
+                httpx.get(f"{base_url}/companies", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"sandbox did not start: {process.stderr}") from None
+                time.sleep(0.05)
+        yield base_url, "".join(banner)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_cli_serves_the_seeded_sandbox_to_the_sdk(sandbox_process: tuple[str, str]) -> None:
+    base_url, banner = sandbox_process
+    assert base_url in banner and "CODAT_COMPANY_ID=" in banner
+    company_id = banner.split("CODAT_COMPANY_ID=")[1].split()[0]
+    connection_id = banner.split("CODAT_CONNECTION_ID=")[1].split()[0]
+    assert httpx.get(f"{base_url}/companies").status_code == 401
+    auth = "Basic " + base64.b64encode(CLI_KEY.encode()).decode()
+    with CodatSyncPayables(security=shared.Security(auth_header=auth), server_url=base_url,
+                           retry_config=RetryConfig("none")) as sdk:
+        companies = sdk.companies.list(request={}).results
+        assert company_id in {c.id for c in companies}
+        bills = sdk.bills.list(request={"company_id": company_id,
+                                        "connection_id": connection_id})
+    assert len(bills.results) == 100 and bills.pagination.continuation_token
+    assert {b.status.value for b in bills.results} <= {"Open", "PartiallyPaid"}

@@ -1,0 +1,256 @@
+"""The payment intent's state transitions, each one short transaction, each one audited.
+
+    created ──claim──▶ calling ──201──────────────▶ succeeded
+       ▲                  │  ├──final 4xx─────────▶ failed
+       └──not sent────────┤  └──outcome unknown──▶ unknown ──(same key again)──▶ calling
+                          └──(recovery, replay window over: decided from amountDue)
+
+`created` means the request has certainly never reached Codat (`first_sent_at` is NULL);
+`calling` and `unknown` mean it may have. A worker holds an intent through a lease
+(`lease_owner`, `locked_until`): every transition but the final ones is conditional on it.
+Final transitions are conditional on the intent still being open, so whoever learns the
+outcome first records it exactly once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from billbot.money import format_money
+from billbot.storage.audit import BillRef, record_audit
+from billbot.storage.tables import OPEN_INTENT_STATES, BillTrack, PaymentIntent
+
+# Actor of the transitions billbot makes on its own (retries, recovery).
+SYSTEM_ACTOR = "billbot"
+
+
+class PaymentStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What to show: the payer's message, and where the bill's row is."""
+
+    intent_id: uuid.UUID
+    status: PaymentStatus
+    message: str
+    reason: str | None  # why it failed (Codat's reason where it gave one)
+    bill: BillRef
+    amount: Decimal
+    currency: str
+    payer_id: str
+    account_name: str | None
+    channel_id: str | None
+    message_ts: str | None
+    remote_payment_id: str | None
+
+
+@dataclass(frozen=True)
+class Lease:
+    """An intent as its current holder saw it, and the token that proves the holding."""
+
+    intent: PaymentIntent
+    bill: BillRef
+    token: str
+
+    @property
+    def maybe_sent(self) -> bool:
+        return self.intent.first_sent_at is not None
+
+    def with_intent(self, **changes: Any) -> Lease:
+        copy = self.intent.model_copy(update=changes)
+        return replace(self, intent=copy)
+
+
+def _bill_of(session: Session, intent: PaymentIntent) -> BillRef:
+    track = session.get(BillTrack, intent.bill_track_id)
+    assert track is not None  # foreign key
+    return BillRef(track.company_id, track.connection_id, track.bill_id)
+
+
+def _fresh(session: Session, intent_id: uuid.UUID) -> PaymentIntent | None:
+    return session.exec(
+        select(PaymentIntent).where(PaymentIntent.id == intent_id)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def outcome_of(session: Session, intent_id: uuid.UUID) -> PaymentOutcome:
+    intent = _fresh(session, intent_id)
+    if intent is None:
+        raise LookupError(f"no payment intent {intent_id}")
+    return _outcome(intent, _bill_of(session, intent))
+
+
+def _outcome(intent: PaymentIntent, bill: BillRef) -> PaymentOutcome:
+    money = format_money(intent.amount, intent.currency)
+    if intent.state == "succeeded":
+        status, message = PaymentStatus.SUCCEEDED, f"Paid {money}; the payment is in Codat."
+    elif intent.state == "failed":
+        status = PaymentStatus.FAILED
+        message = f"The payment of {money} was not made: {intent.last_error}"
+    else:
+        status = PaymentStatus.PENDING
+        message = (f"The payment of {money} is not confirmed yet. billbot keeps checking and "
+                   "updates this bill's row; do not pay it another way meanwhile.")
+    return PaymentOutcome(
+        intent_id=intent.id, status=status, message=message,
+        reason=intent.last_error if intent.state == "failed" else None, bill=bill,
+        amount=intent.amount, currency=intent.currency, payer_id=intent.payer_id,
+        account_name=intent.account_name, channel_id=intent.channel_id,
+        message_ts=intent.message_ts, remote_payment_id=intent.remote_payment_id,
+    )
+
+
+def claim(session: Session, intent_id: uuid.UUID, *, now: datetime,
+          lease_for: timedelta) -> Lease | None:
+    """Take the intent if it is open and nobody holds a live lease on it."""
+    token = str(uuid.uuid4())
+    result = session.exec(
+        update(PaymentIntent)
+        .where(col(PaymentIntent.id) == intent_id,
+               col(PaymentIntent.state).in_(OPEN_INTENT_STATES),
+               or_(col(PaymentIntent.locked_until).is_(None),
+                   col(PaymentIntent.locked_until) <= now))
+        .values(lease_owner=token, locked_until=now + lease_for)
+    )
+    if result.rowcount != 1:
+        return None
+    intent = _fresh(session, intent_id)
+    assert intent is not None
+    return Lease(intent, _bill_of(session, intent), token)
+
+
+def expired_leases(session: Session, *, now: datetime, limit: int) -> list[uuid.UUID]:
+    """Open intents nobody is working on (never claimed, or the holder's lease ran out)."""
+    return list(session.exec(
+        select(PaymentIntent.id)
+        .where(col(PaymentIntent.state).in_(OPEN_INTENT_STATES),
+               or_(col(PaymentIntent.locked_until).is_(None),
+                   col(PaymentIntent.locked_until) <= now))
+        .order_by(col(PaymentIntent.created_at))
+        .limit(limit)
+    ).all())
+
+
+def _held(lease: Lease) -> tuple[Any, ...]:
+    return (col(PaymentIntent.id) == lease.intent.id,
+            col(PaymentIntent.lease_owner) == lease.token,
+            col(PaymentIntent.state).in_(OPEN_INTENT_STATES))
+
+
+def _audit(session: Session, lease: Lease, action: str, at: datetime,
+           **detail: Any) -> None:
+    intent = lease.intent
+    record_audit(session, at=at, actor=SYSTEM_ACTOR, action=action, bill=lease.bill,
+                 bill_version=intent.bill_version, request_id=intent.request_id,
+                 detail={"intent_id": str(intent.id), "payer_id": intent.payer_id,
+                         "amount": format(intent.amount, "f"), "currency": intent.currency,
+                         "attempts": intent.attempts, **detail})
+
+
+def mark_calling(session: Session, lease: Lease, *, now: datetime, lease_for: timedelta,
+                 recovery: bool) -> Lease | None:
+    """About to send: from here on the request may reach Codat. None if the lease was lost."""
+    first_sent_at = lease.intent.first_sent_at or now
+    attempts = lease.intent.attempts + 1
+    result = session.exec(
+        update(PaymentIntent).where(*_held(lease))
+        .values(state="calling", attempts=attempts, first_sent_at=first_sent_at,
+                locked_until=now + lease_for)
+    )
+    if result.rowcount != 1:
+        return None
+    held = lease.with_intent(state="calling", attempts=attempts, first_sent_at=first_sent_at)
+    _audit(session, held, "payment.calling", now, recovery=recovery,
+           idempotency_key=held.intent.idempotency_key)
+    return held
+
+
+def mark_unknown(session: Session, lease: Lease, *, now: datetime, error: str) -> Lease:
+    """The request may have been acted on: stay open, same key next time."""
+    session.exec(update(PaymentIntent).where(*_held(lease))
+                 .values(state="unknown", last_error=error))
+    held = lease.with_intent(state="unknown", last_error=error)
+    _audit(session, held, "payment.unknown", now, error=error)
+    return held
+
+
+def mark_not_sent(session: Session, lease: Lease, *, now: datetime, error: str,
+                  sent_before: bool) -> Lease:
+    """The request never left. Back to `created` (never reached Codat) unless an earlier
+    attempt (`sent_before`) may have landed, in which case it stays `unknown`."""
+    values: dict[str, Any] = (
+        {"state": "unknown", "last_error": error} if sent_before
+        else {"state": "created", "first_sent_at": None, "last_error": error}
+    )
+    session.exec(update(PaymentIntent).where(*_held(lease)).values(**values))
+    held = lease.with_intent(**values)
+    _audit(session, held, "payment.not_sent", now, error=error, state=values["state"])
+    return held
+
+
+def release(session: Session, lease: Lease, *, retry_at: datetime) -> None:
+    """Let go; recovery may pick the intent up again from `retry_at`."""
+    session.exec(update(PaymentIntent).where(*_held(lease))
+                 .values(lease_owner=None, locked_until=retry_at))
+
+
+def finish_succeeded(session: Session, lease: Lease, *, now: datetime,
+                     remote_payment_id: str | None, how: str) -> PaymentOutcome:
+    """Record the payment once; it counts towards the round's paid amount."""
+    intent = lease.intent
+    result = session.exec(
+        update(PaymentIntent)
+        .where(col(PaymentIntent.id) == intent.id,
+               col(PaymentIntent.state).in_(OPEN_INTENT_STATES))
+        .values(state="succeeded", remote_payment_id=remote_payment_id, finished_at=now,
+                locked_until=None, lease_owner=None)
+    )
+    if result.rowcount == 1:
+        track = session.exec(
+            select(BillTrack).where(BillTrack.id == intent.bill_track_id)
+            .execution_options(populate_existing=True)
+        ).one()
+        paid = track.paid_in_round + (intent.amount if track.round == intent.round else 0)
+        session.exec(
+            update(BillTrack)
+            .where(col(BillTrack.id) == track.id, col(BillTrack.open_intent_id) == intent.id)
+            .values(paid_in_round=paid, open_intent_id=None, updated_at=now)
+        )
+        _audit(session, lease, "payment.succeeded", now, remote_payment_id=remote_payment_id,
+               how=how, paid_in_round=format(paid, "f"))
+    return outcome_of(session, intent.id)
+
+
+def finish_failed(session: Session, lease: Lease, *, now: datetime, reason: str,
+                  **detail: Any) -> PaymentOutcome:
+    """Close the intent as not paid and free the bill for a new attempt (with a new key)."""
+    intent = lease.intent
+    result = session.exec(
+        update(PaymentIntent)
+        .where(col(PaymentIntent.id) == intent.id,
+               col(PaymentIntent.state).in_(OPEN_INTENT_STATES))
+        .values(state="failed", last_error=reason, finished_at=now, locked_until=None,
+                lease_owner=None)
+    )
+    if result.rowcount == 1:
+        session.exec(
+            update(BillTrack)
+            .where(col(BillTrack.id) == intent.bill_track_id,
+                   col(BillTrack.open_intent_id) == intent.id)
+            .values(open_intent_id=None, updated_at=now)
+        )
+        _audit(session, lease, "payment.failed", now, reason=reason, **detail)
+    return outcome_of(session, intent.id)

@@ -35,6 +35,7 @@ from billbot.domain.schedule import DigestSchedule
 from billbot.logs import event
 from billbot.services import bindings as bindings_service
 from billbot.services.bindings import Binding
+from billbot.services.payment_runner import PaymentRunner
 from billbot.slackapp.context_token import ContextSigner
 from billbot.slackapp.rowstate import RowState
 from billbot.slackapp.views import digest_messages, replace_bill_row
@@ -59,6 +60,10 @@ class Billbot:
     signer: ContextSigner
     http: httpx.AsyncClient
     _row_locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
+    payments: PaymentRunner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.payments = PaymentRunner(self.engine, self.clock, policy=self.policy)
 
     # --- plumbing --------------------------------------------------------------------------
 

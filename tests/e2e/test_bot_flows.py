@@ -83,8 +83,9 @@ async def click(stack: Stack, user: str, message: Message, bill_id: str, action:
 
 
 def first_due(stack: Stack, *, currency: str = "GBP") -> dict[str, Any]:
-    return next(b for b in sorted(due_bills(stack), key=lambda b: b["dueDate"])
-                if b["currency"] == currency and b.get("amountDue") and b["status"] == "Open")
+    found = next(b for b in sorted(due_bills(stack), key=lambda b: b["dueDate"])
+                 if b["currency"] == currency and b.get("amountDue") and b["status"] == "Open")
+    return dict(found)  # a snapshot: the sandbox's own dict changes when the bill is paid
 
 
 async def approve(stack: Stack, message: Message, bill_id: str, user: str = ANN) -> None:

@@ -16,16 +16,19 @@ from typing import Any
 from billbot.bot import Billbot
 from billbot.codat.errors import CodatError
 from billbot.codat.models import AccountStatus, BankAccountOption, Bill
-from billbot.domain.policy import Role
+from billbot.domain.policy import PolicySettings, Role, can_pay
 from billbot.logs import bind
 from billbot.money import format_money, minor_units, parse_amount
 from billbot.services import approvals, payments, roles
 from billbot.services.bindings import Binding
+from billbot.services.intents import PaymentOutcome, PaymentStatus
+from billbot.services.state import BillApprovalState
 from billbot.slackapp.approvals_flow import NOT_BOUND, _start, ephemeral, fresh_bill
 from billbot.slackapp.context_token import BadContext, ModalContext
 from billbot.slackapp.payload import dig, request_id, text_at, view_value
 from billbot.slackapp.state_adapter import row_state_from
 from billbot.slackapp.views import loading_modal, message_modal, pay_modal
+from billbot.storage.audit import BillRef
 
 logger = logging.getLogger("billbot.payments")
 
@@ -36,6 +39,26 @@ def payment_accounts(options: list[BankAccountOption], bill: Bill,
     allowed = {bill.currency.upper()} | ({base_currency.upper()} if base_currency else set())
     return [a for a in options if a.status is AccountStatus.ACTIVE
             and (a.currency or "").upper() in allowed]
+
+
+def why_not_payable(bill: Bill, state: BillApprovalState, *, user_id: str, policy: PolicySettings,
+                    roles: frozenset[Role]) -> str | None:
+    """Why this payer cannot pay this bill now (checked again when the payment starts)."""
+    if not bill.status.payable:
+        return f"The bill is {bill.status.value}; only open or part-paid bills can be paid."
+    if bill.amount_due is None:
+        return "The bill's amount due is unknown, so it cannot be paid from Slack."
+    if state.rejected is not None:
+        return f"The bill was rejected by <@{state.rejected.by}>; an approver must approve it first."
+    if state.lapsed or not state.is_approved:
+        if state.lapsed:
+            return ("The bill changed in the accounting software since it was approved, so it "
+                    "must be approved again before it can be paid.")
+        return f"The bill needs {state.needed} approval(s) before it can be paid."
+    if state.payment_in_progress:
+        return payments.PAYMENT_IN_PROGRESS
+    decision = can_pay(user_id, roles, policy, state.approvers)
+    return None if decision else decision.reason
 
 
 async def _accounts_for(bot: Billbot, binding: Binding, bill: Bill) -> list[BankAccountOption]:
@@ -72,8 +95,8 @@ async def pay_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None
         return
     state = await bot.db(lambda s: approvals.state_of(s, bill=bill, binding=binding,
                                                       policy=bot.policy), read_only=True)
-    refusal = payments.why_not_payable(bill, state, user_id=click.user_id, policy=bot.policy,
-                                       roles=user_roles)
+    refusal = why_not_payable(bill, state, user_id=click.user_id, policy=bot.policy,
+                              roles=user_roles)
     if refusal:
         await show("Cannot pay", refusal)
         await bot.refresh_row(channel_id=click.channel_id, ts=click.message_ts, bill=bill,
@@ -100,8 +123,6 @@ def check_pay_input(view: Any, ctx: ModalContext) -> tuple[dict[str, str], str |
     """The modal's values, and an error per offending input block (empty when all is well)."""
     errors: dict[str, str] = {}
     account = text_at(view_value(view, "account", "account"), "selected_option", "value", limit=255)
-    if account is None:
-        account = text_at(view_value(view, "account", "account"), "selected_option", "value")
     if not account:
         errors["account"] = "Choose the account the payment comes from."
     raw_amount = (view_value(view, "amount", "amount") or {}).get("value")
@@ -177,10 +198,12 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
         await show("Cannot pay", "That account is not an active account in the bill's or the "
                                  "company's base currency; nothing was recorded.")
         return
+    bill_ref = BillRef(binding.company_id, binding.connection_id, bill.id)
     started = await bot.db(lambda s: payments.start_payment(
-        s, bill=bill, binding=binding, user_id=user, amount=amount, account_id=account.id,
-        account_name=account.name, payment_date=paid_on, channel_id=ctx.channel_id,
-        message_ts=ctx.message_ts, request_id=rid, policy=bot.policy, at=bot.clock.now()))
+        s, bill_ref=bill_ref, fresh_bill=bill, user_id=user, amount=amount,
+        account_id=account.id, account_name=account.name, payment_date=paid_on,
+        channel_id=ctx.channel_id, message_ts=ctx.message_ts, request_id=rid,
+        policy=bot.policy, at=bot.clock.now()))
     if started.intent_id is None:
         await show("Cannot pay", started.message)
         if ctx.message_ts:
@@ -188,17 +211,17 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
         return
     if ctx.message_ts:
         await _refresh_after(bot, binding, bill, ctx.channel_id, ctx.message_ts)
-    outcome = await payments.execute(bot.engine, bot.codat, started.intent_id, clock=bot.clock)
+    outcome = await bot.payments.execute(started.intent_id, bot.codat)
     await show(*_outcome_text(outcome, account.name or account.id))
     await _after_outcome(bot, binding, outcome)
 
 
-def _outcome_text(outcome: payments.PaymentOutcome, account: str) -> tuple[str, str]:
+def _outcome_text(outcome: PaymentOutcome, account: str) -> tuple[str, str]:
     money = format_money(outcome.amount, outcome.currency)
-    if outcome.status == "succeeded":
+    if outcome.status is PaymentStatus.SUCCEEDED:
         return "Paid", f":white_check_mark: Recorded a payment of *{money}* from *{account}*."
-    if outcome.status == "failed":
-        return "Payment failed", f":x: Codat refused the payment: {outcome.message}"
+    if outcome.status is PaymentStatus.FAILED:
+        return "Payment failed", f":x: The payment was not recorded: {outcome.reason or outcome.message}"
     return "Payment pending", (":hourglass_flowing_sand: Codat has not confirmed the payment yet. "
                                "billbot keeps trying with the same request, so it cannot be "
                                "recorded twice; the bill's row will show the outcome.")
@@ -210,16 +233,17 @@ async def _refresh_after(bot: Billbot, binding: Binding, bill: Bill, channel: st
     await bot.refresh_row(channel_id=channel, ts=ts, bill=bill, state=row_state_from(state))
 
 
-async def _after_outcome(bot: Billbot, binding: Binding, outcome: payments.PaymentOutcome) -> None:
+async def _after_outcome(bot: Billbot, binding: Binding, outcome: PaymentOutcome) -> None:
     """Show the outcome on the bill's row and tell the payer of a failure."""
-    if outcome.status == "failed" and outcome.channel_id:
+    if outcome.status is PaymentStatus.FAILED and outcome.channel_id:
         await ephemeral(bot, outcome.channel_id, outcome.payer_id,
                         f"The payment of {format_money(outcome.amount, outcome.currency)} was not "
-                        f"recorded: {outcome.message}")
+                        f"recorded: {outcome.reason or outcome.message}")
     if not (outcome.channel_id and outcome.message_ts):
         return
     try:
-        bill = await bot.codat.get_bill(binding.company_id, binding.connection_id, outcome.bill_id)
+        bill = await bot.codat.get_bill(binding.company_id, binding.connection_id,
+                                        outcome.bill.bill_id)
     except CodatError:
         return  # the next recovery tick or click re-renders the row
     await _refresh_after(bot, binding, bill, outcome.channel_id, outcome.message_ts)
@@ -227,9 +251,9 @@ async def _after_outcome(bot: Billbot, binding: Binding, outcome: payments.Payme
 
 async def recover_payments(bot: Billbot) -> None:
     """The recovery tick: finish intents left open, then show their outcomes."""
-    outcomes = await payments.recover(bot.engine, bot.codat, clock=bot.clock)
+    outcomes = await bot.payments.recover(bot.codat)
     for outcome in outcomes:
-        if outcome.status == "pending":
+        if outcome.status is PaymentStatus.PENDING:
             continue
         binding = await bot.binding_for(outcome.channel_id) if outcome.channel_id else None
         if binding is not None:

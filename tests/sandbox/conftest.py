@@ -68,7 +68,7 @@ class Api:
                                 headers=headers)
 
     def account_id(self, name: str) -> str:
-        return next(a["id"] for a in self.state.main_ledger.bank_accounts.values()
+        return next(str(a["id"]) for a in self.state.main_ledger.bank_accounts.values()
                     if a["name"] == name)
 
 

@@ -10,10 +10,11 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from codat_sync_for_payables.models import shared
+from codat_sync_for_payables.models.shared.security import Security
 from codat_sync_for_payables.sdk import CodatSyncPayables
 from codat_sync_for_payables.utils.retries import RetryConfig
 
@@ -64,7 +65,8 @@ def test_cli_serves_the_seeded_sandbox_to_the_sdk(sandbox_process: tuple[str, st
     connection_id = banner.split("CODAT_CONNECTION_ID=")[1].split()[0]
     assert httpx.get(f"{base_url}/companies").status_code == 401
     auth = "Basic " + base64.b64encode(CLI_KEY.encode()).decode()
-    with CodatSyncPayables(security=shared.Security(auth_header=auth), server_url=base_url,
+    sdk: Any  # the SDK's generated method names (`list`) confuse mypy
+    with CodatSyncPayables(security=Security(auth_header=auth), server_url=base_url,
                            retry_config=RetryConfig("none")) as sdk:
         companies = sdk.companies.list(request={}).results
         assert company_id in {c.id for c in companies}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -147,3 +149,18 @@ def test_bill_mapping_options(api: Api) -> None:
     archived = api.client.get(f"{api.payables}/mappingOptions/bills",
                               params={"statusQuery": "status=Archived"}).json()
     assert [t["code"] for t in archived["taxRates"]] == ["RRINPUT"]
+
+
+def test_supplier_balance_is_what_its_open_bills_still_owe(api: Api,
+                                                          state: SandboxState) -> None:
+    def balance() -> Decimal:
+        response = api.client.get(f"{api.payables}/suppliers", params={"query": "id=4105"})
+        return Decimal(str(json.loads(response.content, parse_float=Decimal)["results"][0]
+                           ["balance"]))
+
+    owed = sum(b["amountDue"] for b in state.main_ledger.bills.values()
+               if b["supplierRef"]["id"] == "4105" and b["status"] in ("Open", "PartiallyPaid"))
+    assert balance() == owed
+    api.pay("7110700004", {"amount": 80, "date": "2025-01-08T00:00:00",
+                           "accountRef": {"id": api.account_id("Business Current Account")}})
+    assert balance() == owed - 80

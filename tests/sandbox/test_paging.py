@@ -14,7 +14,8 @@ def test_bills_page_by_continuation_token_until_it_disappears(api: Api,
     state.page_size = 7
     open_ids = [b["id"] for b in state.main_ledger.bills.values()
                 if b["status"] in ("Open", "PartiallyPaid")]
-    pages, params = [], {}
+    pages: list[list[dict[str, object]]] = []
+    params: dict[str, str] = {}
     while True:
         body = api.bills(**params).json()
         pages.append(body["results"])
@@ -48,7 +49,8 @@ def test_a_foreign_token_is_a_400(api: Api) -> None:
 
 def test_mapping_options_page_too(api: Api, state: SandboxState) -> None:
     state.page_size = 2
-    seen, params = [], {}
+    seen: list[dict[str, object]] = []
+    params: dict[str, str] = {}
     while True:
         body = api.client.get(f"{api.payables}/mappingOptions/payments", params=params).json()
         seen += body["bankAccounts"]

@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from codat_sync_for_payables.models import errors, shared
+from codat_sync_for_payables.models import errors
+from codat_sync_for_payables.models.shared.security import Security
 from codat_sync_for_payables.sdk import CodatSyncPayables
 from codat_sync_for_payables.utils.retries import BackoffStrategy, RetryConfig
 
@@ -24,10 +25,11 @@ QUICK_RETRIES = RetryConfig("backoff", BackoffStrategy(initial_interval=10, max_
 
 
 @pytest.fixture
-def sdk(served: ServedApp) -> Iterator[CodatSyncPayables]:
+def sdk(served: ServedApp) -> Iterator[Any]:
+    """The SDK client, typed Any: its generated method names (`list`) confuse mypy."""
     auth = "Basic " + base64.b64encode(API_KEY.encode()).decode()
-    with CodatSyncPayables(security=shared.Security(auth_header=auth),
-                           server_url=served.base_url, retry_config=NO_RETRIES) as client:
+    with CodatSyncPayables(security=Security(auth_header=auth), server_url=served.base_url,
+                           retry_config=NO_RETRIES) as client:
         yield client
 
 
@@ -36,9 +38,10 @@ def ids(state: SandboxState) -> dict[str, str]:
     return {"company_id": state.main_company_id, "connection_id": state.main_connection_id}
 
 
-def gbp_account(sdk: CodatSyncPayables, ids: dict[str, str]) -> str:
+def gbp_account(sdk: Any, ids: dict[str, str]) -> str:
     options = sdk.bill_payments.get_payment_options(request=ids)
-    return next(a.id for a in options.bank_accounts if a.name == "Business Current Account")
+    return next(str(a.id) for a in options.bank_accounts
+                if a.name == "Business Current Account")
 
 
 def payment(ids: dict[str, str], account: str, amount: Any, key: str | None,
@@ -48,7 +51,7 @@ def payment(ids: dict[str, str], account: str, amount: Any, key: str | None,
                                        "account_ref": {"id": account}}}
 
 
-def test_sdk_discovers_the_seeded_company(sdk: CodatSyncPayables, state: SandboxState) -> None:
+def test_sdk_discovers_the_seeded_company(sdk: Any, state: SandboxState) -> None:
     companies = sdk.companies.list(request={}).results
     acme = next(c for c in companies if c.name == "Acme Trading Ltd")
     assert acme.id == state.main_company_id
@@ -57,7 +60,7 @@ def test_sdk_discovers_the_seeded_company(sdk: CodatSyncPayables, state: Sandbox
     assert info.base_currency == "GBP"
 
 
-def test_sdk_lists_bills_across_pages(sdk: CodatSyncPayables, ids: dict[str, str],
+def test_sdk_lists_bills_across_pages(sdk: Any, ids: dict[str, str],
                                       state: SandboxState) -> None:
     state.page_size = 25
     seen, token, pages = [], None, 0
@@ -76,7 +79,7 @@ def test_sdk_lists_bills_across_pages(sdk: CodatSyncPayables, ids: dict[str, str
     assert paid and {b.status.value for b in paid} == {"Paid"}
 
 
-def test_sdk_reads_payment_mapping_options(sdk: CodatSyncPayables, ids: dict[str, str]) -> None:
+def test_sdk_reads_payment_mapping_options(sdk: Any, ids: dict[str, str]) -> None:
     accounts = sdk.bill_payments.get_payment_options(request=ids).bank_accounts
     assert {(a.currency, a.account_type.value) for a in accounts} == {
         ("GBP", "Debit"), ("USD", "Debit"), ("EUR", "Debit"), ("GBP", "Credit")}
@@ -85,7 +88,7 @@ def test_sdk_reads_payment_mapping_options(sdk: CodatSyncPayables, ids: dict[str
 
 
 def test_sdk_pays_and_a_replayed_key_returns_the_same_payment(
-        sdk: CodatSyncPayables, ids: dict[str, str], state: SandboxState) -> None:
+        sdk: Any, ids: dict[str, str], state: SandboxState) -> None:
     account = gbp_account(sdk, ids)
     first = sdk.bill_payments.create(request=payment(ids, account, 480, "sdk-key-1"))
     again = sdk.bill_payments.create(request=payment(ids, account, 480, "sdk-key-1"))
@@ -94,13 +97,13 @@ def test_sdk_pays_and_a_replayed_key_returns_the_same_payment(
     assert state.bill(BILL)["status"] == "Paid"
 
 
-def test_sdk_parses_an_overpayment_as_error_message(sdk: CodatSyncPayables,
+def test_sdk_parses_an_overpayment_as_error_message(sdk: Any,
                                                     ids: dict[str, str],
                                                     state: SandboxState) -> None:
     account = gbp_account(sdk, ids)
     with pytest.raises(errors.ErrorMessage) as raised:
         sdk.bill_payments.create(request=payment(ids, account, 480.01, "sdk-over"))
-    error = raised.value
+    error: Any = raised.value
     assert error.status_code == 400
     assert error.data.correlation_id and error.data.can_be_retried == "Unknown"
     assert error.data.validation is not None
@@ -108,7 +111,7 @@ def test_sdk_parses_an_overpayment_as_error_message(sdk: CodatSyncPayables,
     assert state.payments == []
 
 
-def test_sdk_paying_an_unknown_bill_is_a_404(sdk: CodatSyncPayables, ids: dict[str, str]) -> None:
+def test_sdk_paying_an_unknown_bill_is_a_404(sdk: Any, ids: dict[str, str]) -> None:
     account = gbp_account(sdk, ids)
     with pytest.raises(errors.ErrorMessage) as raised:
         sdk.bill_payments.create(request=payment(ids, account, 1, "sdk-404", bill="nope"))
@@ -116,7 +119,7 @@ def test_sdk_paying_an_unknown_bill_is_a_404(sdk: CodatSyncPayables, ids: dict[s
     assert raised.value.data.error == "Bill nope not found"
 
 
-def test_sdk_retries_a_429_with_the_same_key(sdk: CodatSyncPayables, ids: dict[str, str],
+def test_sdk_retries_a_429_with_the_same_key(sdk: Any, ids: dict[str, str],
                                              state: SandboxState) -> None:
     account = gbp_account(sdk, ids)
     state.faults.retry_after_seconds = 0
@@ -128,7 +131,7 @@ def test_sdk_retries_a_429_with_the_same_key(sdk: CodatSyncPayables, ids: dict[s
 
 
 def test_sdk_retry_after_a_lost_response_gets_the_stored_answer(
-        sdk: CodatSyncPayables, ids: dict[str, str], state: SandboxState) -> None:
+        sdk: Any, ids: dict[str, str], state: SandboxState) -> None:
     """The write commits, the SDK times out and retries with the same key: one payment."""
     account = gbp_account(sdk, ids)
     state.faults.lose_response_hold_seconds = 30
@@ -140,7 +143,7 @@ def test_sdk_retry_after_a_lost_response_gets_the_stored_answer(
     assert len(state.payments) == 1 and result.id == state.payments[0].payment_id
 
 
-def test_sdk_uploads_and_lists_attachments(sdk: CodatSyncPayables, ids: dict[str, str]) -> None:
+def test_sdk_uploads_and_lists_attachments(sdk: Any, ids: dict[str, str]) -> None:
     uploaded = sdk.bills.upload_attachment(request={
         **ids, "bill_id": BILL,
         "attachment_upload": {"file": {"file_name": "receipt.txt", "content": b"paid"}}})

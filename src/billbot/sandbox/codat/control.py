@@ -17,7 +17,6 @@ from billbot.sandbox.codat.errors import ApiError, error_body
 from billbot.sandbox.codat.faults import FaultKind, FaultRule
 from billbot.sandbox.codat.query import parse_instant
 from billbot.sandbox.codat.rules import BILL_STATUSES
-from billbot.sandbox.codat.seed import refresh_balances
 from billbot.sandbox.codat.state import DEFAULT_OPEN_BILLS, Json, Ledger, SandboxState
 
 _FAULT_NUMBERS = {"latency_ms": int, "rate_limit_next": int, "retry_after_seconds": int,
@@ -113,7 +112,6 @@ def edit_bill(state: SandboxState, ledger: Ledger, bill_id: str, changes: dict[s
             raise ApiError(400, f"{name} cannot be edited here")
     updated["sourceModifiedDate"] = state.timestamp()
     ledger.bills[bill_id] = updated
-    refresh_balances(ledger)
     return updated
 
 

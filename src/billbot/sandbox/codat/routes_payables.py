@@ -21,7 +21,6 @@ from billbot.sandbox.codat.rules import (
     check_bill_updatable,
     validate_payment,
 )
-from billbot.sandbox.codat.seed import refresh_balances
 from billbot.sandbox.codat.state import Json, Ledger, PaymentRecord, StoredAttachment
 
 DEFAULT_BILL_QUERY = "status=Open||status=PartiallyPaid"  # (D) the default listing
@@ -106,7 +105,6 @@ def create_bill(call: Call) -> Reply:
     state = call.state
     bill = build_bill(call.json(), ledger, bill_id=state.ids.uuid(), now_text=state.timestamp())
     ledger.bills[bill["id"]] = bill
-    refresh_balances(ledger)
     return Reply(201, bill)  # (D) 201 Created
 
 
@@ -118,7 +116,6 @@ def update_bill(call: Call) -> Reply:
     bill = build_bill(call.json(), ledger, bill_id=current["id"],
                       now_text=call.state.timestamp())
     ledger.bills[bill["id"]] = bill
-    refresh_balances(ledger)
     return Reply(200, bill)
 
 
@@ -174,7 +171,6 @@ def create_bill_payment(call: Call) -> Reply:
     amount, account, paid_on, rate = validate_payment(body, bill, ledger)
     state = call.state
     apply_payment(bill, amount, state.timestamp())
-    refresh_balances(ledger)
     payment_id = state.ids.uuid()
     reference = body.get("reference") if isinstance(body.get("reference"), str) else None
     state.payments.append(PaymentRecord(
@@ -194,8 +190,9 @@ def list_suppliers(call: Call) -> Reply:
     ledger = _ledger(call)
     # Conflict: the spec says the default is active and archived, the docs "only active";
     # the sandbox follows the spec.
-    suppliers = _filter(list(ledger.suppliers.values()), call.query.get("query"),
-                        SUPPLIER_FIELDS, "Supplier")
+    balances = ledger.supplier_balances()
+    served = [ledger.supplier_view(s, balances) for s in ledger.suppliers.values()]
+    suppliers = _filter(served, call.query.get("query"), SUPPLIER_FIELDS, "Supplier")
     results, pagination = _token_list(call, suppliers)
     return Reply(200, {"results": results, "pagination": pagination})
 
@@ -205,10 +202,8 @@ def create_supplier(call: Call) -> Reply:
     state = call.state
     supplier = build_supplier(call.json(), ledger, supplier_id=state.ids.uuid(),
                               platform=_platform(call), now_text=state.timestamp())
-    if supplier["balance"] is None:
-        supplier["balance"] = 0
     ledger.suppliers[supplier["id"]] = supplier
-    return Reply(201, supplier)
+    return Reply(201, ledger.supplier_view(supplier))
 
 
 def update_supplier(call: Call) -> Reply:
@@ -226,7 +221,7 @@ def update_supplier(call: Call) -> Reply:
     for bill in ledger.bills.values():  # (I) bills show the supplier's current name
         if bill["supplierRef"]["id"] == supplier_id:
             bill["supplierRef"]["supplierName"] = supplier["supplierName"]
-    return Reply(200, supplier)
+    return Reply(200, ledger.supplier_view(supplier))
 
 
 def create_bank_account(call: Call) -> Reply:

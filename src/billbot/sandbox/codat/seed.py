@@ -376,7 +376,6 @@ def _acme_bills(state: SandboxState, ledger: Ledger, open_bills: int,
             _pdf("INV-00008"), today)
     _attach(ledger, str(BILL_ID_BASE + 8), "timesheet.csv", "text/csv",
             b"date,hours,matter\n2024-01-02,3.5,Contract review\n", today)
-    refresh_balances(ledger)
 
 
 def _open_status(rng: random.Random) -> str:
@@ -399,19 +398,6 @@ def _attach(ledger: Ledger, bill_id: str, name: str, content_type: str, content:
         "includeWhenSent": False, "sourceModifiedDate": instant(today - timedelta(days=20), 14),
     }
     ledger.attachments.setdefault(bill_id, {})[attachment_id] = StoredAttachment(meta, content)
-
-
-def refresh_balances(ledger: Ledger) -> None:
-    """A supplier's balance is what the business owes it in its currency (I)."""
-    for supplier in ledger.suppliers.values():
-        owed = Decimal("0.00")
-        for bill in ledger.bills.values():
-            if (bill["supplierRef"]["id"] == supplier["id"]
-                    and bill["status"] in ("Open", "PartiallyPaid")
-                    and bill["amountDue"] is not None
-                    and bill["currency"] == supplier["defaultCurrency"]):
-                owed += bill["amountDue"]
-        supplier["balance"] = owed
 
 
 # --- a second, smaller company (USD, QuickBooks Online) and a third not yet linked ------------
@@ -451,7 +437,6 @@ def _globex_ledger(state: SandboxState) -> Ledger:
                          None, instant(min(due - timedelta(days=29), today), 9))
         bill["amountDue"] = Decimal("0.00") if status == "Paid" else bill["totalAmount"]
         ledger.bills[bill_id] = bill
-    refresh_balances(ledger)
     return ledger
 
 

@@ -45,6 +45,23 @@ class Ledger:
     tax_rates: dict[str, Json] = field(default_factory=dict)
     attachments: dict[str, dict[str, StoredAttachment]] = field(default_factory=dict)
 
+    def supplier_balances(self) -> dict[tuple[str, str], Decimal]:
+        """(I) what the business owes each supplier, per currency: the amount due on its
+        Open and PartiallyPaid bills. Derived when served, so it never goes stale."""
+        owed: dict[tuple[str, str], Decimal] = {}
+        for bill in self.bills.values():
+            if bill["status"] in ("Open", "PartiallyPaid") and bill["amountDue"] is not None:
+                key = (bill["supplierRef"]["id"], bill["currency"])
+                owed[key] = owed.get(key, Decimal(0)) + bill["amountDue"]
+        return owed
+
+    def supplier_view(self, supplier: Json,
+                      balances: dict[tuple[str, str], Decimal] | None = None) -> Json:
+        """The Supplier as served, with its balance in its default currency."""
+        owed = self.supplier_balances() if balances is None else balances
+        key = (supplier["id"], supplier.get("defaultCurrency") or "")
+        return {**supplier, "balance": owed.get(key, Decimal(0))}
+
 
 @dataclass(frozen=True)
 class PaymentRecord:

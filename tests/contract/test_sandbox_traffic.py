@@ -290,6 +290,7 @@ class TestErrorPaths:
             codat_client.get_connection(company, UNKNOWN_ID),
             codat_client.list_bills(UNKNOWN_ID, connection),
             codat_client.list_attachments(company, connection, "NO-SUCH-BILL"),
+            codat_client.list_attachments(company, connection, "INV/2026 #7?"),  # encoded id
             codat_client.download_attachment(company, connection, bill.id, UNKNOWN_ID),
             codat_client.create_bill_payment(company, connection, "NO-SUCH-BILL",
                                              payment("1.00", account),

@@ -19,6 +19,7 @@ from tests.support.openapi_contract import (
     SPEC_ENV,
     ContractRecorder,
     HttpExchange,
+    codat_contract,
     load_spec,
     make_binary_untyped,
     make_nullable_explicit,
@@ -313,6 +314,24 @@ class TestIdempotencyReuse:
         one(validate_exchange(company), "status 422 is not declared")
 
 
+class TestVerdict:
+    def test_a_refused_bad_request_is_told_apart_from_a_kept_contract(self) -> None:
+        refused = codat_contract().check(exchange(
+            "GET", "/companies", query="page=0", status=400, response=json.loads(error_body(400))))
+        assert refused.operation_id == "list-companies"
+        assert refused.refused_bad_request and not refused.violations
+        kept = codat_contract().check(list_bills(BILL))
+        assert kept.operation_id == "list-bills"
+        assert not kept.refused_bad_request and not kept.request_problems
+
+    def test_an_accepted_bad_request_is_not_a_refusal(self) -> None:
+        accepted = codat_contract().check(list_bills(BILL, query="pageSize=1"))
+        assert accepted.violations and not accepted.refused_bad_request
+
+    def test_the_spec_has_25_operations(self) -> None:
+        assert len(codat_contract().operation_ids) == 25
+
+
 class TestRecorder:
     def test_exchanges_from_many_threads_are_all_validated_on_flush(self) -> None:
         recorder = ContractRecorder()
@@ -331,6 +350,10 @@ class TestRecorder:
         assert all(v.test == "tests/x.py::test_y" for v in found)
         assert recorder.summary() == "openapi contract: 50 requests validated, 5 violations"
         assert recorder.flush() == [] and recorder.validated == 50
+        assert recorder.operations == {"list-bills": 50}
+        lines = list(recorder.lines())
+        assert lines[1].startswith("  operations exercised: 1 of 25 (not: create-bank-account,")
+        assert len(lines) == 3 + 5
 
     def test_a_violation_names_its_test(self) -> None:
         recorder = ContractRecorder()

@@ -14,7 +14,8 @@ as a whole, because a request that breaks the spec is fine when the server refus
   only on operations that take an Idempotency-Key, from requests that carried one, and its
   body is checked against ErrorMessage by hand.
 
-The spec is repaired before use (see `make_nullable_explicit`) and parsed once per process.
+The spec is repaired before use (`make_nullable_explicit`, `make_binary_untyped`: 3.0
+habits in a spec that says 3.1) and parsed once per process (`codat_contract()`).
 `ContractRecorder` collects exchanges from a served sandbox and validates them in the
 caller's thread; `validated_sandbox_app(state)` builds a sandbox app wired to the recorder
 that the pytest plugin (tests/plugins/openapi_contract.py) reports at the end of the run.
@@ -27,6 +28,7 @@ import json
 import os
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -328,6 +330,21 @@ def _clip(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """What the contract says about one exchange."""
+
+    operation_id: str | None  # None: no operation of the spec has this method and path
+    request_problems: tuple[str, ...]  # how the request breaks the spec, whatever the answer
+    violations: tuple[str, ...]  # what breaks the contract, given the answer
+
+    @property
+    def refused_bad_request(self) -> bool:
+        """The request broke the spec and the server rightly refused it."""
+        return bool(self.request_problems) and not any(
+            v.startswith("request ") for v in self.violations)
+
+
+@dataclass(frozen=True)
 class _Operation:
     operation_id: str
     template: str
@@ -382,38 +399,35 @@ class CodatContract:
 
     # -- public
 
-    def validate(self, exchange: HttpExchange) -> list[str]:
-        """Every way `exchange` breaks the contract; empty when it keeps it."""
-        request = self._request(exchange)
-        method = request.method
-        try:
-            found = self._finder.find(method, request.host_url + request.path)
-        except PathError:
-            if 400 <= exchange.status < 500:
-                return []  # an unknown route, refused: nothing in the spec to hold it to
-            return [_clip(f"request {exchange.label}: no such operation in the spec, "
-                          f"yet the server answered {exchange.status}")]
-        operation = self._operations[(method, found.path.parts[-1])]
-        where = f"{operation.operation_id} {exchange.label}"
+    @property
+    def operation_ids(self) -> frozenset[str]:
+        return frozenset(op.operation_id for op in self._operations.values())
 
-        violations: list[str] = []
+    def check(self, exchange: HttpExchange) -> Verdict:
+        """Judge one exchange; see the module docstring for the rules."""
+        request = self._request(exchange)
+        refused = 400 <= exchange.status < 500
+        try:
+            found = self._finder.find(request.method, request.host_url + request.path)
+        except PathError:
+            problem = "no such operation in the spec"
+            unrouted = f"request {exchange.label}: {problem}, yet the server answered {exchange.status}"
+            return Verdict(None, (problem,), () if refused else (_clip(unrouted),))
+        operation = self._operations[(request.method, found.path.parts[-1])]
+        where = f"{operation.operation_id} {exchange.label}"
         request_problems = self._request_problems(request, exchange, operation)
-        if request_problems and not 400 <= exchange.status < 500:
+        violations: list[str] = []
+        if request_problems and not refused:
             violations += [f"request {where}: {problem} (answered {exchange.status}, not refused)"
                            for problem in request_problems]
         violations += [f"response {exchange.status} to {where}: {problem}"
                        for problem in self._response_problems(request, exchange, operation)]
-        return [_clip(v) for v in violations]
+        return Verdict(operation.operation_id, tuple(request_problems),
+                       tuple(_clip(v) for v in violations))
 
-    def request_problems(self, exchange: HttpExchange) -> list[str]:
-        """How the request alone breaks the spec, whatever the server answered."""
-        request = self._request(exchange)
-        try:
-            found = self._finder.find(request.method, request.host_url + request.path)
-        except PathError as exc:
-            return _describe(exc)
-        operation = self._operations[(request.method, found.path.parts[-1])]
-        return self._request_problems(request, exchange, operation)
+    def validate(self, exchange: HttpExchange) -> list[str]:
+        """Every way `exchange` breaks the contract; empty when it keeps it."""
+        return list(self.check(exchange).violations)
 
     # -- request
 
@@ -544,6 +558,8 @@ class ContractRecorder:
 
     validated: int = 0
     violations: list[Violation] = field(default_factory=list)
+    refused_bad_requests: int = 0  # spec-breaking requests answered with a 4xx (error paths)
+    operations: Counter[str] = field(default_factory=Counter)  # operationId -> exchanges
     current_test: str | None = None
     _pending: list[tuple[str | None, HttpExchange | SandboxExchange]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -556,12 +572,15 @@ class ContractRecorder:
         """Validate what was recorded since the last flush; return the new violations."""
         with self._lock:
             pending, self._pending = self._pending, []
-        found = [Violation(test, message)
-                 for test, exchange in pending
-                 for message in validate_exchange(exchange)]
+        contract = codat_contract()
+        verdicts = [(test, contract.check(as_http_exchange(exchange))) for test, exchange in pending]
+        found = [Violation(test, message) for test, verdict in verdicts
+                 for message in verdict.violations]
         with self._lock:
             self.validated += len(pending)
             self.violations += found
+            self.refused_bad_requests += sum(v.refused_bad_request for _, v in verdicts)
+            self.operations.update(v.operation_id for _, v in verdicts if v.operation_id)
         return found
 
     def summary(self) -> str:
@@ -570,6 +589,12 @@ class ContractRecorder:
 
     def lines(self) -> Iterator[str]:
         yield self.summary()
+        all_operations = codat_contract().operation_ids
+        missing = sorted(all_operations - set(self.operations))
+        yield (f"  operations exercised: {len(all_operations) - len(missing)} of "
+               f"{len(all_operations)}" + (f" (not: {', '.join(missing)})" if missing else ""))
+        yield (f"  spec-breaking requests refused with a 4xx (error-path tests): "
+               f"{self.refused_bad_requests}")
         for violation in self.violations:
             yield f"  {violation}"
 
@@ -601,6 +626,7 @@ __all__ = [
     "ContractRecorder",
     "HttpExchange",
     "SandboxExchange",
+    "Verdict",
     "Violation",
     "as_http_exchange",
     "codat_contract",

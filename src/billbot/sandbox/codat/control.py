@@ -1,5 +1,20 @@
 """`/_sandbox/` control endpoints: not Codat's API, no auth. Tests and other processes use
 them to read what happened, inject faults, reseed, and edit bills as a bookkeeper would.
+
+    GET   /_sandbox/info                main companyId/connectionId, today, pageSize
+    GET   /_sandbox/payments            every payment applied (replays add none)
+    GET   /_sandbox/bills               every bill, all statuses (?companyId=&connectionId=)
+    PATCH /_sandbox/bills/{billId}      {"amountDue", "totalAmount", "currencyRate",
+                                         "dueDate", "issueDate", "status", "currency",
+                                         "reference", "supplierId"}: any subset
+    GET   /_sandbox/faults              the fault settings
+    POST  /_sandbox/faults              {"clear": true, <any Faults field>, "rules":
+                                         [{"kind", "count", "path" (regex), "method",
+                                           "latency_ms"}]}
+    POST  /_sandbox/reset               {"bills": N open bills, "dueSoon": M, "today":
+                                         "YYYY-MM-DD", "pageSize": P}: reseed, forget
+                                         payments, requests, keys and faults
+    GET   /_sandbox/requests            the Codat API requests seen, with their outcome
 """
 
 from __future__ import annotations

@@ -104,10 +104,6 @@ def is_authorised(headers: Headers, api_key: str) -> bool:
     return hmac.compare_digest(presented, api_key.encode())
 
 
-class _DeliveredResponse(Response):
-    """A plain response; exists so the pipeline builds every answer the same way."""
-
-
 class _HeldThenDropped(Response):
     """The write happened; the client never learns the result (`lose_response`).
 
@@ -249,8 +245,7 @@ class Pipeline:
             response = _HeldThenDropped(hold_seconds, reply.status,
                                         {**all_headers, "Content-Length": str(len(body))})
         else:
-            response = _DeliveredResponse(content=body, status_code=reply.status,
-                                          headers=all_headers)
+            response = Response(content=body, status_code=reply.status, headers=all_headers)
         with self.state.lock:
             record.status = reply.status
             record.outcome = f"{outcome}+lost" if lose else outcome

@@ -137,6 +137,7 @@ class _Call:
     json_body: bytes | None = None
     files: Mapping[str, tuple[str, bytes, str]] | None = None
     idempotency_key: str | None = None
+    accept: str = "application/json"
 
     @property
     def is_write(self) -> bool:
@@ -479,10 +480,11 @@ class CodatClient:
 
     async def download_attachment(self, company_id: str, connection_id: str, bill_id: str,
                                   attachment_id: str) -> bytes:
-        response = await self._get(_ATTACHMENT_DOWNLOAD, companyId=company_id,
-                                   connectionId=connection_id, billId=bill_id,
-                                   attachmentId=attachment_id)
-        return response.content
+        path = _path(_ATTACHMENT_DOWNLOAD, companyId=company_id, connectionId=connection_id,
+                     billId=bill_id, attachmentId=attachment_id)
+        # The file comes as application/octet-stream; errors still come as JSON.
+        call = _Call("GET", _ATTACHMENT_DOWNLOAD, path, accept="*/*")
+        return (await self._send(call)).content
 
     # --- payments ------------------------------------------------------------------------------
 
@@ -562,7 +564,7 @@ class CodatClient:
             seen.add(token)
 
     def _headers(self, call: _Call) -> dict[str, str]:
-        headers = {"Authorization": self._authorization, "Accept": "application/json"}
+        headers = {"Authorization": self._authorization, "Accept": call.accept}
         if call.json_body is not None:
             headers["Content-Type"] = "application/json"
         if call.idempotency_key is not None:
@@ -670,7 +672,9 @@ def _log_failure(call: _Call, attempt: int, failure: _Failure, delay: float | No
         if isinstance(error, CodatOutcomeUnknown) and error.error else None)
     outcome = (f"{type(error).__name__}; retrying in {delay:.3f}s" if delay is not None
                else f"{type(error).__name__}; giving up")
-    level = logging.INFO if delay is not None else logging.WARNING
+    # A final 4xx is an answer, not an incident; giving up on 5xx/timeouts/refusals is one.
+    final_answer = isinstance(error, CodatApiError) and not failure.retryable
+    level = logging.INFO if delay is not None or final_answer else logging.WARNING
     _log_attempt(level, call, attempt, failure.status, correlation_id, outcome)
 
 

@@ -39,6 +39,7 @@ class FakeCodat:
     bill_reads: int = 0
     unreadable: bool = False
     _answers: dict[str, BillPayment] = field(default_factory=dict)
+    _refusals: dict[str, CodatApiError] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def add(self, bill: Bill) -> Bill:
@@ -58,6 +59,8 @@ class FakeCodat:
                                   idempotency_key: str) -> BillPayment:
         call = PaymentCall(bill_id, idempotency_key, payment.to_api())
         self.calls.append(call)
+        if idempotency_key in self._refusals:
+            raise self._refusals[idempotency_key]
         action = self.script.pop(0) if self.script else "ok"
         if action == "not_sent":
             raise CodatNotSent("connection refused")
@@ -67,6 +70,11 @@ class FakeCodat:
             raise CodatApiError(400, ErrorMessage(statusCode=400, error=action[4:]))
         answer = self._answers.get(idempotency_key)
         if answer is None:
+            due = self.bills[bill_id].amount_due
+            if due is None or payment.amount > due:  # Codat refuses (and caches) overpayment
+                error = CodatApiError(400, ErrorMessage(statusCode=400, error="Amount too high"))
+                self._refusals[idempotency_key] = error
+                raise error
             answer = self._apply(call, payment)
         elif answer.amount != payment.amount:
             raise CodatApiError(422, ErrorMessage(statusCode=422, error="key reused"))

@@ -452,3 +452,28 @@ def test_every_transition_is_audited(engine: Engine, binding: Binding, policy: P
     assert audit_of(engine, "bill-1") == [
         "approval.recorded", "payment.started", "payment.calling", "payment.unknown",
         "payment.calling", "payment.not_sent", "payment.calling", "payment.succeeded"]
+
+
+def test_a_worker_that_lost_its_lease_changes_nothing(
+    engine: Engine, binding: Binding, policy: PolicySettings, approved_bill: Bill
+) -> None:
+    """Its lease ran out and another worker took the intent: no transition, no audit row."""
+    started = start(engine, binding, policy, approved_bill)
+    assert started.intent_id
+    lease_for = RunnerSettings().lease
+    with session_scope(engine) as session:
+        stale = intents.claim(session, started.intent_id, now=T0, lease_for=lease_for)
+    with session_scope(engine) as session:
+        assert intents.claim(session, started.intent_id, now=T0 + timedelta(minutes=3),
+                             lease_for=lease_for)
+    assert stale is not None
+    later = T0 + timedelta(minutes=4)
+    with session_scope(engine) as session:
+        assert intents.mark_calling(session, stale, now=later, lease_for=lease_for,
+                                    recovery=False) is None
+        intents.mark_unknown(session, stale, now=later, error="late")
+        intents.mark_not_sent(session, stale, now=later, error="late", sent_before=False)
+        outcome = intents.finish_failed(session, stale, now=later, reason="late")
+    assert outcome.status == "pending"
+    assert intent_rows(engine)[0].state == "created"
+    assert audit_of(engine, "bill-1")[-1] == "payment.started"

@@ -180,10 +180,11 @@ def mark_calling(session: Session, lease: Lease, *, now: datetime, lease_for: ti
 
 def mark_unknown(session: Session, lease: Lease, *, now: datetime, error: str) -> Lease:
     """The request may have been acted on: stay open, same key next time."""
-    session.exec(update(PaymentIntent).where(*_held(lease))
-                 .values(state="unknown", last_error=error))
+    result = session.exec(update(PaymentIntent).where(*_held(lease))
+                          .values(state="unknown", last_error=error))
     held = lease.with_intent(state="unknown", last_error=error)
-    _audit(session, held, "payment.unknown", now, error=error)
+    if result.rowcount == 1:  # else the lease was lost: the next step notices
+        _audit(session, held, "payment.unknown", now, error=error)
     return held
 
 
@@ -195,9 +196,10 @@ def mark_not_sent(session: Session, lease: Lease, *, now: datetime, error: str,
         {"state": "unknown", "last_error": error} if sent_before
         else {"state": "created", "first_sent_at": None, "last_error": error}
     )
-    session.exec(update(PaymentIntent).where(*_held(lease)).values(**values))
+    result = session.exec(update(PaymentIntent).where(*_held(lease)).values(**values))
     held = lease.with_intent(**values)
-    _audit(session, held, "payment.not_sent", now, error=error, state=values["state"])
+    if result.rowcount == 1:
+        _audit(session, held, "payment.not_sent", now, error=error, state=values["state"])
     return held
 
 
@@ -236,12 +238,15 @@ def finish_succeeded(session: Session, lease: Lease, *, now: datetime,
 
 def finish_failed(session: Session, lease: Lease, *, now: datetime, reason: str,
                   **detail: Any) -> PaymentOutcome:
-    """Close the intent as not paid and free the bill for a new attempt (with a new key)."""
+    """Close the intent as not paid and free the bill for a new attempt (with a new key).
+
+    Only while holding the lease: a worker that lost it must not fail an intent another
+    worker may be sending right now.
+    """
     intent = lease.intent
     result = session.exec(
         update(PaymentIntent)
-        .where(col(PaymentIntent.id) == intent.id,
-               col(PaymentIntent.state).in_(OPEN_INTENT_STATES))
+        .where(*_held(lease))
         .values(state="failed", last_error=reason, finished_at=now, locked_until=None,
                 lease_owner=None)
     )

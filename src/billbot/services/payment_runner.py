@@ -68,7 +68,8 @@ class PaymentGateway(Protocol):
 class RunnerSettings:
     # Pauses between same-key attempts inside `execute` (the client retries on its own too).
     retry_delays: tuple[float, ...] = (2.0, 8.0)
-    # Longer than one Codat call with the client's own retries (about 30 s budget).
+    # Must outlast one Codat call including the client's own retries (RetryPolicy() is about
+    # 30 s; give recovery a client whose budget fits too, not RetryPolicy.background()).
     lease: timedelta = timedelta(minutes=2)
     # Codat replays a key's first answer for 90 minutes; stop re-sending well before.
     replay_window: timedelta = timedelta(minutes=90)

@@ -2,7 +2,7 @@
 
 Databases: every storage-touching test runs on a fresh SQLite file, and also on PostgreSQL
 when BILLBOT_TEST_POSTGRES_URL is set (CI sets it; see .ci/run). Each PostgreSQL test gets
-its own schema-free database-per-test isolation by dropping and recreating billbot's tables.
+a freshly CREATEd database of its own, dropped afterwards.
 """
 
 from __future__ import annotations

@@ -364,3 +364,33 @@ async def test_unsigned_or_stale_requests_get_401(stack: Stack) -> None:
                                            timestamp=int(datetime.now(UTC).timestamp()) - 301)
     assert stale.status == 401
     assert bot_messages(stack) == []
+
+
+async def test_a_replayed_pay_submission_records_no_second_payment(stack: Stack) -> None:
+    """The same signed view_submission delivered again (a retry or a replay within Slack's
+    five-minute window) after a partial payment completed must not pay the remainder."""
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    await approve(stack, main, bill["id"])
+    view = await open_pay_modal(stack, main, bill["id"])
+    sent: list[bytes] = []
+
+    async def keep(request: Any) -> None:
+        sent.append(request.content)
+
+    stack.driver.http.event_hooks["request"].append(keep)
+    part = (Decimal(str(bill["amountDue"])) / 4).quantize(Decimal("0.01"))
+    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(part),
+                                                   today().isoformat()))
+    await eventually(lambda: len(stack.payments()) == 1)
+    await eventually(lambda: "remains" in row_text(current(stack, main.ts), bill["id"]))
+    for extra in ({}, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}):
+        again = await stack.driver.post_signed(sent[-1], "application/x-www-form-urlencoded",
+                                               extra_headers=extra)
+        # Dropped before any listener ran: no ack body, and Slack is told not to retry. (A
+        # processed repeat would answer with the "Recording the payment" view and pay again.)
+        assert again.status == 200 and again.body == b""
+        assert again.headers.get("x-slack-no-retry") == "1"
+    await stack.bot.payments.recover(stack.bot.codat)  # nothing open to finish either
+    assert len(stack.payments()) == 1
+    assert stack.sandbox_bill(bill["id"])["status"] == "PartiallyPaid"

@@ -47,17 +47,18 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     @app.middleware
     async def drop_slack_retries(req: AsyncBoltRequest, resp: BoltResponse,
                                  next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        """Slack re-sends a request it thinks failed; its side effects must run once."""
+        """A request seen before (Slack's retry, or a replay of the same signed body) runs once.
+
+        Slack's bodies carry a fresh trigger_id / action_ts per click, so two identical bodies
+        are one request delivered twice, whether or not it says X-Slack-Retry-Num.
+        """
         rid = request_id(req.raw_body)
         bind(request_id=rid, user_id=req.context.user_id, channel_id=req.context.channel_id)
-        if req.headers.get("x-slack-retry-num"):
+        if req.headers.get("x-slack-retry-num") or _has_side_effects(req.body):
             first = await bot.db(lambda s: bookkeeping.claim_request(s, key=rid, at=bot.clock.now()))
             if not first:
-                logger.info("slack retry ignored")
+                logger.info("repeated slack request ignored")
                 return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
-        elif _has_side_effects(req.body):
-            # Remember first deliveries so a later retry of them is recognised.
-            await bot.db(lambda s: bookkeeping.claim_request(s, key=rid, at=bot.clock.now()))
         return await next()
 
     @app.command("/bills")

@@ -65,20 +65,29 @@ async def _start(bot: Billbot, body: dict[str, Any], raw_body: str) -> tuple[Cli
     return click, binding
 
 
+async def require_role(bot: Billbot, click: Click, binding: Binding, role: Role, *,
+                       action: str, refusal: str) -> frozenset[Role] | None:
+    """The clicker's roles if they include `role`; otherwise audit the refusal, tell them, None.
+
+    Checked before Codat is asked: an outsider's click costs nothing and changes nothing.
+    """
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, click.user_id), read_only=True)
+    if role in user_roles:
+        return user_roles
+    await bot.db(lambda s: roles.record_refusal(
+        s, actor=click.user_id, action=action, request_id=click.request_id, at=bot.clock.now(),
+        company_id=binding.company_id, connection_id=binding.connection_id, bill_id=click.bill_id))
+    await ephemeral(bot, click.channel_id, click.user_id, refusal)
+    return None
+
+
 async def approve_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None:
     started = await _start(bot, body, raw_body)
     if started is None:
         return
     click, binding = started
-    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, click.user_id), read_only=True)
-    if Role.APPROVER not in user_roles:
-        # Refused before Codat is asked: an outsider's click costs nothing and changes nothing.
-        await bot.db(lambda s: roles.record_refusal(
-            s, actor=click.user_id, action="approve", request_id=click.request_id,
-            at=bot.clock.now(), company_id=binding.company_id, connection_id=binding.connection_id,
-            bill_id=click.bill_id))
-        await ephemeral(bot, click.channel_id, click.user_id,
-                        "Only approvers can approve bills, so nothing was recorded.")
+    if await require_role(bot, click, binding, Role.APPROVER, action="approve",
+                          refusal="Only approvers can approve bills, so nothing was recorded.") is None:
         return
     bill = await fresh_bill(bot, click.channel_id, click.user_id, binding, click.bill_id)
     if bill is None:
@@ -97,14 +106,8 @@ async def reject_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> N
     if started is None:
         return
     click, binding = started
-    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, click.user_id), read_only=True)
-    if Role.APPROVER not in user_roles:
-        await bot.db(lambda s: roles.record_refusal(
-            s, actor=click.user_id, action="reject", request_id=click.request_id,
-            at=bot.clock.now(), company_id=binding.company_id, connection_id=binding.connection_id,
-            bill_id=click.bill_id))
-        await ephemeral(bot, click.channel_id, click.user_id,
-                        "Only approvers can reject bills, so nothing was recorded.")
+    if await require_role(bot, click, binding, Role.APPROVER, action="reject",
+                          refusal="Only approvers can reject bills, so nothing was recorded.") is None:
         return
     if not click.trigger_id:
         return

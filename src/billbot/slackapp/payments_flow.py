@@ -19,11 +19,11 @@ from billbot.codat.models import AccountStatus, BankAccountOption, Bill
 from billbot.domain.policy import PolicySettings, Role, can_pay
 from billbot.logs import bind
 from billbot.money import format_money, minor_units, parse_amount
-from billbot.services import approvals, payments, roles
+from billbot.services import approvals, payments
 from billbot.services.bindings import Binding
 from billbot.services.intents import PaymentOutcome, PaymentStatus
 from billbot.services.state import BillApprovalState
-from billbot.slackapp.approvals_flow import NOT_BOUND, _start, ephemeral, fresh_bill
+from billbot.slackapp.approvals_flow import NOT_BOUND, _start, ephemeral, fresh_bill, require_role
 from billbot.slackapp.context_token import BadContext, ModalContext
 from billbot.slackapp.payload import dig, request_id, text_at, view_value
 from billbot.slackapp.state_adapter import row_state_from
@@ -72,13 +72,10 @@ async def pay_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None
     if started is None:
         return
     click, binding = started
-    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, click.user_id), read_only=True)
-    if Role.PAYER not in user_roles:
-        await bot.db(lambda s: roles.record_refusal(
-            s, actor=click.user_id, action="pay", request_id=click.request_id, at=bot.clock.now(),
-            company_id=binding.company_id, connection_id=binding.connection_id, bill_id=click.bill_id))
-        await ephemeral(bot, click.channel_id, click.user_id,
-                        "Only payers can pay bills, so nothing was opened or recorded.")
+    user_roles = await require_role(
+        bot, click, binding, Role.PAYER, action="pay",
+        refusal="Only payers can pay bills, so nothing was opened or recorded.")
+    if user_roles is None:
         return
     if not click.trigger_id:
         return

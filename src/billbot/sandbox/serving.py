@@ -10,11 +10,13 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
+
+T = TypeVar("T")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -31,11 +33,17 @@ class ServedApp:
     port: int
     _server: uvicorn.Server
     _thread: threading.Thread
+    _loop: asyncio.AbstractEventLoop
     _on_stop: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def run(self, work: Coroutine[Any, Any, T], *, timeout: float = 60) -> T:
+        """Run `work` on the server's event loop and wait for it: the app's async clients
+        (httpx, aiohttp) belong to that loop and must not be used from another one."""
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)
 
     def stop(self) -> None:
         self._server.should_exit = True
@@ -57,9 +65,14 @@ def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0,
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="auto",
                             timeout_keep_alive=timeout_keep_alive, access_log=False)
     server = uvicorn.Server(config)
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def serve() -> None:
+        loops.append(asyncio.get_running_loop())
+        await server.serve()
 
     def run() -> None:
-        asyncio.run(server.serve())
+        asyncio.run(serve())
 
     thread = threading.Thread(target=run, name=f"uvicorn:{port}", daemon=True)
     thread.start()
@@ -68,4 +81,4 @@ def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0,
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError(f"server on {host}:{port} did not start")
         time.sleep(0.01)
-    return ServedApp(host=host, port=port, _server=server, _thread=thread)
+    return ServedApp(host=host, port=port, _server=server, _thread=thread, _loop=loops[0])

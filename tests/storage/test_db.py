@@ -58,7 +58,7 @@ class TestUrls:
 
 class TestMigrations:
     def test_creates_every_table_and_matches_the_models(self, engine: Engine) -> None:
-        """Migration 0001 and the SQLModel tables agree (no autogenerate drift)."""
+        """The migrations and the SQLModel tables agree (no autogenerate drift)."""
         assert set(inspect(engine).get_table_names()) >= EXPECTED_TABLES
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -69,7 +69,7 @@ class TestMigrations:
         upgrade_database(database_url)
         upgrade_database(engine)
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
 
     def test_migrations_ship_inside_the_package(self) -> None:
         """The installed package carries env.py, the template and the versions."""
@@ -77,6 +77,7 @@ class TestMigrations:
         assert (root / "env.py").is_file()
         assert (root / "script.py.mako").is_file()
         assert (root / "versions" / "v0001_initial.py").is_file()
+        assert (root / "versions" / "v0002_outcome_shown.py").is_file()
 
     def test_ping(self, engine: Engine) -> None:
         assert ping(engine)

@@ -1,4 +1,4 @@
-"""billbot's tables. Migration 0001 creates exactly these; a test checks they agree.
+"""billbot's tables. Migrations 0001-0002 create exactly these; a test checks they agree.
 
 Correctness under concurrency comes from the unique constraints declared here plus
 conditional UPDATEs in the services (never `SELECT ... FOR UPDATE`), so the same code is
@@ -176,6 +176,8 @@ class PaymentIntent(SQLModel, table=True):
     locked_until: datetime | None = _at(nullable=True)
     lease_owner: str | None = Field(default=None, max_length=36)
     finished_at: datetime | None = _at(nullable=True)
+    # When the final outcome reached Slack (migration 0002); NULL: recovery shows it.
+    outcome_shown_at: datetime | None = _at(nullable=True)
     channel_id: str | None = Field(default=None, max_length=ID)
     message_ts: str | None = Field(default=None, max_length=ID)
     request_id: str | None = Field(default=None, max_length=FREE_ID)

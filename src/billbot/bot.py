@@ -35,7 +35,8 @@ from billbot.domain.schedule import DigestSchedule
 from billbot.logs import event
 from billbot.services import bindings as bindings_service
 from billbot.services.bindings import Binding
-from billbot.services.payment_runner import PaymentRunner
+from billbot.services.crashpoints import no_crash, sigkill_at
+from billbot.services.payment_runner import PaymentRunner, RunnerSettings, payment_call_limits
 from billbot.slackapp.context_token import ContextSigner
 from billbot.slackapp.rowstate import RowState
 from billbot.slackapp.views import digest_messages, replace_bill_row
@@ -61,9 +62,20 @@ class Billbot:
     http: httpx.AsyncClient
     _row_locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
     payments: PaymentRunner = field(init=False)
+    # The Codat client for payment calls: its timeout and retry budget fit inside the lease.
+    payment_codat: CodatClient = field(init=False)
 
     def __post_init__(self) -> None:
-        self.payments = PaymentRunner(self.engine, self.clock, policy=self.policy)
+        lease = timedelta(seconds=self.settings.billbot_payment_lease_seconds)
+        crash_at = self.settings.billbot_crash_at
+        if crash_at is not None:
+            logger.warning("BILLBOT_CRASH_AT=%s: this process kills itself there (test hook)",
+                           crash_at.value)
+        self.payments = PaymentRunner(self.engine, self.clock, policy=self.policy,
+                                      settings=RunnerSettings.with_lease(lease),
+                                      crash=sigkill_at(crash_at) if crash_at else no_crash)
+        timeout, retry = payment_call_limits(lease)
+        self.payment_codat = self.codat.with_limits(timeout=timeout, retry=retry)
 
     # --- plumbing --------------------------------------------------------------------------
 

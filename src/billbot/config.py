@@ -18,11 +18,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from billbot.domain.schedule import parse_digest_days
 
 UserIds = Annotated[frozenset[str], NoDecode]
+from billbot.services.crashpoints import CrashPoint
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _HH_MM = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
+# A lease shorter than 2 s would leave Codat calls no time; an hour outlasts any budget.
+_SECONDS_RANGE = {"billbot_payment_lease_seconds": (2.0, 3600.0),
+                  "billbot_recovery_interval_seconds": (0.5, 600.0)}
 class ConfigError(Exception):
     """One or more variables are missing or malformed; `problems` maps each to its reason."""
 
@@ -58,6 +62,12 @@ class Settings(BaseSettings):
     billbot_due_within_days: int = 7
     database_url: str = "sqlite:///billbot.db"
 
+    # Payment recovery: how long a worker holds an intent, and how often open ones are looked
+    # at. The Codat calls of a payment are bounded to fit in the lease (payment_call_limits).
+    billbot_payment_lease_seconds: float = 120.0
+    billbot_recovery_interval_seconds: float = 20.0
+    # Test hook: SIGKILL this process at a point of the payment path. Off unless set.
+    billbot_crash_at: CrashPoint | None = None
     @field_validator("billbot_approvers", "billbot_payers", "billbot_admins", mode="before")
     @classmethod
     def _user_list(cls, value: Any) -> Any:
@@ -126,6 +136,32 @@ class Settings(BaseSettings):
         try:
             make_url(value)
         except ArgumentError:
+    @field_validator("billbot_payment_lease_seconds", "billbot_recovery_interval_seconds",
+                     mode="before")
+    @classmethod
+    def _seconds(cls, value: Any, info: Any) -> Any:
+        low, high = _SECONDS_RANGE[info.field_name]
+        try:
+            seconds = float(str(value).strip())
+        except ValueError:
+            raise ValueError(f"must be a number of seconds; got {value!r}") from None
+        if not low <= seconds <= high:
+            raise ValueError(f"must be between {low:g} and {high:g} seconds; got {value!r}")
+        return seconds
+
+    @field_validator("billbot_crash_at", mode="before")
+    @classmethod
+    def _crash_point(cls, value: Any) -> Any:
+        if value is None or isinstance(value, CrashPoint):
+            return value
+        text = str(value).strip()
+        if not text:
+            return None
+        if text not in {p.value for p in CrashPoint}:
+            known = ", ".join(p.value for p in CrashPoint)
+            raise ValueError(f"unknown crash point {text!r}; known: {known}")
+        return CrashPoint(text)
+
             raise ValueError("SQLAlchemy cannot parse this URL") from None
         return value
 

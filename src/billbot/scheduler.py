@@ -23,7 +23,8 @@ RECOVERY_TICK_SECONDS = 20
 
 
 def build_scheduler(*, digest_tick: Callable[[], Awaitable[Any]],
-                    recovery_tick: Callable[[], Awaitable[Any]]) -> AsyncIOScheduler:
+                    recovery_tick: Callable[[], Awaitable[Any]],
+                    recovery_seconds: float = RECOVERY_TICK_SECONDS) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={
         "coalesce": True,  # a late or doubled fire runs once
         "max_instances": 1,  # a slow tick is never overlapped by the next
@@ -31,17 +32,19 @@ def build_scheduler(*, digest_tick: Callable[[], Awaitable[Any]],
     })
     scheduler.add_job(_guarded(digest_tick, "digest"), IntervalTrigger(seconds=DIGEST_TICK_SECONDS),
                       id="digest-tick", replace_existing=True, next_run_time=_soon())
+    # Recovery runs at once on start: a restart after a crash finishes the payments it left
+    # open (those whose lease has run out) without waiting for the first interval.
     scheduler.add_job(_guarded(recovery_tick, "recovery"),
-                      IntervalTrigger(seconds=RECOVERY_TICK_SECONDS), id="payment-recovery",
-                      replace_existing=True, next_run_time=_soon())
+                      IntervalTrigger(seconds=recovery_seconds), id="payment-recovery",
+                      replace_existing=True, next_run_time=_soon(0))
     return scheduler
 
 
-def _soon() -> Any:
+def _soon(seconds: float = 2) -> Any:
     from datetime import UTC, datetime, timedelta
 
     # The first tick shortly after start: a digest missed while billbot was down is caught up.
-    return datetime.now(UTC) + timedelta(seconds=2)
+    return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
 def _guarded(job: Callable[[], Awaitable[Any]], name: str) -> Callable[[], Awaitable[None]]:

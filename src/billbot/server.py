@@ -61,7 +61,9 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True) 
         scheduler = None
         socket_handler: Any = None
         if run_scheduler:
-            scheduler = build_scheduler(digest_tick=bot.digest_tick, recovery_tick=bot.recovery_tick)
+            scheduler = build_scheduler(
+                digest_tick=bot.digest_tick, recovery_tick=bot.recovery_tick,
+                recovery_seconds=bot.settings.billbot_recovery_interval_seconds)
             scheduler.start()
         if bot.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler

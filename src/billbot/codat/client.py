@@ -355,6 +355,12 @@ class CodatClient:
                            timeout=self._timeout, retry=retry, sleep=self._sleep,
                            monotonic=self._monotonic)
 
+    def with_limits(self, *, timeout: float, retry: RetryPolicy) -> CodatClient:
+        """The same HTTP client, key and base URL under another timeout and retry policy."""
+        return CodatClient(self._http, api_key=self._api_key, base_url=self._base_url,
+                           timeout=timeout, retry=retry, sleep=self._sleep,
+                           monotonic=self._monotonic)
+
     # --- companies and connections -----------------------------------------------------------
 
     async def list_companies(self, *, page: int = 1, page_size: int = 100,

@@ -144,6 +144,33 @@ def expired_leases(session: Session, *, now: datetime, limit: int) -> list[uuid.
     ).all())
 
 
+def unshown_outcomes(session: Session, *, finished_before: datetime,
+                     limit: int) -> list[PaymentOutcome]:
+    """Final outcomes Slack was never shown (the process died first), oldest first.
+
+    Only those finished before `finished_before`: a live worker shows its own outcome right
+    after finishing, and recovery should not race it.
+    """
+    rows = session.exec(
+        select(PaymentIntent)
+        .where(col(PaymentIntent.state).in_(("succeeded", "failed")),
+               col(PaymentIntent.outcome_shown_at).is_(None),
+               col(PaymentIntent.finished_at) <= finished_before)
+        .order_by(col(PaymentIntent.finished_at))
+        .limit(limit)
+    ).all()
+    return [_outcome(intent, _bill_of(session, intent)) for intent in rows]
+
+
+def mark_shown(session: Session, intent_id: uuid.UUID, *, now: datetime) -> None:
+    """The outcome reached Slack (set after showing: at least once, never lost)."""
+    session.exec(update(PaymentIntent)
+                 .where(col(PaymentIntent.id) == intent_id,
+                        col(PaymentIntent.state).in_(("succeeded", "failed")),
+                        col(PaymentIntent.outcome_shown_at).is_(None))
+                 .values(outcome_shown_at=now))
+
+
 def _held(lease: Lease) -> tuple[Any, ...]:
     return (col(PaymentIntent.id) == lease.intent.id,
             col(PaymentIntent.lease_owner) == lease.token,

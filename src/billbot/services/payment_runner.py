@@ -37,12 +37,14 @@ from billbot.codat.errors import (
     CodatOutcomeUnknown,
 )
 from billbot.codat.models import Bill, BillPayment, BillPaymentPrototype, IdRef
+from billbot.codat.retry import RetryPolicy
 from billbot.domain.policy import PolicySettings, Role
 from billbot.domain.versions import BillVersion
 from billbot.storage.db import session_scope
 from billbot.storage.tables import BillTrack
 
 from . import intents, tracks
+from .crashpoints import CrashHook, CrashPoint, no_crash
 from .intents import Lease, PaymentOutcome, PaymentStatus
 from .payments import payment_problem
 from .roles import roles_of
@@ -80,6 +82,24 @@ class RunnerSettings:
     unsent_expiry: timedelta = timedelta(hours=1)
     recover_batch: int = 50
 
+    @classmethod
+    def with_lease(cls, lease: timedelta) -> RunnerSettings:
+        """Defaults around another lease; an unresolved intent is re-checked within a lease."""
+        return cls(lease=lease, recheck_after=min(cls.recheck_after, lease))
+
+
+def payment_call_limits(lease: timedelta) -> tuple[float, RetryPolicy]:
+    """The request timeout and retry budget for payment calls under `lease`.
+
+    One call, all its retries included, must end while its caller still holds the lease
+    (else a recovery worker takes the intent over mid-call: harmless for money, as both use
+    the same key, but wasteful). A call lasts at most its budget plus one attempt started at
+    the budget's end (connect, send and read each bounded by the timeout): about half the
+    lease. With the 2-minute default this is the client's usual 15 s timeout and 30 s budget.
+    """
+    seconds = lease.total_seconds()
+    return min(15.0, seconds / 8), RetryPolicy(max_elapsed=min(30.0, seconds / 4))
+
 
 def payment_body(lease: Lease) -> BillPaymentPrototype:
     """The same body for every attempt with the key (a different one gets a 422)."""
@@ -92,12 +112,18 @@ def payment_body(lease: Lease) -> BillPaymentPrototype:
 class PaymentRunner:
     def __init__(self, engine: Engine, clock: Clock, *, policy: PolicySettings | None = None,
                  settings: RunnerSettings | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 crash: CrashHook = no_crash) -> None:
         self._engine = engine
         self._clock = clock
         self._policy = policy
         self._settings = settings or RunnerSettings()
         self._sleep = sleep
+        self._crash = crash
+
+    @property
+    def settings(self) -> RunnerSettings:
+        return self._settings
 
     async def _db(self, work: Callable[[Session], T]) -> T:
         def run() -> T:
@@ -110,6 +136,7 @@ class PaymentRunner:
 
     async def execute(self, intent_id: uuid.UUID, codat: PaymentGateway) -> PaymentOutcome:
         """Send a just-started intent; returns what to show (pending if still unknown)."""
+        self._crash(CrashPoint.INTENT_COMMITTED)
         now = self._clock.now()
         lease = await self._db(lambda s: intents.claim(s, intent_id, now=now,
                                                        lease_for=self._settings.lease))
@@ -237,6 +264,7 @@ class PaymentRunner:
             if calling is None:  # our lease ran out and someone else took the intent
                 return await self.outcome(lease.intent.id)
             lease = calling
+            self._crash(CrashPoint.BEFORE_CODAT_CALL)
             try:
                 payment = await codat.create_bill_payment(
                     lease.bill.company_id, lease.bill.connection_id, lease.bill.bill_id,
@@ -258,9 +286,12 @@ class PaymentRunner:
                 lease = await self._db(partial(intents.mark_unknown, lease=lease,
                                                now=self._clock.now(), error=error))
             else:
-                return await self._db(partial(intents.finish_succeeded, lease=lease,
-                                              now=self._clock.now(), remote_payment_id=payment.id,
-                                              how="Codat answered"))
+                self._crash(CrashPoint.AFTER_CODAT_ANSWER)
+                recorded = await self._db(partial(
+                    intents.finish_succeeded, lease=lease, now=self._clock.now(),
+                    remote_payment_id=payment.id, how="Codat answered"))
+                self._crash(CrashPoint.AFTER_LOCAL_COMMIT)
+                return recorded
         if not lease.maybe_sent and not recovery:
             return await self._fail(lease, UNREACHABLE)
         return await self._release(lease)
@@ -281,4 +312,4 @@ def _text(value: Decimal | None) -> str | None:
 
 
 __all__ = ["PaymentGateway", "PaymentOutcome", "PaymentRunner", "PaymentStatus",
-           "RunnerSettings", "payment_body"]
+           "RunnerSettings", "payment_body", "payment_call_limits"]

@@ -19,7 +19,7 @@ from billbot.codat.models import AccountStatus, BankAccountOption, Bill
 from billbot.domain.policy import PolicySettings, Role, can_pay
 from billbot.logs import bind
 from billbot.money import format_money, minor_units, parse_amount
-from billbot.services import approvals, payments
+from billbot.services import approvals, intents, payments
 from billbot.services.bindings import Binding
 from billbot.services.intents import PaymentOutcome, PaymentStatus
 from billbot.services.state import BillApprovalState
@@ -208,9 +208,9 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
         return
     if ctx.message_ts:
         await _refresh_after(bot, binding, bill, ctx.channel_id, ctx.message_ts)
-    outcome = await bot.payments.execute(started.intent_id, bot.codat)
+    outcome = await bot.payments.execute(started.intent_id, bot.payment_codat)
     await show(*_outcome_text(outcome, account.name or account.id))
-    await _after_outcome(bot, binding, outcome)
+    await show_outcome(bot, outcome)
 
 
 def _outcome_text(outcome: PaymentOutcome, account: str) -> tuple[str, str]:
@@ -230,28 +230,48 @@ async def _refresh_after(bot: Billbot, binding: Binding, bill: Bill, channel: st
     await bot.refresh_row(channel_id=channel, ts=ts, bill=bill, state=row_state_from(state))
 
 
-async def _after_outcome(bot: Billbot, binding: Binding, outcome: PaymentOutcome) -> None:
-    """Show the outcome on the bill's row and tell the payer of a failure."""
+async def _after_outcome(bot: Billbot, binding: Binding, outcome: PaymentOutcome) -> bool:
+    """Show the outcome on the bill's row and tell the payer of a failure; False when the row
+    could not be re-rendered (the bill could not be read), so it is tried again later."""
     if outcome.status is PaymentStatus.FAILED and outcome.channel_id:
         await ephemeral(bot, outcome.channel_id, outcome.payer_id,
                         f"The payment of {format_money(outcome.amount, outcome.currency)} was not "
                         f"recorded: {outcome.reason or outcome.message}")
     if not (outcome.channel_id and outcome.message_ts):
-        return
+        return True
     try:
         bill = await bot.codat.get_bill(binding.company_id, binding.connection_id,
                                         outcome.bill.bill_id)
     except CodatError:
-        return  # the next recovery tick or click re-renders the row
+        return False
     await _refresh_after(bot, binding, bill, outcome.channel_id, outcome.message_ts)
 
 
 async def recover_payments(bot: Billbot) -> None:
-    """The recovery tick: finish intents left open, then show their outcomes."""
-    outcomes = await bot.payments.recover(bot.codat)
+    """The recovery tick: finish intents left open, and show every final outcome Slack has
+    not seen (finished here, or recorded by a process that died before telling Slack)."""
+    outcomes = await bot.payments.recover(bot.payment_codat)
+    grace = bot.clock.now() - bot.payments.settings.lease
+    outcomes += await bot.db(lambda s: intents.unshown_outcomes(
+        s, finished_before=grace, limit=bot.payments.settings.recover_batch), read_only=True)
     for outcome in outcomes:
-        if outcome.status is PaymentStatus.PENDING:
-            continue
-        binding = await bot.binding_for(outcome.channel_id) if outcome.channel_id else None
-        if binding is not None:
-            await _after_outcome(bot, binding, outcome)
+        try:
+            await show_outcome(bot, outcome)
+        except Exception:
+            # Slack or Codat refused for now; it stays unshown and the next tick tries again.
+            logger.exception("could not show the outcome of payment intent %s", outcome.intent_id)
+    return True
+
+
+async def show_outcome(bot: Billbot, outcome: PaymentOutcome) -> None:
+    """Bring a final outcome to Slack, then record that it was shown.
+
+    Recorded only after showing: a crash in between shows it again (a row re-rendered twice,
+    at worst a repeated failure notice) rather than never. Pending outcomes are not final.
+    """
+    if outcome.status is PaymentStatus.PENDING:
+        return
+    binding = await bot.binding_for(outcome.channel_id) if outcome.channel_id else None
+    if binding is not None and not await _after_outcome(bot, binding, outcome):
+        return
+    await bot.db(lambda s: intents.mark_shown(s, outcome.intent_id, now=bot.clock.now()))

@@ -41,8 +41,14 @@ def bind(**ids: str | None) -> None:
 class JsonFormatter(logging.Formatter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        # Longest first, so a secret that contains another is replaced whole.
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        # Each secret also as json.dumps escapes it (quotes, backslashes, non-ASCII), since
+        # the scrub runs on the encoded line. Longest first, so a secret that contains
+        # another is replaced whole.
+        forms = set()
+        for secret in secrets:
+            if len(secret) >= 4:
+                forms.update({secret, json.dumps(secret)[1:-1]})
+        self._secrets = sorted(forms, key=len, reverse=True)
 
     def scrub(self, text: str) -> str:
         for secret in self._secrets:
@@ -68,7 +74,10 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO,
                       stream: Any = None) -> logging.Handler:
-    """Route all logging (billbot, Bolt, slack_sdk, httpx, uvicorn) through one scrubbing handler."""
+    """Route all logging (billbot, Bolt, slack_sdk, httpx, uvicorn) through one scrubbing handler.
+
+    Below DEBUG the chatty libraries log warnings only; at DEBUG everything is logged.
+    """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(secrets))
     root = logging.getLogger()
@@ -77,7 +86,8 @@ def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO,
     root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger(noisy).setLevel(logging.WARNING if level > logging.DEBUG
+                                          else logging.NOTSET)
     return handler
 
 

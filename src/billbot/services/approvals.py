@@ -62,7 +62,7 @@ class _Click:
         record_refusal(session, actor=self.user_id, action=self.action,
                        request_id=self.request_id, at=self.at, reason=reason,
                        company_id=self.ref.company_id, connection_id=self.ref.connection_id,
-                       bill_id=self.ref.bill_id)
+                       bill_id=self.ref.bill_id, bill_version=self.current.to_json())
         return self.result(session, Outcome.REFUSED, reason)
 
     def result(self, session: Session, outcome: Outcome, message: str) -> ApprovalResult:

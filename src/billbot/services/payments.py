@@ -101,7 +101,8 @@ def start_payment(
     if not decision:
         record_refusal(session, actor=user_id, action="pay", request_id=request_id, at=at,
                        reason=decision.reason, company_id=bill_ref.company_id,
-                       connection_id=bill_ref.connection_id, bill_id=bill_ref.bill_id)
+                       connection_id=bill_ref.connection_id, bill_id=bill_ref.bill_id,
+                       bill_version=current.to_json())
         return StartResult(StartOutcome.REFUSED, decision.reason, None, state())
     if track is None:
         return refuse("The bill has not been approved yet.")

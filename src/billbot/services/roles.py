@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -16,9 +18,11 @@ from billbot.domain.policy import (
     apply_grants,
     can_administer,
 )
-from billbot.storage.audit import record_audit
+from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import RoleGrant
 from billbot.storage.upsert import insert_if_absent
+
+from .tracks import baseline_of, load_track
 
 
 @dataclass(frozen=True)
@@ -104,14 +108,23 @@ def record_refusal(
     company_id: str | None = None,
     connection_id: str | None = None,
     bill_id: str | None = None,
+    bill_version: Mapping[str, Any] | None = None,
 ) -> None:
-    """Audit an authorization refusal (the click changed nothing else)."""
+    """Audit an authorization refusal (the click changed nothing else).
+
+    Without the version the caller read, the entry carries the last version billbot recorded
+    for the bill (none when nobody has acted on it yet): a refusal is decided before Codat
+    is asked, so an outsider's click costs no Codat call.
+    """
     detail: dict[str, str] = {"attempted": action}
     if reason:
         detail["reason"] = reason
+    if bill_version is None and company_id and connection_id and bill_id:
+        track = load_track(session, BillRef(company_id, connection_id, bill_id))
+        bill_version = baseline_of(track).to_json() if track is not None else None
     record_audit(session, at=at, actor=actor, action="access.refused", company_id=company_id,
-                 connection_id=connection_id, bill_id=bill_id, request_id=request_id,
-                 detail=detail)
+                 connection_id=connection_id, bill_id=bill_id, bill_version=bill_version,
+                 request_id=request_id, detail=detail)
 
 
 __all__ = ["GrantView", "grants_of", "list_grants", "members", "record_refusal", "roles_of",

@@ -6,10 +6,12 @@ naming every wrong variable, rather than surfacing later as a confusing runtime 
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -68,6 +70,14 @@ class Settings(BaseSettings):
     billbot_recovery_interval_seconds: float = 20.0
     # Test hook: SIGKILL this process at a point of the payment path. Off unless set.
     billbot_crash_at: CrashPoint | None = None
+    # Not in the contract: how much billbot logs (debug also turns on the libraries' logs).
+    billbot_log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("billbot_log_level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("billbot_approvers", "billbot_payers", "billbot_admins", mode="before")
     @classmethod
     def _user_list(cls, value: Any) -> Any:
@@ -196,10 +206,25 @@ class Settings(BaseSettings):
         return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
 
     def secret_values(self) -> list[str]:
-        """Every secret, for log scrubbing."""
+        """Every secret in every form it travels in, for log scrubbing: the tokens, the
+        signing secret, the Codat key and its Basic form, the database password."""
         secrets = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
                    self.codat_api_key]
-        return [s.get_secret_value() for s in secrets if s and s.get_secret_value()]
+        values = [s.get_secret_value() for s in secrets if s and s.get_secret_value()]
+        if self.codat_api_key and self.codat_api_key.get_secret_value():
+            values.append(base64.b64encode(self.codat_api_key.get_secret_value().encode()).decode())
+        values.extend(_database_password_forms(self.database_url))
+        return values
+
+
+def _database_password_forms(url: str) -> list[str]:
+    """The password of DATABASE_URL as written (percent-encoded) and as sent."""
+    from sqlalchemy.engine import make_url
+
+    password = make_url(url).password
+    if not password:
+        return []
+    return sorted({str(password), quote(str(password), safe="")})
 
 
 Mode = Literal["run", "demo", "cli"]

@@ -98,7 +98,8 @@ def serve_bot(*, host: str, port: int) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"{exc}\n")
         return 2
-    configure_logging(settings.secret_values())
+    configure_logging(settings.secret_values(),
+                      level=logging.getLevelName(settings.billbot_log_level.upper()))
     app, _ = build_web_app(settings)
     logger.info("billbot listening", extra={"fields": {"host": host, "port": port}})
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,

@@ -17,13 +17,20 @@ from billbot.bot import Billbot
 from billbot.codat.errors import CodatError
 from billbot.codat.models import AccountStatus, BankAccountOption, Bill
 from billbot.domain.policy import PolicySettings, Role, can_pay
-from billbot.logs import bind
+from billbot.logs import bind, event
 from billbot.money import format_money, minor_units, parse_amount
 from billbot.services import approvals, intents, payments
 from billbot.services.bindings import Binding
 from billbot.services.intents import PaymentOutcome, PaymentStatus
 from billbot.services.state import BillApprovalState
-from billbot.slackapp.approvals_flow import NOT_BOUND, _start, ephemeral, fresh_bill, require_role
+from billbot.slackapp.approvals_flow import (
+    NOT_BOUND,
+    _start,
+    ephemeral,
+    fresh_bill,
+    refuse,
+    require_role,
+)
 from billbot.slackapp.context_token import BadContext, ModalContext
 from billbot.slackapp.payload import dig, request_id, text_at, view_value
 from billbot.slackapp.state_adapter import row_state_from
@@ -68,7 +75,7 @@ async def _accounts_for(bot: Billbot, binding: Binding, bill: Bill) -> list[Bank
 
 
 async def pay_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None:
-    started = await _start(bot, body, raw_body)
+    started = await _start(bot, body, raw_body, "pay")
     if started is None:
         return
     click, binding = started
@@ -86,7 +93,8 @@ async def pay_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None
     async def show(title: str, text: str) -> None:
         await bot.slack.views_update(view_id=view_id, view=message_modal(title, text))
 
-    bill = await fresh_bill(bot, click.channel_id, click.user_id, binding, click.bill_id)
+    bill = await fresh_bill(bot, click.channel_id, click.user_id, binding, click.bill_id,
+                            action="pay", request_id=click.request_id)
     if bill is None:
         await show("Pay bill", "The bill could not be read; nothing was recorded.")
         return
@@ -149,13 +157,17 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
     user = text_at(body, "user", "id", limit=64)
     view = body.get("view")
     token = text_at(view, "private_metadata", limit=3000)
+    rid = request_id(raw_body)
     if not user or not token:
         await ack(response_action="errors", errors={"account": "This form is malformed."})
+        if user:
+            await refuse(bot, user=user, action="pay", request_id=rid, reason="malformed form")
         return
     try:
         ctx = bot.signer.load(token, now=bot.clock.now(), user_id=user)
     except BadContext as exc:
         await ack(response_action="errors", errors={"account": str(exc)})
+        await refuse(bot, user=user, action="pay", request_id=rid, reason=str(exc))
         return
     errors, account_id, amount, paid_on = check_pay_input(view, ctx)
     if errors or account_id is None or amount is None or paid_on is None:
@@ -165,7 +177,6 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
         "Pay bill", ":hourglass_flowing_sand: Recording the payment in Codat…"))
     view_id = str(dig(view, "id") or "")
     bind(bill_id=ctx.bill_id, user_id=user, channel_id=ctx.channel_id)
-    rid = request_id(raw_body)
 
     async def show(title: str, text: str) -> None:
         if view_id:
@@ -176,11 +187,14 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
 
     binding = await bot.binding_for(ctx.channel_id)
     if binding is None:
+        await refuse(bot, user=user, action="pay", request_id=rid, reason=NOT_BOUND,
+                     bill_id=ctx.bill_id)
         await show("Cannot pay", NOT_BOUND)
         return
     # The bill is re-read right before paying: a bill changed since its approval, or no
     # longer payable, is refused with the reason (services.payments checks it again).
-    bill = await fresh_bill(bot, ctx.channel_id, user, binding, ctx.bill_id)
+    bill = await fresh_bill(bot, ctx.channel_id, user, binding, ctx.bill_id, action="pay",
+                            request_id=rid)
     if bill is None:
         await show("Cannot pay", "The bill could not be read from Codat; nothing was recorded.")
         return
@@ -192,6 +206,8 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
         return
     account = next((a for a in accounts if a.id == account_id), None)
     if account is None:
+        await refuse(bot, user=user, action="pay", request_id=rid, binding=binding,
+                     bill_id=bill.id, reason=f"account {account_id[:64]} not offered")
         await show("Cannot pay", "That account is not an active account in the bill's or the "
                                  "company's base currency; nothing was recorded.")
         return
@@ -201,6 +217,7 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
         account_id=account.id, account_name=account.name, payment_date=paid_on,
         channel_id=ctx.channel_id, message_ts=ctx.message_ts, request_id=rid,
         policy=bot.policy, at=bot.clock.now()))
+    event(logger, "pay", outcome=started.outcome.value)
     if started.intent_id is None:
         await show("Cannot pay", started.message)
         if ctx.message_ts:

@@ -19,6 +19,13 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")  # noqa: S104
     run.add_argument("--port", type=int, default=3000, help="port (default 3000)")
 
+    demo = sub.add_parser("demo", help="the whole product offline: Codat sandbox, a local "
+                                       "Slack page and billbot, no credentials")
+    demo.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8080, help="port of the page (default 8080)")
+    demo.add_argument("--data-dir", default=".billbot-demo",
+                      help="where the SQLite file and logs go (default ./.billbot-demo)")
+
     sandbox = sub.add_parser("sandbox", help="serve a stand-in alone")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox", required=True, metavar="WHICH")
     codat = sandbox_sub.add_parser("codat", help="the Codat Bill Pay sandbox")
@@ -43,6 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from billbot.server import serve_bot
 
         return serve_bot(host=args.host, port=args.port)
+    if args.command == "demo":
+        from pathlib import Path
+
+        from billbot.demo import run_demo
+
+        return run_demo(host=args.host, port=args.port, data_dir=Path(args.data_dir))
     if args.command == "audit":
         from billbot.audit_export import export_audit
 

@@ -5,6 +5,7 @@
   The token comes from `Authorization: Bearer xoxb-...` (or a `token` parameter).
 - `POST /response/<id>`: response_urls handed out with interactions.
 - `GET /_workspace`: the whole workspace as JSON, for a page that renders it.
+- With a `WorkspacePage`: the page people use to act in the workspace (see page.py).
 
 Every call is logged with its answer; faults switched on in `workspace.faults` apply first.
 """
@@ -23,6 +24,7 @@ from starlette.routing import Route
 from billbot.sandbox.slack.errors import SlackApiRefusal
 from billbot.sandbox.slack.methods import METHODS
 from billbot.sandbox.slack.model import ApiCall, JsonDict
+from billbot.sandbox.slack.page import WorkspacePage, page_exception_handlers
 from billbot.sandbox.slack.responses import METHOD as RESPONSE_URL_METHOD
 from billbot.sandbox.slack.responses import deliver
 from billbot.sandbox.slack.workspace import BOT_SCOPES, SlackWorkspace
@@ -33,7 +35,7 @@ _SCOPE_HEADERS = {"x-oauth-scopes": BOT_SCOPES, "x-accepted-oauth-scopes": ""}
 _RESPONSE_URL_GONE = frozenset({"invalid_url", "expired_url", "used_url"})
 
 
-def create_slack_api_app(workspace: SlackWorkspace) -> Starlette:
+def create_slack_api_app(workspace: SlackWorkspace, page: WorkspacePage | None = None) -> Starlette:
     async def web_api(request: Request) -> JSONResponse:
         method = request.path_params["method"]
         try:
@@ -64,11 +66,15 @@ def create_slack_api_app(workspace: SlackWorkspace) -> Starlette:
     async def snapshot(request: Request) -> JSONResponse:
         return JSONResponse(workspace.snapshot())
 
-    return Starlette(routes=[
+    routes = [
         Route("/api/{method}", web_api, methods=["GET", "POST"]),
         Route("/response/{url_id}", response_url, methods=["POST"]),
         Route("/_workspace", snapshot, methods=["GET"]),
-    ])
+    ]
+    if page is None:
+        return Starlette(routes=routes)
+    return Starlette(routes=[*routes, *page.routes()],
+                     exception_handlers=page_exception_handlers())
 
 
 def _dispatch(ws: SlackWorkspace, method: str, token: str | None,

@@ -113,6 +113,15 @@ class SlackWorkspace:
             found = self._channels.get(channel_id)
             return copy.deepcopy(found) if found else None
 
+    def users(self) -> list[User]:
+        with self.lock:
+            return [copy.copy(u) for u in self._users.values()]
+
+    def channels(self) -> list[Channel]:
+        """Every channel and DM, in the order they were made."""
+        with self.lock:
+            return [copy.deepcopy(c) for c in self._channels.values()]
+
     def messages(self, channel_id: str) -> list[Message]:
         """Top-level messages of a channel, oldest first."""
         with self.lock:

@@ -1,0 +1,166 @@
+"""`billbot demo` in Chromium: a finance team approves and pays a bill on the local Slack page,
+and the Codat sandbox ends up holding exactly one payment for it.
+
+Every click here goes page -> stand-in -> a request signed as Slack signs it -> billbot ->
+Codat sandbox over HTTP; nothing in between is stubbed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from billbot.demo import ADA, ANN, OSCAR, PAT, Demo
+from billbot.money import format_money
+from billbot.slackapp.views import ACTION_APPROVE, ACTION_PAY, actions_block_id, section_block_id
+
+pytestmark = pytest.mark.browser
+
+
+class SlackPage:
+    """The local Slack page as one person at a time sees it."""
+
+    def __init__(self, page: Page, demo: Demo) -> None:
+        self.page, self.demo = page, demo
+
+    def open_as(self, user_id: str) -> None:
+        self.page.goto(f"{self.demo.url}?as={user_id}")
+        expect(self.page.locator("#timeline .message").first).to_be_visible()
+
+    def become(self, user_id: str) -> None:
+        self.page.select_option("#person", user_id)
+        expect(self.page.locator("#person")).to_have_value(user_id)
+
+    def message(self, ts: str) -> Locator:
+        return self.page.locator(f'#timeline .message[data-ts="{ts}"]')
+
+    def latest_bot_message(self) -> Locator:
+        return self.page.locator('#timeline .message[data-kind="message"]').last
+
+    def row(self, bill_id: str, message: Locator) -> Locator:
+        return message.locator(f'[data-block-id="{section_block_id(bill_id)}"]')
+
+    def button(self, bill_id: str, action_id: str, message: Locator) -> Locator:
+        return message.locator(f'[data-block-id="{actions_block_id(bill_id)}"] '
+                               f'button[data-action-id="{action_id}"]')
+
+    def ephemerals(self) -> Locator:
+        return self.page.locator("#timeline .message.ephemeral")
+
+    def modal(self) -> Locator:
+        return self.page.locator("#modal-host .modal")
+
+    def book_row(self, bill_id: str) -> Locator:
+        return self.page.locator(f'#books tr[data-bill-id="{bill_id}"]')
+
+
+@pytest.fixture
+def slack(browser: Browser, demo: Demo) -> Iterator[SlackPage]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield SlackPage(page, demo)
+    context.close()
+    assert errors == [], f"the page threw: {errors}"
+
+
+def due_bills(demo: Demo, currency: str) -> list[dict[str, Any]]:
+    """Open bills the digest lists (due within a week), most urgent first, from the books."""
+    last = date.today() + timedelta(days=demo.settings.billbot_due_within_days)
+    bills = [b for b in demo.sandbox.main_ledger.bills.values()
+             if b["status"] == "Open" and b["currency"] == currency and b.get("amountDue")
+             and date.fromisoformat(str(b["dueDate"])[:10]) <= last]
+    return [dict(b) for b in sorted(bills, key=lambda b: b["dueDate"])]
+
+
+def test_digest_approve_then_pay_choosing_an_account(slack: SlackPage, demo: Demo) -> None:
+    bill = due_bills(demo, "GBP")[0]
+    due = Decimal(str(bill["amountDue"]))
+    digest = slack.message(demo.digest_ts[0])
+
+    slack.open_as(ANN.user_id)
+    expect(digest.locator(".block-header")).to_contain_text("Bills due")
+    row = slack.row(bill["id"], digest)
+    expect(row).to_contain_text(bill["reference"])
+    expect(row).to_contain_text("Awaiting approval")
+
+    slack.button(bill["id"], ACTION_APPROVE, digest).click()
+    expect(row).to_contain_text(f"Approved by @{ANN.real_name}")
+
+    slack.become(PAT.user_id)
+    slack.button(bill["id"], ACTION_PAY, digest).click()
+    confirm = slack.page.locator("#confirm")
+    expect(confirm).to_contain_text("Record a payment?")
+    confirm.get_by_role("button", name="Continue").click()
+    modal = slack.modal()
+    account = modal.locator('select[data-block-id="account"]')
+    expect(account).to_be_visible()  # the loading modal was replaced by the pay form
+    expect(modal).to_have_attribute("data-callback-id", "pay_bill")
+
+    # Slack's client itself refuses an empty required select, without sending anything.
+    modal.locator("#modal-submit").click()
+    expect(modal.locator('[data-error-for="account"]')).to_have_text(
+        "Please complete this required field.")
+
+    # billbot refuses more than the amount due, inline (response_action: errors).
+    choices = account.locator("option").evaluate_all("options => options.map(o => o.value)")
+    account.select_option(choices[1])
+    amount = modal.locator('input[data-block-id="amount"]')
+    amount.fill(str(due + 100))
+    modal.locator("#modal-submit").click()
+    expect(modal.locator('[data-error-for="amount"]')).to_contain_text("more than")
+    assert demo.sandbox.payments == []
+
+    amount.fill(str(due))
+    modal.locator("#modal-submit").click()
+    expect(modal.locator(".dialog-title")).to_contain_text("Paid")
+    expect(row).to_contain_text(f"Paid {format_money(due, 'GBP')} by @{PAT.real_name}")
+    expect(slack.button(bill["id"], ACTION_PAY, digest)).to_have_count(0)
+
+    expect(slack.book_row(bill["id"])).to_contain_text("Paid")
+    expect(slack.page.locator("#books-summary")).to_have_text("1 payment recorded this run")
+    payments = httpx.get(f"{demo.codat_url}/_sandbox/payments").json()
+    assert [(p["billId"], Decimal(str(p["amount"]))) for p in payments] == [(bill["id"], due)]
+
+
+def test_outsider_click_gets_a_refusal_only_they_see(slack: SlackPage, demo: Demo) -> None:
+    bill = due_bills(demo, "USD")[0]
+    digest = slack.message(demo.digest_ts[0])
+    refusal = "Only approvers can approve bills"
+
+    slack.open_as(OSCAR.user_id)
+    slack.button(bill["id"], ACTION_APPROVE, digest).click()
+    expect(slack.ephemerals().filter(has_text=refusal)).to_contain_text("Only visible to you")
+    expect(slack.row(bill["id"], digest)).to_contain_text("Awaiting approval")
+
+    slack.become(ANN.user_id)
+    expect(slack.page.locator("#person")).to_have_value(ANN.user_id)
+    expect(slack.message(demo.digest_ts[0])).to_be_visible()
+    expect(slack.ephemerals().filter(has_text=refusal)).to_have_count(0)
+
+
+def test_bill_text_is_shown_as_text_in_a_digest_posted_from_the_command_box(
+        slack: SlackPage, demo: Demo) -> None:
+    bill = due_bills(demo, "EUR")[0]
+    hostile = '<img src=x onerror="window.__pwned=1"> & <@U0ANN>'
+    httpx.patch(f"{demo.codat_url}/_sandbox/bills/{bill['id']}",
+                json={"reference": hostile}).raise_for_status()
+
+    slack.open_as(ADA.user_id)
+    before = slack.page.locator('#timeline .message[data-kind="message"]').count()
+    slack.page.fill("#composer", "/bills digest")
+    slack.page.press("#composer", "Enter")
+    expect(slack.page.locator('#timeline .message[data-kind="message"]')).to_have_count(before + 1)
+
+    row = slack.row(bill["id"], slack.latest_bot_message())
+    expect(row).to_contain_text(hostile)
+    assert row.locator("img, .mention").count() == 0
+    expect(slack.book_row(bill["id"])).to_contain_text(hostile)
+    assert slack.page.evaluate("window.__pwned") is None

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from billbot.bot import Billbot
+from billbot.clock import Clock
 from billbot.config import Settings
 from billbot.sandbox.codat.state import SandboxState
 from billbot.sandbox.serving import ServedApp, serve_in_thread
@@ -71,9 +72,9 @@ async def eventually(check: Callable[[], T], *, within: float = 10.0) -> T:
         await asyncio.sleep(0.02)
 
 
-def build_stack(database_url: str, *, bills: int | None = None,
-                **overrides: Any) -> Iterator[tuple[SandboxState, SlackWorkspace, Settings,
-                                                    ServedApp, Billbot]]:
+def build_stack(database_url: str, *, bills: int | None = None, clock: Clock | None = None,
+                run_scheduler: bool = False, **overrides: Any
+                ) -> Iterator[tuple[SandboxState, SlackWorkspace, Settings, ServedApp, Billbot]]:
     state = SandboxState.seeded() if bills is None else SandboxState.seeded(bills=bills,
                                                                             due_soon=bills)
     codat = serve_in_thread(validated_sandbox_app(state, api_key=CODAT_KEY))
@@ -93,7 +94,7 @@ def build_stack(database_url: str, *, bills: int | None = None,
     }
     values.update(overrides)
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
-    app, bot = build_web_app(settings, run_scheduler=False)
+    app, bot = build_web_app(settings, run_scheduler=run_scheduler, clock=clock)
     server = serve_in_thread(app)
     try:
         yield state, workspace, settings, server, bot

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -44,37 +45,52 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         logger=logging.getLogger("billbot.bolt"),
     )
 
-    @app.middleware
-    async def drop_slack_retries(req: AsyncBoltRequest, resp: BoltResponse,
-                                 next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        """A request seen before (Slack's retry, or a replay of the same signed body) runs once.
+    async def first_delivery(raw_body: str) -> bool:
+        """True the first time this exact signed body arrives (across processes and restarts).
 
-        Slack's bodies carry a fresh trigger_id / action_ts per click, so two identical bodies
-        are one request delivered twice, whether or not it says X-Slack-Retry-Num.
+        Slack's bodies carry a fresh trigger_id / action_ts per click and per command, so two
+        identical bodies are one request delivered twice: Slack's retry, or a replay of a
+        captured request within the signature's five minutes.
         """
-        rid = request_id(req.raw_body)
-        bind(request_id=rid, user_id=req.context.user_id, channel_id=req.context.channel_id)
-        if req.headers.get("x-slack-retry-num") or _has_side_effects(req.body):
-            first = await bot.db(lambda s: bookkeeping.claim_request(s, key=rid, at=bot.clock.now()))
-            if not first:
-                logger.info("repeated slack request ignored")
-                return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
+        rid = request_id(raw_body)
+        first = await bot.db(lambda s: bookkeeping.claim_request(s, key=rid, at=bot.clock.now()))
+        if not first:
+            logger.info("repeated slack request ignored")
+        return first
+
+    @app.middleware
+    async def drop_answered_repeats(req: AsyncBoltRequest, resp: BoltResponse,
+                                    next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        """A repeated view submission is dropped before any listener runs.
+
+        Its acknowledgement itself acts (it closes or replaces the modal), so the repeat gets an
+        empty 200. Clicks and commands, retried by Slack (X-Slack-Retry-Num) or replayed, are
+        checked right after their acknowledgement instead, before they change anything: the
+        database write stays out of Slack's 3 seconds.
+        """
+        bind(request_id=request_id(req.raw_body), user_id=req.context.user_id,
+             channel_id=req.context.channel_id)
+        if req.body.get("type") == "view_submission" and not await first_delivery(req.raw_body):
+            return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
         return await next()
 
     @app.command("/bills")
     async def bills_command(ack: Any, body: dict[str, Any], respond: Any, request: AsyncBoltRequest) -> None:
         await commands_flow.handle(bot, ack=ack, body=body, respond=respond,
-                                   raw_body=request.raw_body)
+                                   raw_body=request.raw_body,
+                                   first_delivery=partial(first_delivery, request.raw_body))
 
     @app.action(ACTION_APPROVE)
     async def approve(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await ack()
-        await approvals_flow.approve_clicked(bot, body, request.raw_body)
+        if await first_delivery(request.raw_body):
+            await approvals_flow.approve_clicked(bot, body, request.raw_body)
 
     @app.action(ACTION_REJECT)
     async def reject(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await ack()
-        await approvals_flow.reject_clicked(bot, body, request.raw_body)
+        if await first_delivery(request.raw_body):
+            await approvals_flow.reject_clicked(bot, body, request.raw_body)
 
     @app.view(CALLBACK_REJECT)
     async def reject_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
@@ -83,7 +99,8 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     @app.action(ACTION_PAY)
     async def pay(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await ack()
-        await payments_flow.pay_clicked(bot, body, request.raw_body)
+        if await first_delivery(request.raw_body):
+            await payments_flow.pay_clicked(bot, body, request.raw_body)
 
     @app.view(CALLBACK_PAY)
     async def pay_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
@@ -105,7 +122,3 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
 
     return app
 
-
-def _has_side_effects(body: dict[str, Any]) -> bool:
-    kind = body.get("type")
-    return kind in ("block_actions", "view_submission") or "command" in body

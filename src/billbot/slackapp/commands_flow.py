@@ -7,6 +7,7 @@ immediate, the response_url (`respond`) when Codat must be asked first.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from billbot.bot import Billbot
@@ -32,7 +33,10 @@ def _help(hint: str | None) -> str:
 
 
 async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
-                 raw_body: str) -> None:
+                 raw_body: str, first_delivery: Callable[[], Awaitable[bool]]) -> None:
+    """Answer one `/bills` request. `first_delivery` is asked after the acknowledgement and
+    before any change (a digest posted, a role or binding changed): False means this exact
+    request was handled already. Read-only answers need no such check."""
     user = text_at(body, "user_id", limit=64)
     channel = text_at(body, "channel_id", limit=64)
     text = body.get("text") if isinstance(body.get("text"), str) else ""
@@ -48,12 +52,14 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
             await ack()
             await _due(bot, respond, user, channel, days)
         case cmd.Digest():
-            await _digest(bot, ack, respond, user, channel)
+            await _digest(bot, ack, respond, user, channel, first_delivery)
         case cmd.Show(reference=reference):
             await ack()
             await _show(bot, respond, channel, reference)
         case cmd.RoleChange() | cmd.Connect() | cmd.Audit():
             await ack()
+            if not await first_delivery():
+                return
             await respond(text=await _admin(bot, user, channel, command, rid),
                           response_type="ephemeral")
 
@@ -83,7 +89,8 @@ async def _due(bot: Billbot, respond: Any, user: str, channel: str, days: int | 
                   response_type="ephemeral")
 
 
-async def _digest(bot: Billbot, ack: Any, respond: Any, user: str, channel: str) -> None:
+async def _digest(bot: Billbot, ack: Any, respond: Any, user: str, channel: str,
+                  first_delivery: Callable[[], Awaitable[bool]]) -> None:
     user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user), read_only=True)
     if not user_roles:
         await ack(text="Only approvers, payers and admins can post the digest.")
@@ -93,6 +100,8 @@ async def _digest(bot: Billbot, ack: Any, respond: Any, user: str, channel: str)
         await ack(text=NOT_BOUND)
         return
     await ack()
+    if not await first_delivery():
+        return
     try:
         await bot.post_digest(channel, binding)
     except CodatError as exc:

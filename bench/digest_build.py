@@ -1,0 +1,110 @@
+"""How long a digest takes to build and post, and how many Codat requests it costs.
+
+    python bench/digest_build.py [--bills 120 5000] [--latency-ms 100]
+
+For each size, the Codat sandbox is seeded with that many Open bills, all due within the
+window, and answers every API request after `--latency-ms` (a realistic round trip to
+Codat). billbot then posts the digest into the local Slack stand-in on a fresh SQLite file.
+Printed per size: Codat requests and time to read the due bills, time to post the whole
+digest (read again, row states from the database, Block Kit, chat.postMessage per message),
+the messages and blocks posted, and the peak Python heap (tracemalloc) during the post.
+Figures only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from billbot.bot import build_billbot
+from billbot.config import Settings
+from billbot.sandbox.codat.app import create_app
+from billbot.sandbox.codat.state import SandboxState
+from billbot.sandbox.serving import serve_in_thread
+from billbot.sandbox.slack.server import serve_slack_standin
+from billbot.sandbox.slack.workspace import SlackWorkspace
+
+CHANNEL = "C0FINANCE"
+API_KEY = "bench-codat-key"
+
+
+def _codat_requests(state: SandboxState) -> int:
+    return sum(1 for r in state.requests if not r.path.startswith("/_sandbox"))
+
+
+async def measure(bills: int, latency_ms: int, workdir: Path) -> dict[str, Any]:
+    state = SandboxState.seeded(bills=bills, due_soon=bills)
+    codat = serve_in_thread(create_app(state, api_key=API_KEY))
+    workspace = SlackWorkspace()
+    workspace.add_user("U0ANN", "ann")
+    workspace.add_channel(CHANNEL, "finance")
+    slack = serve_slack_standin(workspace)
+    settings = Settings(
+        _env_file=None, slack_bot_token="xoxb-bench", slack_signing_secret="bench-secret",
+        slack_api_url=workspace.api_url, codat_api_key=API_KEY, codat_base_url=codat.base_url,
+        codat_company_id=state.main_company_id, codat_connection_id=state.main_connection_id,
+        billbot_channel=CHANNEL, billbot_approvers=frozenset({"U0ANN"}),
+        database_url=f"sqlite:///{workdir / f'digest-{bills}.db'}")
+    bot = build_billbot(settings)
+    try:
+        await bot.startup()
+        binding = await bot.binding_for(CHANNEL)
+        assert binding is not None
+        state.faults.latency_ms = latency_ms
+
+        before = _codat_requests(state)
+        started = time.perf_counter()
+        due = await bot.due_bills(binding, within_days=settings.billbot_due_within_days)
+        read_seconds = time.perf_counter() - started
+        read_requests = _codat_requests(state) - before
+
+        before = _codat_requests(state)
+        tracemalloc.start()
+        started = time.perf_counter()
+        posted = await bot.post_digest(CHANNEL, binding)
+        post_seconds = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        post_requests = _codat_requests(state) - before
+
+        messages = [workspace.message(CHANNEL, ts) for ts in posted]
+        blocks = sum(len(m.blocks) for m in messages if m is not None)
+        return {"bills": bills, "due": len(due), "read_requests": read_requests,
+                "read_s": read_seconds, "post_requests": post_requests, "post_s": post_seconds,
+                "messages": len(posted), "blocks": blocks, "peak_mib": peak / 2**20,
+                "violations": len(workspace.violations)}
+    finally:
+        await bot.shutdown()
+        slack.stop()
+        codat.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bills", type=int, nargs="+", default=[120, 5000])
+    parser.add_argument("--latency-ms", type=int, default=100)
+    args = parser.parse_args(argv)
+    print(f"digest build: Codat sandbox latency {args.latency_ms} ms per request, "
+          "100 bills per Codat page, SQLite file, local Slack stand-in")
+    header = (f"{'open bills':>10} {'due':>5} {'Codat req':>9} {'read s':>7} "
+              f"{'post: Codat req':>15} {'post s':>7} {'messages':>8} {'blocks':>6} "
+              f"{'peak MiB':>8} {'Block Kit violations':>20}")
+    print(header)
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.bills:
+            r = asyncio.run(measure(size, args.latency_ms, Path(tmp)))
+            print(f"{r['bills']:>10} {r['due']:>5} {r['read_requests']:>9} {r['read_s']:>7.2f} "
+                  f"{r['post_requests']:>15} {r['post_s']:>7.2f} {r['messages']:>8} "
+                  f"{r['blocks']:>6} {r['peak_mib']:>8.1f} {r['violations']:>20}")
+            sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

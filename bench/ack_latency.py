@@ -1,6 +1,6 @@
 """Acknowledgement times of `billbot run` under N concurrent signed requests, next to a bare Bolt app.
 
-    python bench/ack_latency.py [--concurrency 100] [--rounds 5] [--database-url URL]
+    python bench/ack_latency.py [--concurrency 10 50 100] [--rounds 5] [--database-url URL]
 
 What runs, each in its own process on loopback:
 - the stand-ins (`bench/standins.py`): the Codat sandbox (answering after --codat-latency-ms)
@@ -8,7 +8,7 @@ What runs, each in its own process on loopback:
 - `billbot run` on a fresh SQLite file (or --database-url), with the digest posted first;
 - `bench/bare_bolt.py`: Bolt under the same server stack, acknowledging and nothing else.
 
-Each round sends the same N requests to both, all at once: half are Approve clicks (a
+For each concurrency N, each round sends the same N requests to both, all at once: half are Approve clicks (a
 different approver each round, one bill per click, so every click does the real work after
 its acknowledgement: re-reading the bill from Codat, recording the approval, chat.update),
 half are `/bills help` and `/bills due 7`. The requests are signed just before sending and
@@ -194,21 +194,21 @@ def row(name: str, samples: list[Sample]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50, 100])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--bills", type=int, default=120)
     parser.add_argument("--codat-latency-ms", type=int, default=100)
     parser.add_argument("--database-url", default=None,
                         help="default: a fresh SQLite file in a temporary directory")
     args = parser.parse_args(argv)
-    clicks = args.concurrency // 2
-    if clicks > args.bills:
+    if max(args.concurrency) // 2 > args.bills:
         raise SystemExit("--bills must be at least half of --concurrency (one bill per click)")
+    rounds = args.rounds * len(args.concurrency)
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         standins = start([sys.executable, str(BENCH_DIR / "standins.py"),
-                          "--bills", str(args.bills), "--approvers", str(args.rounds + 1),
+                          "--bills", str(args.bills), "--approvers", str(rounds + 1),
                           "--codat-latency-ms", str(args.codat_latency_ms)],
                          dict(os.environ), workdir / "standins.log")
         procs = [standins]
@@ -239,12 +239,16 @@ def main(argv: list[str] | None = None) -> int:
             wait_idle(control)
             start_counts = counts(control)
 
-            results: dict[str, list[Sample]] = {"billbot": [], "bare": []}
-            for r in range(1, args.rounds + 1):
-                load = prepare(control, clicks=clicks, commands=args.concurrency - clicks, round=r)
-                results["billbot"] += asyncio.run(fire(bot_url, load, secret))
-                wait_idle(control)
-                results["bare"] += asyncio.run(fire(bare_url, load, secret))
+            results: dict[int, dict[str, list[Sample]]] = {}
+            approver = 0
+            for n in args.concurrency:
+                results[n] = {"billbot": [], "bare": []}
+                for _ in range(args.rounds):
+                    approver += 1
+                    load = prepare(control, clicks=n // 2, commands=n - n // 2, round=approver)
+                    results[n]["billbot"] += asyncio.run(fire(bot_url, load, secret))
+                    wait_idle(control)
+                    results[n]["bare"] += asyncio.run(fire(bare_url, load, secret))
             end_counts = wait_idle(control)
         finally:
             for p in procs:
@@ -258,25 +262,26 @@ def main(argv: list[str] | None = None) -> int:
                     p.kill()
 
     db = "SQLite file" if args.database_url is None else "the given database"
-    print(f"ack latency: {args.concurrency} concurrent signed requests per round "
-          f"({clicks} Approve clicks, {args.concurrency - clicks} /bills commands), "
-          f"{args.rounds} rounds, {db}, Codat latency {args.codat_latency_ms} ms, "
-          f"{os.cpu_count()} CPUs")
-    print(f"{'server':<22} {'requests':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+    print(f"ack latency: N concurrent signed requests per round (half Approve clicks, half "
+          f"/bills commands), {args.rounds} rounds per N, {db}, Codat latency "
+          f"{args.codat_latency_ms} ms, {os.cpu_count()} CPUs")
+    print(f"{'N':>4} {'server':<22} {'requests':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8} {'mean ms':>8} {'non-200':>7}")
-    bb, bare_samples = results["billbot"], results["bare"]
-    print(row("billbot run", bb))
-    print(row("  clicks", [s for s in bb if s.kind == "click"]))
-    print(row("  slash commands", [s for s in bb if s.kind == "command"]))
-    print(row("bare Bolt (ack only)", bare_samples))
-    p99_bot = percentile([s.seconds for s in bb], 0.99) * 1000
-    p99_bare = percentile([s.seconds for s in bare_samples], 0.99) * 1000
-    print(f"p99 billbot / bare: {p99_bot / p99_bare:.2f}x   "
-          f"(targets: p99 < 50 ms: {'met' if p99_bot < 50 else 'NOT met'}; "
-          f"within 1.5x of bare: {'met' if p99_bot <= 1.5 * p99_bare else 'NOT met'})")
+    for n, by_server in results.items():
+        bb, bare_samples = by_server["billbot"], by_server["bare"]
+        print(f"{n:>4} {row('billbot run', bb)}")
+        print(f"{n:>4} {row('  clicks', [s for s in bb if s.kind == 'click'])}")
+        print(f"{n:>4} {row('  slash commands', [s for s in bb if s.kind == 'command'])}")
+        print(f"{n:>4} {row('bare Bolt (ack only)', bare_samples)}")
+        p99_bot = percentile([s.seconds for s in bb], 0.99) * 1000
+        p99_bare = percentile([s.seconds for s in bare_samples], 0.99) * 1000
+        print(f"{n:>4} p99 billbot / bare: {p99_bot / p99_bare:.2f}x   "
+              f"(p99 < 50 ms: {'met' if p99_bot < 50 else 'NOT met'}; "
+              f"within 1.5x of bare: {'met' if p99_bot <= 1.5 * p99_bare else 'NOT met'})")
+    clicks = sum(n // 2 for n in args.concurrency) * args.rounds
     done = {k: end_counts[k] - start_counts[k] for k in ("chat_update", "response_url")}
     print(f"work done after acknowledging: {done['chat_update']} chat.update "
-          f"(for {clicks * args.rounds} clicks), {done['response_url']} response_url answers, "
+          f"(for {clicks} clicks), {done['response_url']} response_url answers, "
           f"{end_counts['violations']} Block Kit violations")
     return 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import signal
 import sys
 import threading
 from contextlib import ExitStack
@@ -168,11 +169,16 @@ def run_demo(*, host: str, port: int, data_dir: Path, out: IO[str] = sys.stdout)
             f"  Codat sandbox {demo.codat_url} · billbot {demo.bot_url} · "
             f"logs {log_path} · Ctrl-C stops it.\n")
         out.flush()
+        stop = threading.Event()
+        # `kill` (SIGTERM) stops it as cleanly as Ctrl-C (SIGINT, KeyboardInterrupt) does.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
-            threading.Event().wait()
+            stop.wait()
         except KeyboardInterrupt:
-            out.write("Stopping…\n")
+            pass
         finally:
+            out.write("Stopping…\n")
+            out.flush()
             demo.stop()
         out.write("billbot demo stopped.\n")
     return 0

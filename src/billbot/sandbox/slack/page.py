@@ -54,13 +54,12 @@ class WorkspacePage:
     """The page's routes over one workspace. `connect()` once the app is served."""
 
     def __init__(self, workspace: SlackWorkspace, *, titles: dict[str, str] | None = None,
-                 books_url: str | None = None, title: str = "Slack (local)") -> None:
+                 books_url: str | None = None) -> None:
         self.workspace = workspace
         # Shown next to each person in the picker ("Approver", "Payer", ...).
         self.titles = dict(titles or {})
-        # The Codat sandbox's base URL, for the books panel; None hides the panel.
+        # The Codat sandbox's base URL, for the books panel (its /_sandbox/ API); None: no panel.
         self.books_url = books_url
-        self.title = title
         self.link: AppLink | None = None
 
     def connect(self, events_url: str, signing_secret: str) -> None:
@@ -96,7 +95,6 @@ class WorkspacePage:
                     "ephemerals": [e.to_dict() for e in ws.ephemerals(c.id, user_id)],
                 } for c in channels],
                 "modal": _top_modal(ws, user_id),
-                "books": self.books_url is not None,
                 "connected": self.link is not None,
             }
         encoded = json.dumps(seen, sort_keys=True, default=str).encode()

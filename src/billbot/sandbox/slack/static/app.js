@@ -56,15 +56,16 @@ async function poll() {
 }
 
 async function pollBooks() {
-  if (ui.data && ui.data.books) {
-    try {
-      const response = await fetch("/_ui/books");
-      if (response.ok) {
-        ui.books = await response.json();
-        drawBooks();
-      }
-    } catch { /* shown as offline by poll() */ }
-  }
+  try {
+    const response = await fetch("/_ui/books");
+    if (response.ok) {
+      ui.books = await response.json();
+      drawBooks();
+    } else if (response.status === 404) {
+      $("books-tab").hidden = true;  // no Codat sandbox behind this workspace
+      return;
+    }
+  } catch { /* shown as offline by poll() */ }
   setTimeout(pollBooks, BOOKS_MS);
 }
 
@@ -90,7 +91,6 @@ function draw() {
   drawChannel(channel);
   drawThread(channel);
   drawModal(data.modal);
-  $("books-tab").hidden = !data.books;
 }
 
 function drawPeople() {
@@ -162,10 +162,10 @@ function drawMessage(message, kind, channel, inChannel) {
       isBot ? h("span", { class: "app-badge" }, "APP") : null,
       h("span", { class: "time" }, clock(message.ts)),
       message.edited_ts ? h("span", { class: "edited" }, "(edited)") : null),
-    ephemeral ? h("div", { class: "only-you" }, "👁 Only visible to you") : null,
+    ephemeral ? h("div", { class: "only-you" }, "Only visible to you") : null,
     body(message, channel),
     inChannel && message.reply_count ? h("button", {
-      class: "replies", type: "button", onclick: () => { ui.thread = message.ts; draw(); showTab("thread"); },
+      class: "replies", type: "button", onclick: () => { ui.thread = message.ts; ui.threadOpened = true; draw(); showTab("thread"); },
     }, `${message.reply_count} ${message.reply_count === 1 ? "reply" : "replies"} · View thread`) : null));
   return node;
 }
@@ -191,13 +191,18 @@ function drawThread(channel) {
   const scroll = pane.scrollTop;
   clear(pane);
   pane.append(drawMessage(parent, "message", channel, false));
-  pane.append(h("div", { class: "thread-divider" }, `${parent.replies.length} replies`));
+  const divider = h("div", { class: "thread-divider" },
+    `${parent.replies.length} ${parent.replies.length === 1 ? "reply" : "replies"}`);
+  pane.append(divider);
   const replies = [
     ...parent.replies.map((m) => ({ kind: "message", item: m })),
     ...channel.ephemerals.filter((e) => e.thread_ts === parent.ts).map((e) => ({ kind: "ephemeral", item: e })),
   ].sort((a, b) => byTs(a.item, b.item));
   for (const { kind, item } of replies) pane.append(drawMessage(item, kind, channel, false));
-  pane.scrollTop = scroll;
+  if (ui.threadOpened) {
+    ui.threadOpened = false;
+    requestAnimationFrame(() => { pane.scrollTop = divider.offsetTop - pane.offsetTop - 60; });
+  } else pane.scrollTop = scroll;
 }
 
 // -- buttons and confirm dialogs --------------------------------------------------------------

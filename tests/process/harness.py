@@ -213,7 +213,7 @@ class ProcessWorld:
     async def submit_payment(self, bot: BotProcess, user: str, account: str, amount: Decimal,
                              paid_on: date | None = None) -> int:
         day = (paid_on or self.sandbox.today).isoformat()
-        values = {
+        values: dict[str, dict[str, dict[str, Any]]] = {
             "account": {"account": {"type": "static_select", "selected_option": {
                 "text": {"type": "plain_text", "text": "x"}, "value": account}}},
             "amount": {"amount": {"type": "number_input", "value": str(amount)}},

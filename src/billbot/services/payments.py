@@ -45,6 +45,8 @@ class StartResult:
 
 
 PAYMENT_IN_PROGRESS = "A payment of this bill is already in progress; nothing new was started."
+JUST_PAID = ("A payment of this bill was just recorded through billbot (its row shows it); "
+             "nothing new was started.")
 
 
 def payment_problem(bill: Bill, amount: Decimal) -> str | None:
@@ -109,6 +111,8 @@ def start_payment(
     if track.open_intent_id is not None:
         return refuse(PAYMENT_IN_PROGRESS, StartOutcome.IN_PROGRESS)
     if not tracks.is_current(track, current):
+        if tracks.predates_own_payment(session, track, current):
+            return refuse(JUST_PAID, StartOutcome.IN_PROGRESS)
         return refuse("The bill changed in the accounting software since it was approved, "
                       "so it needs approving again.")
     if track.state == "rejected":

@@ -93,6 +93,24 @@ def is_current(track: BillTrack, current: BillVersion,
         baseline, track.paid_in_round + open_payment, current)
 
 
+def predates_own_payment(session: Session, track: BillTrack, current: BillVersion) -> bool:
+    """`current` is the bill as it was before one of this round's recorded payments: a read
+    from Codat that a concurrent payment through billbot has overtaken, not an edit."""
+    paid = list(session.exec(
+        select(PaymentIntent.amount)
+        .where(PaymentIntent.bill_track_id == track.id, PaymentIntent.round == track.round,
+               PaymentIntent.state == "succeeded")
+        .order_by(col(PaymentIntent.finished_at))
+    ).all())
+    baseline = baseline_of(track)
+    before = Decimal(0)
+    for amount in paid:
+        if approval_still_valid(baseline, before, current):
+            return True
+        before += amount
+    return False
+
+
 def round_decisions(session: Session, track: BillTrack) -> list[Approval]:
     return list(session.exec(
         select(Approval)

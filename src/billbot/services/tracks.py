@@ -96,12 +96,12 @@ def is_current(track: BillTrack, current: BillVersion,
 def predates_own_payment(session: Session, track: BillTrack, current: BillVersion) -> bool:
     """`current` is the bill as it was before one of this round's recorded payments: a read
     from Codat that a concurrent payment through billbot has overtaken, not an edit."""
-    paid = list(session.exec(
-        select(PaymentIntent.amount)
+    paid = [intent.amount for intent in session.exec(
+        select(PaymentIntent)
         .where(PaymentIntent.bill_track_id == track.id, PaymentIntent.round == track.round,
                PaymentIntent.state == "succeeded")
         .order_by(col(PaymentIntent.finished_at))
-    ).all())
+    ).all()]
     baseline = baseline_of(track)
     before = Decimal(0)
     for amount in paid:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 
+from playwright.sync_api import Browser, Playwright
+
 CHROMIUM_ARGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -24,5 +26,6 @@ def chromium_path() -> str | None:
     return None
 
 
-def launch_options(path: str) -> dict[str, object]:
-    return {"executable_path": path, "args": list(CHROMIUM_ARGS), "headless": True}
+def launch_chromium(playwright: Playwright, path: str) -> Browser:
+    return playwright.chromium.launch(executable_path=path, args=list(CHROMIUM_ARGS),
+                                      headless=True)

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from billbot.demo import Demo, start_demo
-from tests.browser.chromium import chromium_path, launch_options
+from tests.browser.chromium import chromium_path, launch_chromium
 
 
 def _require_chromium() -> str:
@@ -42,11 +43,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     path = _require_chromium()
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**launch_options(path))
+        launched = launch_chromium(playwright, path)
         yield launched
         launched.close()

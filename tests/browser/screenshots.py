@@ -13,13 +13,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import ViewportSize, expect, sync_playwright
 
 from billbot.demo import ANN, PAT, Demo, start_demo
 from billbot.slackapp.views import ACTION_APPROVE, ACTION_PAY, actions_block_id
-from tests.browser.chromium import chromium_path, launch_options
+from tests.browser.chromium import chromium_path, launch_chromium
 
-VIEWPORT = {"width": 1440, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 
 
 def take(out: Path) -> list[Path]:
@@ -31,7 +31,7 @@ def take(out: Path) -> list[Path]:
         demo = start_demo(data_dir=Path(data_dir))
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(**launch_options(path))
+                browser = launch_chromium(playwright, path)
                 page = browser.new_page(viewport=VIEWPORT, locale="en-GB")
                 page.goto(f"{demo.url}?as={ANN.user_id}")
                 expect(page.locator("#books tr[data-bill-id]").first).to_be_visible()

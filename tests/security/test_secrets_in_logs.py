@@ -277,9 +277,7 @@ async def test_billbot_run_stderr_holds_no_secret(tmp_path: Path, database_url: 
         # which has no websocket). Bolt retries forever inside start-up, where SIGTERM is not
         # acted on, so it is killed after two attempts.
         process = start(tmp_path, free_port(), **common, SLACK_APP_TOKEN=APP_TOKEN)
-        deadline = time.monotonic() + 30
-        while logged(process).count("apps.connections.open") < 2 and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        await eventually(lambda: logged(process).count("apps.connections.open") >= 2, within=30)
         outputs["Socket Mode refused"] = finish(process, sig=signal.SIGKILL)
         assert "apps.connections.open" in outputs["Socket Mode refused"]
     finally:

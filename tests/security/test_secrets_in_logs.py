@@ -189,6 +189,15 @@ async def test_a_full_flow_logs_no_secret_at_debug(
         json.loads(line)["logger"].split(".")[0] for line in debug_capture.lines}
     assert occurrences(logged) == {}
     assert occurrences(shown) == {}
+
+    # Structured: a click's lines carry its request, user, channel and bill ids.
+    entries = [json.loads(line) for line in debug_capture.lines]
+    outcomes = [e for e in entries if e["msg"] in ("approve", "reject", "pay")]
+    assert {e["msg"] for e in outcomes} == {"approve", "reject", "pay"}
+    for outcome in outcomes:
+        assert {"request_id", "user_id", "channel_id", "bill_id", "outcome"} <= set(outcome)
+        same_click = [e for e in entries if e.get("request_id") == outcome["request_id"]]
+        assert len(same_click) > 1 and all(e["user_id"] == outcome["user_id"] for e in same_click)
     # Nothing billbot itself logs needs the scrubber: raw hits may only come from the
     # stand-ins, which play Slack and Codat and so hold the secrets.
     assert all(name.startswith("billbot.sandbox") for name, _ in raw_hits), raw_hits

@@ -15,6 +15,7 @@ from typing import Any
 import uvicorn
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,6 +26,7 @@ from billbot.clock import Clock
 from billbot.config import ConfigError, Settings, load_settings
 from billbot.logs import configure_logging
 from billbot.scheduler import build_scheduler
+from billbot.slackapp import request_gate
 from billbot.slackapp.app import build_bolt_app
 
 logger = logging.getLogger("billbot.server")
@@ -35,9 +37,11 @@ MAX_BODY_BYTES = 256 * 1024
 
 def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True) -> Starlette:
     handler = AsyncSlackRequestHandler(bolt)
+    secret = bot.settings.slack_signing_secret
+    verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
 
     async def slack_events(request: Request) -> Response:
-        if not bot.settings.slack_signing_secret:
+        if verifier is None:
             # Socket Mode only: there is no secret to verify HTTP requests with, so none is taken.
             return JSONResponse({"error": "invalid request"}, status_code=401)
         declared = request.headers.get("content-length")
@@ -48,6 +52,14 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True) 
             body += chunk
             if len(body) > MAX_BODY_BYTES:
                 return JSONResponse({"error": "request too large"}, status_code=413)
+        # Checked here as well as by Bolt, so that the shape check below only ever answers
+        # signed requests (an unsigned one gets 401 whatever its body).
+        if not request_gate.signed(verifier, body, request.headers):
+            return JSONResponse({"error": "invalid request"}, status_code=401)
+        problem = request_gate.malformed(body, request.headers.get("content-type"))
+        if problem is not None:
+            logger.warning("malformed signed request refused: %s", problem)
+            return JSONResponse({"error": "malformed request"}, status_code=400)
         request._body = body  # Bolt's adapter reads request.body(); hand it the bytes we read
         return await handler.handle(request)
 

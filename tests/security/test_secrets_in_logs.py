@@ -185,7 +185,7 @@ async def test_a_full_flow_logs_no_secret_at_debug(
           f"{sorted({name for name, _ in raw_hits}) or 'none'}); in what people were shown: "
           f"{sum(occurrences(shown).values())} in {len(stack.workspace.calls())} Slack calls")
     assert len(debug_capture.lines) > 500  # DEBUG really was on for the libraries
-    assert {"slack_bolt", "slack_sdk", "httpx", "httpcore", "sqlalchemy"} <= {
+    assert {"billbot", "slack_sdk", "httpx", "httpcore", "sqlalchemy"} <= {
         json.loads(line)["logger"].split(".")[0] for line in debug_capture.lines}
     assert occurrences(logged) == {}
     assert occurrences(shown) == {}

@@ -18,17 +18,17 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from billbot.domain.schedule import parse_digest_days
+from billbot.services.crashpoints import CrashPoint
 
 UserIds = Annotated[frozenset[str], NoDecode]
-from billbot.services.crashpoints import CrashPoint
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _HH_MM = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
 # A lease shorter than 2 s would leave Codat calls no time; an hour outlasts any budget.
 _SECONDS_RANGE = {"billbot_payment_lease_seconds": (2.0, 3600.0),
                   "billbot_recovery_interval_seconds": (0.5, 600.0)}
+
+
 class ConfigError(Exception):
     """One or more variables are missing or malformed; `problems` maps each to its reason."""
 
@@ -62,14 +62,13 @@ class Settings(BaseSettings):
     billbot_timezone: ZoneInfo = Field(default_factory=lambda: ZoneInfo("UTC"))
     billbot_digest_days: Annotated[frozenset[int], NoDecode] = frozenset(range(5))
     billbot_due_within_days: int = 7
-    database_url: str = "sqlite:///billbot.db"
-
     # Payment recovery: how long a worker holds an intent, and how often open ones are looked
     # at. The Codat calls of a payment are bounded to fit in the lease (payment_call_limits).
     billbot_payment_lease_seconds: float = 120.0
     billbot_recovery_interval_seconds: float = 20.0
     # Test hook: SIGKILL this process at a point of the payment path. Off unless set.
     billbot_crash_at: CrashPoint | None = None
+    database_url: str = "sqlite:///billbot.db"
     # Not in the contract: how much billbot logs (debug also turns on the libraries' logs).
     billbot_log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -137,15 +136,6 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a whole number of days from 0 to 365; got {value!r}")
         return int(text)
 
-    @field_validator("database_url")
-    @classmethod
-    def _db_url(cls, value: str) -> str:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
-        try:
-            make_url(value)
-        except ArgumentError:
     @field_validator("billbot_payment_lease_seconds", "billbot_recovery_interval_seconds",
                      mode="before")
     @classmethod
@@ -172,6 +162,15 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown crash point {text!r}; known: {known}")
         return CrashPoint(text)
 
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError:
             raise ValueError("SQLAlchemy cannot parse this URL") from None
         return value
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sys
@@ -72,6 +73,7 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True) 
         await bot.startup()
         scheduler = None
         socket_handler: Any = None
+        connecting: asyncio.Task[None] | None = None
         if run_scheduler:
             scheduler = build_scheduler(
                 digest_tick=bot.digest_tick, recovery_tick=bot.recovery_tick,
@@ -82,13 +84,19 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True) 
 
             socket_handler = AsyncSocketModeHandler(
                 bolt, bot.settings.slack_app_token.get_secret_value())
-            await socket_handler.connect_async()
-            logger.info("socket mode connected")
+            # Connecting in the background: slack_sdk retries a refused or unreachable
+            # connection for ever, which must neither block start-up nor a shutdown signal.
+            connecting = asyncio.create_task(_connect_socket_mode(socket_handler))
         try:
             yield
         finally:
+            if connecting is not None:
+                connecting.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await connecting
             if socket_handler is not None:
-                await socket_handler.close_async()
+                with contextlib.suppress(Exception):
+                    await socket_handler.close_async()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await bot.shutdown()
@@ -96,6 +104,17 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True) 
     return Starlette(routes=[Route("/slack/events", slack_events, methods=["POST"]),
                              Route("/healthz", healthz, methods=["GET"])],
                      lifespan=lifespan)
+
+
+async def _connect_socket_mode(handler: Any) -> None:
+    try:
+        await handler.connect_async()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        logger.error("socket mode could not connect: %s", exc.__class__.__name__)
+        return
+    logger.info("socket mode connected")
 
 
 def build_web_app(settings: Settings, *, run_scheduler: bool = True,

@@ -14,10 +14,13 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session, col, select
+
 from billbot.clock import FixedClock
 from billbot.sandbox.serving import serve_in_thread
 from billbot.sandbox.slack.model import Message
 from billbot.server import build_web_app
+from billbot.storage.tables import DigestPost
 from tests.e2e.conftest import CHANNEL, Stack, eventually
 
 TZ = "America/New_York"
@@ -34,6 +37,13 @@ def digests(stack: Stack) -> list[Message]:
     """Top-level digest messages in the finance channel (replies are in threads)."""
     return [m for m in stack.workspace.messages(CHANNEL)
             if m.bot_id and m.thread_ts is None and "due" in m.text.lower()]
+
+
+def digest_marked_posted(stack: Stack) -> bool:
+    """The claim row says `posted` (a `posting` one could be taken over once it is stale)."""
+    with Session(stack.bot.engine) as session:
+        rows = session.exec(select(DigestPost).where(col(DigestPost.channel_id) == CHANNEL)).all()
+    return len(rows) == 1 and rows[0].state == "posted"
 
 
 async def on_server(stack: Stack, work: Callable[[], Any]) -> Any:
@@ -56,6 +66,7 @@ async def test_two_processes_and_repeated_ticks_post_one_digest(
                  for _ in range(3)]
         await asyncio.gather(*ticks)
         await asyncio.sleep(3)  # past both schedulers' first tick (2 s after start)
+        await eventually(lambda: digest_marked_posted(stack))
     finally:
         other.stop()
     assert len(digests(stack)) == 1
@@ -74,6 +85,7 @@ async def test_missed_digest_is_posted_on_start_within_two_hours(
     stack = stack_factory(clock=clock, run_scheduler=True, billbot_timezone=TZ,
                           billbot_digest_at="09:00", billbot_digest_days="mon-sun")
     await eventually(lambda: digests(stack), within=20)
+    await eventually(lambda: digest_marked_posted(stack))
     clock.set(clock.now() + timedelta(minutes=14))
     await on_server(stack, stack.bot.digest_tick)
     assert len(digests(stack)) == 1

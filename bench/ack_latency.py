@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--bills", type=int, default=120)
     parser.add_argument("--codat-latency-ms", type=int, default=100)
+    parser.add_argument("--per-round", action="store_true", help="print each round's p50/max")
     parser.add_argument("--database-url", default=None,
                         help="default: a fresh SQLite file in a temporary directory")
     args = parser.parse_args(argv)
@@ -246,9 +247,14 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(args.rounds):
                     approver += 1
                     load = prepare(control, clicks=n // 2, commands=n - n // 2, round=approver)
-                    results[n]["billbot"] += asyncio.run(fire(bot_url, load, secret))
+                    got = asyncio.run(fire(bot_url, load, secret))
                     wait_idle(control)
-                    results[n]["bare"] += asyncio.run(fire(bare_url, load, secret))
+                    floor = asyncio.run(fire(bare_url, load, secret))
+                    results[n]["billbot"] += got
+                    results[n]["bare"] += floor
+                    if args.per_round:
+                        print(f"N={n} round {approver}: billbot {row('', got)}")
+                        print(f"N={n} round {approver}: bare    {row('', floor)}")
             end_counts = wait_idle(control)
         finally:
             for p in procs:

@@ -37,7 +37,10 @@ logger = logging.getLogger("billbot.server")
 MAX_BODY_BYTES = 256 * 1024
 
 
-def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True) -> Starlette:
+def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
+                   own_process: bool = False) -> Starlette:
+    """`own_process`: the app is the process's only tenant (`billbot run`), so it may tune the
+    interpreter (freeze what start-up loaded); tests and the demo share their process."""
     handler = AsyncSlackRequestHandler(bolt)
     secret = bot.settings.slack_signing_secret
     verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
@@ -75,8 +78,9 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True) 
         # Everything loaded so far (libraries, settings, the migrated schema) lives as long as
         # the process: moved out of the collector's reach, a full collection no longer walks
         # it, which removed the ~100 ms pauses that stalled every request in flight.
-        gc.collect()
-        gc.freeze()
+        if own_process:
+            gc.collect()
+            gc.freeze()
         scheduler = None
         socket_handler: Any = None
         connecting: asyncio.Task[None] | None = None
@@ -123,10 +127,11 @@ async def _connect_socket_mode(handler: Any) -> None:
     logger.info("socket mode connected")
 
 
-def build_web_app(settings: Settings, *, run_scheduler: bool = True,
+def build_web_app(settings: Settings, *, run_scheduler: bool = True, own_process: bool = False,
                   clock: Clock | None = None) -> tuple[Starlette, Billbot]:
     bot = build_billbot(settings, clock=clock)
-    return create_web_app(bot, build_bolt_app(bot), run_scheduler=run_scheduler), bot
+    return create_web_app(bot, build_bolt_app(bot), run_scheduler=run_scheduler,
+                          own_process=own_process), bot
 
 
 def serve_bot(*, host: str, port: int) -> int:
@@ -137,7 +142,7 @@ def serve_bot(*, host: str, port: int) -> int:
         return 2
     configure_logging(settings.secret_values(),
                       level=logging.getLevelName(settings.billbot_log_level.upper()))
-    app, _ = build_web_app(settings)
+    app, _ = build_web_app(settings, own_process=True)
     logger.info("billbot listening", extra={"fields": {"host": host, "port": port}})
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=10)

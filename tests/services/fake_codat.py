@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -98,6 +99,15 @@ class FakeCodat:
         bill = self.bills[bill_id]
         assert bill.amount_due is not None
         due = bill.amount_due - amount
-        self.bills[bill_id] = bill.model_copy(update={
-            "amount_due": due,
-            "status": BillStatus.PAID if due == 0 else BillStatus.PARTIALLY_PAID})
+        self.bills[bill_id] = touched(bill, amount_due=due,
+                                      status=BillStatus.PAID if due == 0
+                                      else BillStatus.PARTIALLY_PAID)
+
+
+def touched(bill: Bill, **changes: Any) -> Bill:
+    """`bill` with `changes`, modified a minute after its last change (as the platform would
+    stamp any change, a payment included)."""
+    modified = bill.source_modified_date
+    if modified is not None:
+        changes["source_modified_date"] = modified + timedelta(minutes=1)
+    return bill.model_copy(update=changes)

@@ -1,12 +1,18 @@
-"""A Hypothesis model of the whole payment flow: clicks, faults, crashes, edits, recovery.
+"""A Hypothesis model of the whole payment flow: approvals (authorized or not, double
+clicks), payment clicks (double clicks from two payers at once), Codat faults, crashes at
+every crash point followed by a restart (a new engine and runner, as a new process would
+have), bills edited in the accounting software, time passing and recovery ticks.
 
 After every step the money invariants must hold:
 - at most one open payment per bill, and Codat applied each idempotency key at most once;
+- no payment reached Codat without the approvals its round needed, from approvers, before it
+  started, and made by a payer;
 - billbot never says "nothing was paid" about a key Codat applied, and never says "paid"
   about one it did not (unless it inferred it from amountDue, which it says so);
 - while the round's approval stands, Codat's amount due is exactly the approved amount due
   less billbot's recorded payments;
-- every attempt to send is audited, and every finished payment has exactly one final entry.
+- every transition is audited: each approval and rejection has its entry, and replaying an
+  intent's entries gives its state and attempts (money_trials.audit_problem).
 """
 
 from __future__ import annotations
@@ -23,7 +29,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 from sqlmodel import col, select
 
 from billbot.clock import FixedClock
@@ -31,16 +43,19 @@ from billbot.codat.models import Bill
 from billbot.domain.policy import PolicySettings
 from billbot.domain.versions import BillVersion
 from billbot.services import approvals, bindings, intents, tracks
+from billbot.services.crashpoints import CrashPoint, SimulatedCrash, no_crash, raise_at
 from billbot.services.payment_runner import PaymentRunner, RunnerSettings, payment_body
 from billbot.services.payments import start_payment
 from billbot.storage.audit import BillRef
 from billbot.storage.db import make_engine, session_scope, upgrade_database
-from billbot.storage.tables import AuditLog, PaymentIntent
+from billbot.storage.tables import Approval, AuditLog, PaymentIntent
+from tests.support.money_trials import audit_problem
 
 from .conftest import T0, make_bill
-from .fake_codat import FakeCodat
+from .fake_codat import FakeCodat, touched
+from .test_approvals import run_together
 
-POLICY = PolicySettings(approvers=frozenset({"UA", "UB"}), payers=frozenset({"UP"}),
+POLICY = PolicySettings(approvers=frozenset({"UA", "UB"}), payers=frozenset({"UP", "UQ"}),
                         dual_approval_over=Decimal(5000))
 ACTIONS = st.sampled_from(["ok", "ok", "unknown", "lost", "not_sent", "400:Refused"])
 NOTHING_PAID = ("nothing was paid", "did not record it")
@@ -72,14 +87,24 @@ class PaymentModel(RuleBasedStateMachine):
         self.engine = make_engine(f"sqlite:///{self.dir / 'billbot.db'}")
         self.clock = FixedClock(T0)
         self.fake = FakeCodat()
-        self.fake.add(make_bill(totalAmount=1000, amountDue=1000))
-        self.runner = PaymentRunner(self.engine, self.clock, policy=POLICY, sleep=_no_sleep,
-                                    settings=RunnerSettings(retry_delays=(1.0,)))
+        self.runner = self._runner()
+        self.restarts = 0
         with session_scope(self.engine) as session:
             self.binding = bindings.ensure_default_binding(
                 session, channel_id="C", company_id="co", connection_id="cn", at=T0)
         self.ref = BillRef("co", "cn", "bill-1")
-        self.approve("UA")  # most paths worth exploring start from an approved bill
+
+    @initialize(amount=st.sampled_from([Decimal(1000), Decimal(6000)]))
+    def a_bill_approved_once(self, amount: Decimal) -> None:
+        """Most paths worth exploring start from an approved bill; above 5000 one approval
+        is not enough, so a payment must wait for the second."""
+        self.fake.add(make_bill(totalAmount=amount, amountDue=amount))
+        self.approve("UA")
+
+    def _runner(self, crash: CrashPoint | None = None) -> PaymentRunner:
+        return PaymentRunner(self.engine, self.clock, policy=POLICY, sleep=_no_sleep,
+                             settings=RunnerSettings(retry_delays=(1.0,)),
+                             crash=raise_at(frozenset({crash})) if crash else no_crash)
 
     def teardown(self) -> None:
         self.engine.dispose()
@@ -108,13 +133,39 @@ class PaymentModel(RuleBasedStateMachine):
             approvals.reject(session, bill=self.bill, binding=self.binding, user_id="UB",
                              reason="no", request_id=None, policy=POLICY, at=self.clock.now())
 
-    @rule(cents=st.integers(min_value=1, max_value=105_000))
-    def start(self, cents: int) -> None:
+    @rule(cents=st.integers(min_value=1, max_value=105_000),
+          payer=st.sampled_from(["UP", "UQ", "UA"]))
+    def start(self, cents: int, payer: str) -> None:
+        self._start(payer, Decimal(cents) / 100)
+
+    def _start(self, payer: str, amount: Decimal) -> None:
         with session_scope(self.engine) as session:
-            start_payment(session, bill_ref=self.ref, fresh_bill=self.bill, user_id="UP",
-                          request_id=None, amount=Decimal(cents) / 100, account_id="acc",
+            start_payment(session, bill_ref=self.ref, fresh_bill=self.bill, user_id=payer,
+                          request_id=None, amount=amount, account_id="acc",
                           account_name=None, payment_date=T0.date(), channel_id="C",
                           message_ts="1.1", policy=POLICY, at=self.clock.now())
+
+    @rule(full=st.booleans())
+    def double_click_pay(self, full: bool) -> None:
+        """Two payers submit at the same instant (two threads, two transactions)."""
+        due = self.bill.amount_due or Decimal(0)
+        amount = due if full or due < 2 else (due / 2).quantize(Decimal("0.01"))
+        if amount > 0:
+            run_together(2, lambda i: self._start(("UP", "UQ")[i], amount))
+
+    @precondition(lambda self: self.open_intent() is not None)
+    @rule(point=st.sampled_from(list(CrashPoint)), script=st.lists(ACTIONS, max_size=2))
+    def crash_and_restart(self, point: CrashPoint, script: list[str]) -> None:
+        """The process dies at a crash point (if the run reaches it); a new one starts."""
+        intent = self.open_intent()
+        assert intent is not None
+        self.fake.script = list(script)
+        with contextlib.suppress(SimulatedCrash):
+            asyncio.run(self._runner(point).execute(intent.id, self.fake))
+        self.engine.dispose()
+        self.engine = make_engine(f"sqlite:///{self.dir / 'billbot.db'}")
+        self.runner = self._runner()
+        self.restarts += 1
 
     @precondition(lambda self: self.open_intent() is not None)
     @rule(script=st.lists(ACTIONS, max_size=3))
@@ -154,17 +205,51 @@ class PaymentModel(RuleBasedStateMachine):
         asyncio.run(self.runner.recover(self.fake))
         self.fake.unreadable = False
 
-    @rule(days=st.integers(min_value=1, max_value=5))
-    def bookkeeper_moves_due_date(self, days: int) -> None:
-        self.fake.add(self.bill.model_copy(
-            update={"due_date": self.bill.due_date + timedelta(days=days)}))
-
-    @precondition(lambda self: (self.bill.amount_due or 0) > Decimal("7.77"))
-    @rule()
-    def someone_pays_outside_billbot(self) -> None:
-        self.fake.pay_directly("bill-1", Decimal("7.77"))
+    @rule(change=st.sampled_from(["due_date", "amount", "paid_outside"]),
+          amount_due=st.sampled_from([Decimal(400), Decimal(1000), Decimal(6000)]))
+    def bill_edited_in_the_accounting_software(self, change: str, amount_due: Decimal) -> None:
+        """A bookkeeper moves the due date, changes the amount (above 5000 two approvers are
+        needed), or records a payment made outside billbot. One rule for all three, so that
+        edits (which void approvals) do not crowd out the paths where money moves."""
+        if change == "due_date":
+            self.fake.add(touched(self.bill, due_date=self.bill.due_date + timedelta(days=1)))
+        elif change == "amount" and self.bill.status.payable:
+            self.fake.add(touched(self.bill, amount_due=amount_due, total_amount=amount_due))
+        elif change == "paid_outside" and (self.bill.amount_due or 0) > Decimal("7.77"):
+            self.fake.pay_directly("bill-1", Decimal("7.77"))
 
     # --- what must always hold -------------------------------------------------------------
+
+    @invariant()
+    def payments_had_their_approvals(self) -> None:
+        """Each payment Codat applied: a payer started it after its round's approvals."""
+        with session_scope(self.engine, read_only=True) as session:
+            by_key = {i.idempotency_key: i for i in session.exec(select(PaymentIntent)).all()}
+            decisions = list(session.exec(select(Approval)).all())
+        for call in self.fake.applied:
+            intent = by_key[call.key]
+            assert intent.payer_id in POLICY.payers
+            approved = sorted((a for a in decisions if a.bill_track_id == intent.bill_track_id
+                               and a.round == intent.round and a.decision == "approve"
+                               and a.at <= intent.created_at), key=lambda a: (a.at, a.id or 0))
+            assert {a.user_id for a in approved} <= POLICY.approvers
+            assert approved, f"payment {call.key} without any approval"
+            baseline = BillVersion.from_json(approved[0].bill_version)
+            needed = POLICY.required_approvals(baseline.amount_due)
+            assert len({a.user_id for a in approved}) >= needed, (needed, approved)
+
+    @invariant()
+    def every_transition_is_audited(self) -> None:
+        with session_scope(self.engine, read_only=True) as session:
+            rows = list(session.exec(select(PaymentIntent)).all())
+            audit = list(session.exec(select(AuditLog).order_by(col(AuditLog.id))).all())
+            decisions = list(session.exec(select(Approval)).all())
+        for intent in rows:
+            problem = audit_problem(intent, audit)
+            assert problem is None, problem
+        actions = Counter(a.action for a in audit)
+        assert actions["approval.recorded"] == sum(d.decision == "approve" for d in decisions)
+        assert actions["rejection.recorded"] == sum(d.decision == "reject" for d in decisions)
 
     @invariant()
     def money_is_consistent(self) -> None:

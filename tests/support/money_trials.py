@@ -320,12 +320,22 @@ class TrialWorld:
                 figures.problems.append(f"{label}: {problem}")
 
 
+# Which audited transition may follow which state. `calling` -> `calling` is only a new
+# attempt after the previous holder died mid-call (the entry says `resumed`).
+_ENTRY_STATE = {"payment.calling": "calling", "payment.unknown": "unknown",
+                "payment.succeeded": "succeeded", "payment.failed": "failed"}
+_ALLOWED = {"created": {"calling", "failed"},
+            "calling": {"unknown", "created", "succeeded", "failed"},
+            "unknown": {"calling", "succeeded", "failed"}}
+
+
 def audit_problem(intent: PaymentIntent, audit: list[AuditLog]) -> str | None:
     """Why the audit log does not account for every transition of `intent`, or None.
 
     Each transition writes one entry: started, calling per attempt, unknown / not_sent when
     an attempt's outcome is not known or it never left, and one final entry. Replaying the
-    entries must end in the intent's state, with one `calling` per attempt.
+    entries must follow the state machine and end in the intent's state, with one `calling`
+    per attempt; a missing entry shows up as a transition the machine does not have.
     """
     mine = [a for a in audit if a.detail.get("intent_id") == str(intent.id)]
     actions = [a.action for a in mine]
@@ -335,10 +345,15 @@ def audit_problem(intent: PaymentIntent, audit: list[AuditLog]) -> str | None:
         return f"intent {intent.id}: {intent.attempts} attempts, audit {actions}"
     state = "created"
     for entry in mine[1:]:
-        state = {"payment.calling": "calling", "payment.unknown": "unknown",
-                 "payment.succeeded": "succeeded", "payment.failed": "failed",
-                 "payment.not_sent": str(entry.detail.get("state", "created"))
-                 }.get(entry.action, state)
+        if entry.action == "payment.not_sent":
+            new = str(entry.detail.get("state", "created"))
+        else:
+            new = _ENTRY_STATE.get(entry.action, state)
+        if new == state == "calling" and entry.detail.get("resumed") is True:
+            continue
+        if new not in _ALLOWED.get(state, set()):
+            return f"intent {intent.id}: no audited step from {state} to {new}: {actions}"
+        state = new
     if state != intent.state:
         return f"intent {intent.id} is {intent.state}; its audit ends in {state}: {actions}"
     return None

@@ -200,8 +200,9 @@ def mark_calling(session: Session, lease: Lease, *, now: datetime, lease_for: ti
     if result.rowcount != 1:
         return None
     held = lease.with_intent(state="calling", attempts=attempts, first_sent_at=first_sent_at)
+    # `resumed`: the previous attempt's holder vanished mid-call (its outcome never recorded).
     _audit(session, held, "payment.calling", now, recovery=recovery,
-           idempotency_key=held.intent.idempotency_key)
+           resumed=lease.intent.state == "calling", idempotency_key=held.intent.idempotency_key)
     return held
 
 

@@ -9,8 +9,8 @@ Idempotency-Key and retries an unknown outcome with the SAME key a few times. `r
   margin): send again with the same key; Codat replays its first answer, never pays twice;
 - maybe sent, past that window: NEVER send again. Re-read the bill and decide from its
   amountDue whether the payment landed (due dropped by exactly the amount), did not land
-  (due unchanged), or cannot be told (anything else: failed, with a warning to check the
-  accounting software; the unexplained change also voids the approval).
+  (due and sourceModifiedDate unchanged), or cannot be told (anything else: failed, with a
+  warning to check the accounting software; the unexplained change also voids the approval).
 """
 
 from __future__ import annotations
@@ -219,7 +219,8 @@ class PaymentRunner:
             logger.warning("bill re-read for intent %s failed: %s", intent.id,
                            exc.__class__.__name__)
             return await self._release(lease)
-        before = BillVersion.from_json(intent.bill_version).amount_due
+        at_start = BillVersion.from_json(intent.bill_version)
+        before = at_start.amount_due
         after = bill.amount_due if bill is not None else None
         evidence = {"amount_due_at_start": _text(before), "amount_due_now": _text(after)}
         if before is not None and after is not None:
@@ -228,7 +229,11 @@ class PaymentRunner:
                 return await self._db(lambda s: intents.finish_succeeded(
                     s, lease, now=now, remote_payment_id=None,
                     how="confirmed from the bill's amountDue after the replay window"))
-            if after == before:
+            # "Not recorded" only if the bill was not touched at all: a payment plus an edit
+            # back to the old amount would also leave amountDue unchanged.
+            untouched = (bill is not None and at_start.source_modified_date is not None
+                         and bill.source_modified_date == at_start.source_modified_date)
+            if after == before and untouched:
                 return await self._fail(
                     lease, "Codat did not record it (the bill's amount due is unchanged); "
                     "nothing was paid.", **evidence)

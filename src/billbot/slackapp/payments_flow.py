@@ -262,21 +262,6 @@ async def _after_outcome(bot: Billbot, binding: Binding, outcome: PaymentOutcome
     except CodatError:
         return False
     await _refresh_after(bot, binding, bill, outcome.channel_id, outcome.message_ts)
-
-
-async def recover_payments(bot: Billbot) -> None:
-    """The recovery tick: finish intents left open, and show every final outcome Slack has
-    not seen (finished here, or recorded by a process that died before telling Slack)."""
-    outcomes = await bot.payments.recover(bot.payment_codat)
-    grace = bot.clock.now() - bot.payments.settings.lease
-    outcomes += await bot.db(lambda s: intents.unshown_outcomes(
-        s, finished_before=grace, limit=bot.payments.settings.recover_batch), read_only=True)
-    for outcome in outcomes:
-        try:
-            await show_outcome(bot, outcome)
-        except Exception:
-            # Slack or Codat refused for now; it stays unshown and the next tick tries again.
-            logger.exception("could not show the outcome of payment intent %s", outcome.intent_id)
     return True
 
 
@@ -292,3 +277,18 @@ async def show_outcome(bot: Billbot, outcome: PaymentOutcome) -> None:
     if binding is not None and not await _after_outcome(bot, binding, outcome):
         return
     await bot.db(lambda s: intents.mark_shown(s, outcome.intent_id, now=bot.clock.now()))
+
+
+async def recover_payments(bot: Billbot) -> None:
+    """The recovery tick: finish intents left open, and show every final outcome Slack has
+    not seen (finished here, or recorded by a process that died before telling Slack)."""
+    outcomes = await bot.payments.recover(bot.payment_codat)
+    grace = bot.clock.now() - bot.payments.settings.lease
+    outcomes += await bot.db(lambda s: intents.unshown_outcomes(
+        s, finished_before=grace, limit=bot.payments.settings.recover_batch), read_only=True)
+    for outcome in outcomes:
+        try:
+            await show_outcome(bot, outcome)
+        except Exception:
+            # Slack or Codat refused for now; it stays unshown and the next tick tries again.
+            logger.exception("could not show the outcome of payment intent %s", outcome.intent_id)

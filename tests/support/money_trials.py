@@ -360,10 +360,11 @@ def audit_problem(intent: PaymentIntent, audit: list[AuditLog]) -> str | None:
 
 
 @asynccontextmanager
-async def trial_world(engine: Engine) -> AsyncIterator[TrialWorld]:
-    """A sandbox with plenty of Open bills, served over HTTP, on the world's clock."""
+async def trial_world(engine: Engine, trials: int = 100) -> AsyncIterator[TrialWorld]:
+    """A sandbox with an Open bill for each of `trials` (and more), served over HTTP, on the
+    world's clock."""
     clock = FixedClock(START)
-    sandbox = SandboxState.seeded(START.date(), bills=600, clock=clock)
+    sandbox = SandboxState.seeded(START.date(), bills=2 * trials + 50, clock=clock)
     served = serve_in_thread(create_app(sandbox, api_key=API_KEY))
     transport = RefusingTransport()
     try:
@@ -378,7 +379,7 @@ async def trial_world(engine: Engine) -> AsyncIterator[TrialWorld]:
 async def run_trials(engine: Engine, seeds: int, faults: tuple[str, ...] = FAULTS) -> Figures:
     """`seeds` trials of each fault on one database; returns the summed figures."""
     total = Figures()
-    async with trial_world(engine) as world:
+    async with trial_world(engine, seeds * len(faults)) as world:
         if world.bills_left < seeds * len(faults):
             raise ValueError(f"the sandbox has {world.bills_left} payable bills; "
                              f"{seeds * len(faults)} trials need one each")

@@ -94,8 +94,12 @@ async def approve(stack: Stack, message: Message, bill_id: str, user: str = ANN)
 
 
 async def open_pay_modal(stack: Stack, message: Message, bill_id: str, user: str = PAT) -> Any:
+    # A modal still open from an earlier bill is not the one this click opens.
+    earlier = stack.workspace.open_view(user)
+    earlier_id = earlier.id if earlier is not None else None
     await click(stack, user, message, bill_id, ACTION_PAY)
     return await eventually(lambda: (v := stack.workspace.open_view(user)) is not None
+                            and v.id != earlier_id
                             and v.definition.get("callback_id") == "pay_bill" and v)
 
 

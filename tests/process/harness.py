@@ -148,8 +148,10 @@ class ProcessWorld:
 
     async def killed(self, bot: BotProcess, *, within: float = 30.0) -> None:
         """Wait for `bot` to have SIGKILLed itself (and fail with its log otherwise)."""
-        await eventually(lambda: bot.proc.poll() is not None, within=within,
-                         what=f"{bot.name} to die:\n{bot.output()}")
+        with contextlib.suppress(AssertionError):
+            await eventually(lambda: bot.proc.poll() is not None, within=within)
+        # The log is read after the wait, so a failure shows what the process did meanwhile.
+        assert bot.proc.poll() is not None, f"{bot.name} did not die:\n{bot.output()}"
         assert bot.proc.returncode == -signal.SIGKILL, bot.output()
 
     # --- Slack as people use it ---------------------------------------------------------------
@@ -196,14 +198,21 @@ class ProcessWorld:
         await eventually(lambda: "Pay" in self.buttons(ts, bill_id), what="the approval")
 
     async def open_pay_modal(self, bot: BotProcess, ts: str, bill_id: str, user: str) -> str:
-        """Open `user`'s pay modal through `bot`; returns the first account it offers."""
+        """Open `user`'s pay modal through `bot`; returns the first account it offers.
+
+        A modal the user still has open from an earlier bill is not the one this click opens:
+        wait for a view with a new id, or the submission would go to the old bill's modal.
+        """
+        earlier = self.workspace.open_view(user)
+        earlier_id = earlier.id if earlier is not None else None
         response = await self.driver(bot).click(user, CHANNEL, ts, ACTION_PAY,
                                                 block_id=actions_block_id(bill_id))
         assert response.status == 200
 
         def accounts() -> list[str]:
             view = self.workspace.open_view(user)
-            if view is None or view.definition.get("callback_id") != "pay_bill":
+            if (view is None or view.id == earlier_id
+                    or view.definition.get("callback_id") != "pay_bill"):
                 return []
             return [o["value"] for b in view.definition["blocks"] if b.get("block_id") == "account"
                     for o in b["element"]["options"]]

@@ -37,6 +37,8 @@ from billbot.services import bindings as bindings_service
 from billbot.services.bindings import Binding
 from billbot.services.crashpoints import no_crash, sigkill_at
 from billbot.services.payment_runner import PaymentRunner, RunnerSettings, payment_call_limits
+from billbot.singleflight import SingleFlight
+from billbot.slackapp.ack_first import AckFirst
 from billbot.slackapp.context_token import ContextSigner
 from billbot.slackapp.rowstate import RowState
 from billbot.slackapp.views import digest_messages, replace_bill_row
@@ -64,6 +66,10 @@ class Billbot:
     payments: PaymentRunner = field(init=False)
     # The Codat client for payment calls: its timeout and retry budget fit inside the lease.
     payment_codat: CodatClient = field(init=False)
+    # Concurrent `/bills due` and digests for one company share one read of its bills.
+    _bill_lists: SingleFlight[tuple[str, str], list[Bill]] = field(default_factory=SingleFlight)
+    # Work after an acknowledgement waits (briefly) for the other requests' acknowledgements.
+    ack_first: AckFirst = field(default_factory=AckFirst)
 
     def __post_init__(self) -> None:
         lease = timedelta(seconds=self.settings.billbot_payment_lease_seconds)
@@ -125,7 +131,9 @@ class Billbot:
         """Open and part-paid bills overdue or due within the window, most urgent first."""
         # Codat returns only Open and PartiallyPaid bills when no query is given; the due-date
         # filter runs here so a query-language quirk can never hide a due bill.
-        bills = await self.codat.list_bills(binding.company_id, binding.connection_id)
+        company, connection = binding.company_id, binding.connection_id
+        bills = await self._bill_lists.run(
+            (company, connection), lambda: self.codat.list_bills(company, connection))
         return select_due_bills(bills, today=self.today(), within_days=within_days)
 
     async def row_states(self, binding: Binding, bills: list[Bill]) -> dict[str, RowState]:

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import uvicorn
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
@@ -41,11 +40,14 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
                    own_process: bool = False) -> Starlette:
     """`own_process`: the app is the process's only tenant (`billbot run`), so it may tune the
     interpreter (freeze what start-up loaded); tests and the demo share their process."""
-    handler = AsyncSlackRequestHandler(bolt)
     secret = bot.settings.slack_signing_secret
     verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
 
     async def slack_events(request: Request) -> Response:
+        with bot.ack_first.awaiting_answer():
+            return await _slack_events(request)
+
+    async def _slack_events(request: Request) -> Response:
         if verifier is None:
             # Socket Mode only: there is no secret to verify HTTP requests with, so none is taken.
             return JSONResponse({"error": "invalid request"}, status_code=401)
@@ -61,12 +63,15 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
         # signed requests (an unsigned one gets 401 whatever its body).
         if not request_gate.signed(verifier, body, request.headers):
             return JSONResponse({"error": "invalid request"}, status_code=401)
-        problem = request_gate.malformed(body, request.headers.get("content-type"))
-        if problem is not None:
-            logger.warning("malformed signed request refused: %s", problem)
+        try:
+            bolt_request = request_gate.bolt_request(body, request.headers, request.url.query)
+        except request_gate.Malformed as exc:
+            logger.warning("malformed signed request refused: %s", exc)
             return JSONResponse({"error": "malformed request"}, status_code=400)
-        request._body = body  # Bolt's adapter reads request.body(); hand it the bytes we read
-        return await handler.handle(request)
+        answer = await bolt.async_dispatch(bolt_request)
+        # billbot has no OAuth flow, so Bolt's answers never set cookies.
+        return Response(status_code=answer.status, content=answer.body,
+                        headers=answer.first_headers_without_set_cookie())
 
     async def healthz(_: Request) -> Response:
         ok = await bot.database_ready()

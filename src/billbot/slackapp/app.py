@@ -74,37 +74,43 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
         return await next()
 
+    # Every listener's `ack` is wrapped so that its slow part starts once the answers in
+    # flight have gone out (see ack_first.py). When Bolt answers only after the listener
+    # returns (process_before_response), there is nothing to let out first.
+    def then_work(ack: Any) -> Any:
+        return ack if process_before_response else bot.ack_first.then_work(ack)
+
     @app.command("/bills")
     async def bills_command(ack: Any, body: dict[str, Any], respond: Any, request: AsyncBoltRequest) -> None:
-        await commands_flow.handle(bot, ack=ack, body=body, respond=respond,
+        await commands_flow.handle(bot, ack=then_work(ack), body=body, respond=respond,
                                    raw_body=request.raw_body,
                                    first_delivery=partial(first_delivery, request.raw_body))
 
     @app.action(ACTION_APPROVE)
     async def approve(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
-        await ack()
+        await then_work(ack)()
         if await first_delivery(request.raw_body):
             await approvals_flow.approve_clicked(bot, body, request.raw_body)
 
     @app.action(ACTION_REJECT)
     async def reject(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
-        await ack()
+        await then_work(ack)()
         if await first_delivery(request.raw_body):
             await approvals_flow.reject_clicked(bot, body, request.raw_body)
 
     @app.view(CALLBACK_REJECT)
     async def reject_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
-        await approvals_flow.reject_submitted(bot, ack, body, request.raw_body)
+        await approvals_flow.reject_submitted(bot, then_work(ack), body, request.raw_body)
 
     @app.action(ACTION_PAY)
     async def pay(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
-        await ack()
+        await then_work(ack)()
         if await first_delivery(request.raw_body):
             await payments_flow.pay_clicked(bot, body, request.raw_body)
 
     @app.view(CALLBACK_PAY)
     async def pay_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
-        await payments_flow.pay_submitted(bot, ack, body, request.raw_body)
+        await payments_flow.pay_submitted(bot, then_work(ack), body, request.raw_body)
 
     @app.action(re.compile(".*"))
     async def other_action(ack: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ REQUIRED = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cret", "CODA
 
 
 
-def test_defaults_follow_the_contract(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_defaults_follow_the_contract(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for k, v in REQUIRED.items():
         monkeypatch.setenv(k, v)
@@ -31,7 +32,7 @@ def test_defaults_follow_the_contract(monkeypatch: pytest.MonkeyPatch, tmp_path)
     assert s.billbot_dual_approval_over is None
 
 
-def test_lists_and_payers_default_to_approvers(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_lists_and_payers_default_to_approvers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for k, v in REQUIRED.items():
         monkeypatch.setenv(k, v)
@@ -47,7 +48,7 @@ def test_lists_and_payers_default_to_approvers(monkeypatch: pytest.MonkeyPatch, 
     assert load_settings().effective_payers == {"U333"}
 
 
-def test_every_bad_variable_is_named_at_once(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_every_bad_variable_is_named_at_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     bad = {
         "BILLBOT_TIMEZONE": "Mars/Olympus",
@@ -66,14 +67,14 @@ def test_every_bad_variable_is_named_at_once(monkeypatch: pytest.MonkeyPatch, tm
         assert name in str(err.value)
 
 
-def test_missing_required_variables_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_missing_required_variables_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError) as err:
         load_settings()
     assert set(err.value.problems) == {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "CODAT_API_KEY"}
 
 
-def test_partial_default_binding_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_partial_default_binding_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for k, v in REQUIRED.items():
         monkeypatch.setenv(k, v)
@@ -83,14 +84,14 @@ def test_partial_default_binding_is_refused(monkeypatch: pytest.MonkeyPatch, tmp
     assert {"CODAT_CONNECTION_ID", "BILLBOT_CHANNEL"} <= set(err.value.problems)
 
 
-def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-x\nSLACK_SIGNING_SECRET=y\n"
                                    "CODAT_API_KEY=z\nBILLBOT_DIGEST_AT=07:30\n")
     assert load_settings().billbot_digest_at == time(7, 30)
 
 
-def test_secrets_are_not_in_the_repr(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_secrets_are_not_in_the_repr(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for k, v in REQUIRED.items():
         monkeypatch.setenv(k, v + "-very-secret-value")

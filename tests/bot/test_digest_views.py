@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from billbot.codat.models import Bill, BillStatus, SupplierRef
+from billbot.codat.models import Bill, BillStatus
 from billbot.domain.digest import due_in_words, select_due_bills, summarise
 from billbot.slackapp.rowstate import RowState
 from billbot.slackapp.views import (
@@ -19,11 +20,13 @@ TODAY = date(2026, 11, 22)
 
 def bill(i: int, *, due: int, status: BillStatus = BillStatus.OPEN, currency: str = "GBP",
          amount: str | None = "100.00") -> Bill:
-    return Bill(id=f"b{i}", reference=f"INV-{i}", supplierRef=SupplierRef(id=f"s{i % 3}",
-                supplierName=f"Supplier <{i % 3}>"), issueDate=TODAY - timedelta(days=30),
-                dueDate=TODAY + timedelta(days=due), currency=currency, status=status,
-                totalAmount=Decimal(amount) if amount else None,
-                amountDue=Decimal(amount) if amount else None)
+    return Bill.model_validate({
+        "id": f"b{i}", "reference": f"INV-{i}",
+        "supplierRef": {"id": f"s{i % 3}", "supplierName": f"Supplier <{i % 3}>"},
+        "issueDate": TODAY - timedelta(days=30), "dueDate": TODAY + timedelta(days=due),
+        "currency": currency, "status": status,
+        "totalAmount": Decimal(amount) if amount else None,
+        "amountDue": Decimal(amount) if amount else None})
 
 
 def test_selection_window_status_and_order() -> None:
@@ -50,7 +53,7 @@ def test_due_words() -> None:
     assert due_in_words(TODAY + timedelta(days=5), TODAY) == "due in 5 days"
 
 
-def _all_blocks_ok(blocks: list[dict]) -> None:
+def _all_blocks_ok(blocks: list[dict[str, Any]]) -> None:
     assert len(blocks) <= 50
     ids = [b["block_id"] for b in blocks if "block_id" in b]
     assert len(ids) == len(set(ids))

@@ -93,7 +93,7 @@ def build_stack(database_url: str, *, bills: int | None = None, clock: Clock | N
         "billbot_admins": frozenset({ADA}), "database_url": database_url,
     }
     values.update(overrides)
-    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **values)
     app, bot = build_web_app(settings, run_scheduler=run_scheduler, clock=clock)
     server = serve_in_thread(app)
     try:

@@ -329,8 +329,9 @@ async def test_bill_changed_after_approval_must_be_approved_again(stack: Stack) 
     stored["amountDue"] = Decimal(str(stored["amountDue"])) + Decimal("10.00")
     stored["totalAmount"] = Decimal(str(stored["totalAmount"])) + Decimal("10.00")
     await click(stack, PAT, main, bill["id"], ACTION_PAY)
-    view = await eventually(lambda: (v := stack.workspace.open_view(PAT)) is not None
-                            and "approv" in str(v.definition).lower() and v)
+    view = await eventually(lambda: v if (v := stack.workspace.open_view(PAT)) is not None
+                            and "approv" in str(v.definition).lower() else None)
+    assert view is not None
     assert view.definition.get("callback_id") != "pay_bill"
     assert stack.payments() == []
     await eventually(lambda: "Pay" not in buttons(current(stack, main.ts), bill["id"]))

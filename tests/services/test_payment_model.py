@@ -226,6 +226,7 @@ class PaymentModel(RuleBasedStateMachine):
         with session_scope(self.engine, read_only=True) as session:
             by_key = {i.idempotency_key: i for i in session.exec(select(PaymentIntent)).all()}
             decisions = list(session.exec(select(Approval)).all())
+        assert POLICY.payers is not None and POLICY.approvers is not None
         for call in self.fake.applied:
             intent = by_key[call.key]
             assert intent.payer_id in POLICY.payers

@@ -204,34 +204,66 @@ class Billbot:
 
     # --- a bill's row ------------------------------------------------------------------------
 
-    async def refresh_row(self, *, channel_id: str, ts: str, bill: Bill, state: RowState,
+    async def refresh_row(self, *, channel_id: str, ts: str, bill: Bill, binding: Binding,
                           clicked_blocks: list[dict[str, Any]] | None = None) -> None:
         """Re-render one bill's row in place in the message that shows it (chat.update).
 
-        The stored blocks are the source of truth (a concurrent update to another bill of the
-        same message is not lost); the clicked message's blocks serve for messages billbot
-        did not store. One lock per message keeps this process's updates in order.
+        The approval and payment state is read in the same transaction that stores the new
+        blocks (compare-and-set on the message's version), so a render made from a state read
+        earlier can never overwrite one made from a later state: the stored row only moves
+        forward. The stored blocks are the source of truth (a concurrent update to another bill
+        of the same message is not lost); the clicked message's blocks serve for messages
+        billbot did not store. One lock per message keeps this process's updates in order.
         """
+        from billbot.services import approvals
+        from billbot.slackapp.state_adapter import row_state_from
+
+        today = self.today()
+
+        def render(session: Session) -> tuple[list[dict[str, Any]] | None, int | None, bool]:
+            """(blocks to show, their stored version, written); (None, ..) when the row is
+            not in this message."""
+            stored = bookkeeping.get_message(session, channel_id=channel_id, ts=ts)
+            blocks = list(stored.blocks) if stored else list(clicked_blocks or [])
+            state = row_state_from(approvals.state_of(session, bill=bill, binding=binding,
+                                                      policy=self.policy))
+            new = replace_bill_row(blocks, bill, state, today=today)
+            if new is None or stored is None:
+                return new, None, True
+            expected = stored.version  # read first: the ORM update refreshes `stored`
+            written = bookkeeping.update_message_blocks(
+                session, channel_id=channel_id, ts=ts, expected_version=expected,
+                blocks=new, at=self.clock.now())
+            return new, expected + 1, written
+
         lock = self._row_locks.setdefault((channel_id, ts), asyncio.Lock())
         async with lock:
             for _ in range(5):
-                stored = await self.db(lambda s: bookkeeping.get_message(s, channel_id=channel_id,
-                                                                         ts=ts), read_only=True)
-                blocks = list(stored.blocks) if stored else list(clicked_blocks or [])
-                new = replace_bill_row(blocks, bill, state, today=self.today())
+                new, version, written = await self.db(render)
                 if new is None:
                     return
-                if stored is not None:
-                    ok = await self.db(partial(bookkeeping.update_message_blocks,
-                                               channel_id=channel_id, ts=ts,
-                                               expected_version=stored.version, blocks=new,
-                                               at=self.clock.now()))
-                    if not ok:
-                        continue  # another replica re-rendered this message first: redo on top
-                text = fallback_text(new)
-                await self.slack.chat_update(channel=channel_id, ts=ts, text=text, blocks=new)
+                if not written:
+                    continue  # another replica re-rendered this message first: redo on top
+                await self.slack.chat_update(channel=channel_id, ts=ts, text=fallback_text(new),
+                                             blocks=new)
+                await self._resend_if_overtaken(channel_id, ts, version)
                 return
             logger.warning("row refresh gave up after repeated conflicts")
+
+    async def _resend_if_overtaken(self, channel_id: str, ts: str, version: int | None) -> None:
+        """Another replica may have stored a newer render whose chat.update reached Slack
+        before ours: then the newest stored blocks are sent again, so they land last."""
+        for _ in range(3):
+            if version is None:
+                return
+            latest = await self.db(lambda s: bookkeeping.get_message(s, channel_id=channel_id,
+                                                                     ts=ts), read_only=True)
+            if latest is None or latest.version == version:
+                return
+            version = latest.version
+            blocks = list(latest.blocks)
+            await self.slack.chat_update(channel=channel_id, ts=ts, text=fallback_text(blocks),
+                                         blocks=blocks)
 
 
 def fallback_text(blocks: list[dict[str, Any]]) -> str:

@@ -4,7 +4,7 @@ The switch `BILLBOT_CRASH_AT=<point>` makes the process kill itself at that poin
 billbot.services.crashpoints). The restarted process, without the switch, runs recovery at
 start and every half second; its lease is 2 s, so the dead process's lease runs out quickly.
 Checked against the sandbox and the Slack stand-in: exactly one payment, every intent final,
-and the bill's row showing Paid.
+the bill's row showing Paid, and the payer's modal showing it too.
 """
 
 from __future__ import annotations
@@ -44,4 +44,8 @@ async def test_a_payment_killed_at_each_point_is_finished_once_after_restart(
         assert intent.idempotency_key == payments[0].idempotency_key
         assert intent.outcome_shown_at is not None
         assert world.sandbox.bill(bill["id"])["status"] == "Paid"
+        # The payer's modal, left on "Recording…" by the dead process, shows the outcome too.
+        await eventually(lambda: (v := world.workspace.open_view(PAT)) is not None
+                         and v.definition["title"]["text"] == "Paid",
+                         what="the payer's modal to show Paid")
         print(f"\n{figures_line(f'crash at {point.value}', world, [bill['id']])}")

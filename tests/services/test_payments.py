@@ -477,3 +477,19 @@ def test_a_worker_that_lost_its_lease_changes_nothing(
     assert outcome.status == "pending"
     assert intent_rows(engine)[0].state == "created"
     assert audit_of(engine, "bill-1")[-1] == "payment.started"
+
+
+def test_an_intent_its_creator_has_not_claimed_yet_is_left_to_it_for_a_lease(
+    engine: Engine, binding: Binding, policy: PolicySettings, approved_bill: Bill
+) -> None:
+    """Recovery on another replica must not take over a payment a live process is about to
+    send (the gap between committing the intent and claiming it); after a lease it may."""
+    result = start(engine, binding, policy, approved_bill)
+    lease = timedelta(seconds=120)
+
+    def recoverable(at: Any) -> list[uuid.UUID]:
+        with session_scope(engine, read_only=True) as session:
+            return intents.expired_leases(session, now=at, limit=10, unclaimed_grace=lease)
+
+    assert recoverable(T0 + timedelta(seconds=1)) == []
+    assert recoverable(T0 + lease) == [result.intent_id]

@@ -69,7 +69,7 @@ class TestMigrations:
         upgrade_database(database_url)
         upgrade_database(engine)
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
 
     def test_migrations_ship_inside_the_package(self) -> None:
         """The installed package carries env.py, the template and the versions."""
@@ -78,6 +78,7 @@ class TestMigrations:
         assert (root / "script.py.mako").is_file()
         assert (root / "versions" / "v0001_initial.py").is_file()
         assert (root / "versions" / "v0002_outcome_shown.py").is_file()
+        assert (root / "versions" / "v0003_payer_view.py").is_file()
 
     def test_ping(self, engine: Engine) -> None:
         assert ping(engine)

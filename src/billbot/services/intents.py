@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from billbot.money import format_money
@@ -54,6 +54,7 @@ class PaymentOutcome:
     channel_id: str | None
     message_ts: str | None
     remote_payment_id: str | None
+    view_id: str | None = None  # the payer's pay modal, if it was recorded
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def _outcome(intent: PaymentIntent, bill: BillRef) -> PaymentOutcome:
         amount=intent.amount, currency=intent.currency, payer_id=intent.payer_id,
         account_name=intent.account_name, channel_id=intent.channel_id,
         message_ts=intent.message_ts, remote_payment_id=intent.remote_payment_id,
+        view_id=intent.view_id,
     )
 
 
@@ -132,12 +134,16 @@ def claim(session: Session, intent_id: uuid.UUID, *, now: datetime,
     return Lease(intent, _bill_of(session, intent), token)
 
 
-def expired_leases(session: Session, *, now: datetime, limit: int) -> list[uuid.UUID]:
-    """Open intents nobody is working on (never claimed, or the holder's lease ran out)."""
+def expired_leases(session: Session, *, now: datetime, limit: int,
+                   unclaimed_grace: timedelta = timedelta(0)) -> list[uuid.UUID]:
+    """Open intents nobody is working on: the holder's lease ran out, or nobody claimed it
+    within `unclaimed_grace` of its creation (the process that created it claims it next, so
+    a younger unclaimed intent is left to it rather than taken over mid-click)."""
     return list(session.exec(
         select(PaymentIntent.id)
         .where(col(PaymentIntent.state).in_(OPEN_INTENT_STATES),
-               or_(col(PaymentIntent.locked_until).is_(None),
+               or_(and_(col(PaymentIntent.locked_until).is_(None),
+                        col(PaymentIntent.created_at) <= now - unclaimed_grace),
                    col(PaymentIntent.locked_until) <= now))
         .order_by(col(PaymentIntent.created_at))
         .limit(limit)

@@ -150,7 +150,8 @@ class PaymentRunner:
         """Finish open intents whose lease expired; one outcome per intent looked at."""
         at = now or self._clock.now()
         ids = await self._db(lambda s: intents.expired_leases(
-            s, now=at, limit=self._settings.recover_batch))
+            s, now=at, limit=self._settings.recover_batch,
+            unclaimed_grace=self._settings.lease))
         outcomes = []
         for intent_id in ids:
             lease = await self._db(partial(intents.claim, intent_id=intent_id, now=at,

@@ -80,6 +80,7 @@ def start_payment(
     message_ts: str | None,
     policy: PolicySettings,
     at: datetime,
+    view_id: str | None = None,
 ) -> StartResult:
     if fresh_bill.id != bill_ref.bill_id:
         raise ValueError("fresh_bill is not the bill bill_ref names")
@@ -141,6 +142,7 @@ def start_payment(
         account_id=account_id, account_name=account_name, payment_date=payment_date,
         payer_id=user_id, round=track.round, bill_version=current.to_json(), attempts=0,
         created_at=at, channel_id=channel_id, message_ts=message_ts, request_id=request_id,
+        view_id=view_id,
     )
     session.add(intent)
     record_audit(session, at=at, actor=user_id, action="payment.started", bill=bill_ref,

@@ -18,7 +18,6 @@ from billbot.services import approvals, roles
 from billbot.services.bindings import Binding
 from billbot.slackapp.context_token import BadContext, ModalContext
 from billbot.slackapp.payload import Click, read_click, request_id, text_at, view_value
-from billbot.slackapp.state_adapter import row_state_from
 from billbot.slackapp.views import reject_modal, row_label
 
 logger = logging.getLogger("billbot.approvals")
@@ -121,7 +120,7 @@ async def approve_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> 
     if result.message and result.outcome != "recorded":
         await ephemeral(bot, click.channel_id, click.user_id, result.message)
     await bot.refresh_row(channel_id=click.channel_id, ts=click.message_ts, bill=bill,
-                          state=row_state_from(result.state), clicked_blocks=click.blocks)
+                          binding=binding, clicked_blocks=click.blocks)
 
 
 async def reject_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None:
@@ -187,4 +186,4 @@ async def reject_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
         await ephemeral(bot, ctx.channel_id, user, result.message)
     if ctx.message_ts:
         await bot.refresh_row(channel_id=ctx.channel_id, ts=ctx.message_ts, bill=bill,
-                              state=row_state_from(result.state))
+                              binding=binding)

@@ -33,7 +33,6 @@ from billbot.slackapp.approvals_flow import (
 )
 from billbot.slackapp.context_token import BadContext, ModalContext
 from billbot.slackapp.payload import dig, request_id, text_at, view_value
-from billbot.slackapp.state_adapter import row_state_from
 from billbot.slackapp.views import loading_modal, message_modal, pay_modal
 from billbot.storage.audit import BillRef
 
@@ -105,7 +104,7 @@ async def pay_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None
     if refusal:
         await show("Cannot pay", refusal)
         await bot.refresh_row(channel_id=click.channel_id, ts=click.message_ts, bill=bill,
-                              state=row_state_from(state), clicked_blocks=click.blocks)
+                              binding=binding, clicked_blocks=click.blocks)
         return
     try:
         accounts = await _accounts_for(bot, binding, bill)
@@ -216,7 +215,7 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
         s, bill_ref=bill_ref, fresh_bill=bill, user_id=user, amount=amount,
         account_id=account.id, account_name=account.name, payment_date=paid_on,
         channel_id=ctx.channel_id, message_ts=ctx.message_ts, request_id=rid,
-        policy=bot.policy, at=bot.clock.now()))
+        policy=bot.policy, at=bot.clock.now(), view_id=view_id[:64] or None))
     event(logger, "pay", outcome=started.outcome.value)
     if started.intent_id is None:
         await show("Cannot pay", started.message)
@@ -242,9 +241,7 @@ def _outcome_text(outcome: PaymentOutcome, account: str) -> tuple[str, str]:
 
 
 async def _refresh_after(bot: Billbot, binding: Binding, bill: Bill, channel: str, ts: str) -> None:
-    state = await bot.db(lambda s: approvals.state_of(s, bill=bill, binding=binding,
-                                                      policy=bot.policy), read_only=True)
-    await bot.refresh_row(channel_id=channel, ts=ts, bill=bill, state=row_state_from(state))
+    await bot.refresh_row(channel_id=channel, ts=ts, bill=bill, binding=binding)
 
 
 async def _after_outcome(bot: Billbot, binding: Binding, outcome: PaymentOutcome) -> bool:
@@ -265,14 +262,24 @@ async def _after_outcome(bot: Billbot, binding: Binding, outcome: PaymentOutcome
     return True
 
 
-async def show_outcome(bot: Billbot, outcome: PaymentOutcome) -> None:
+async def show_outcome(bot: Billbot, outcome: PaymentOutcome, *,
+                       in_modal: bool = False) -> None:
     """Bring a final outcome to Slack, then record that it was shown.
 
     Recorded only after showing: a crash in between shows it again (a row re-rendered twice,
     at worst a repeated failure notice) rather than never. Pending outcomes are not final.
+    `in_modal`: also put it in the payer's pay modal (recovery: the process that answered the
+    submission may have died with the modal saying "Recording…").
     """
     if outcome.status is PaymentStatus.PENDING:
         return
+    if in_modal and outcome.view_id:
+        try:
+            await bot.slack.views_update(view_id=outcome.view_id, view=message_modal(
+                *_outcome_text(outcome, outcome.account_name or "the chosen account")))
+        except Exception:
+            # Closed since (Slack: not_found): the row and, on failure, a message still tell.
+            logger.info("the payer's pay modal could not be updated")
     binding = await bot.binding_for(outcome.channel_id) if outcome.channel_id else None
     if binding is not None and not await _after_outcome(bot, binding, outcome):
         return
@@ -288,7 +295,7 @@ async def recover_payments(bot: Billbot) -> None:
         s, finished_before=grace, limit=bot.payments.settings.recover_batch), read_only=True)
     for outcome in outcomes:
         try:
-            await show_outcome(bot, outcome)
+            await show_outcome(bot, outcome, in_modal=True)
         except Exception:
             # Slack or Codat refused for now; it stays unshown and the next tick tries again.
             logger.exception("could not show the outcome of payment intent %s", outcome.intent_id)

@@ -181,6 +181,8 @@ class PaymentIntent(SQLModel, table=True):
     channel_id: str | None = Field(default=None, max_length=ID)
     message_ts: str | None = Field(default=None, max_length=ID)
     request_id: str | None = Field(default=None, max_length=FREE_ID)
+    # The payer's pay modal (migration 0003): recovery shows the outcome there too.
+    view_id: str | None = Field(default=None, max_length=ID)
 
 
 class DigestPost(SQLModel, table=True):

@@ -41,6 +41,7 @@ from billbot.singleflight import SingleFlight
 from billbot.slackapp.ack_first import AckFirst
 from billbot.slackapp.context_token import ContextSigner
 from billbot.slackapp.rowstate import RowState
+from billbot.slackapp.state_adapter import row_state_for, row_states_for
 from billbot.slackapp.views import digest_messages, replace_bill_row
 from billbot.storage import bookkeeping
 from billbot.storage.db import make_engine, ping, session_scope, upgrade_database
@@ -137,8 +138,6 @@ class Billbot:
         return select_due_bills(bills, today=self.today(), within_days=within_days)
 
     async def row_states(self, binding: Binding, bills: list[Bill]) -> dict[str, RowState]:
-        from billbot.slackapp.state_adapter import row_states_for
-
         return await self.db(lambda s: row_states_for(s, binding, bills, self.policy), read_only=True)
 
     async def post_digest(self, channel_id: str, binding: Binding) -> list[str]:
@@ -215,9 +214,6 @@ class Billbot:
         of the same message is not lost); the clicked message's blocks serve for messages
         billbot did not store. One lock per message keeps this process's updates in order.
         """
-        from billbot.services import approvals
-        from billbot.slackapp.state_adapter import row_state_from
-
         today = self.today()
 
         def render(session: Session) -> tuple[list[dict[str, Any]] | None, int | None, bool]:
@@ -225,8 +221,7 @@ class Billbot:
             not in this message."""
             stored = bookkeeping.get_message(session, channel_id=channel_id, ts=ts)
             blocks = list(stored.blocks) if stored else list(clicked_blocks or [])
-            state = row_state_from(approvals.state_of(session, bill=bill, binding=binding,
-                                                      policy=self.policy))
+            state = row_state_for(session, binding, bill, self.policy)
             new = replace_bill_row(blocks, bill, state, today=today)
             if new is None or stored is None:
                 return new, None, True
@@ -246,16 +241,15 @@ class Billbot:
                     continue  # another replica re-rendered this message first: redo on top
                 await self.slack.chat_update(channel=channel_id, ts=ts, text=fallback_text(new),
                                              blocks=new)
-                await self._resend_if_overtaken(channel_id, ts, version)
+                if version is not None:
+                    await self._resend_if_overtaken(channel_id, ts, version)
                 return
             logger.warning("row refresh gave up after repeated conflicts")
 
-    async def _resend_if_overtaken(self, channel_id: str, ts: str, version: int | None) -> None:
+    async def _resend_if_overtaken(self, channel_id: str, ts: str, version: int) -> None:
         """Another replica may have stored a newer render whose chat.update reached Slack
         before ours: then the newest stored blocks are sent again, so they land last."""
         for _ in range(3):
-            if version is None:
-                return
             latest = await self.db(lambda s: bookkeeping.get_message(s, channel_id=channel_id,
                                                                      ts=ts), read_only=True)
             if latest is None or latest.version == version:

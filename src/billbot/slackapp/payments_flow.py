@@ -215,7 +215,7 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
         s, bill_ref=bill_ref, fresh_bill=bill, user_id=user, amount=amount,
         account_id=account.id, account_name=account.name, payment_date=paid_on,
         channel_id=ctx.channel_id, message_ts=ctx.message_ts, request_id=rid,
-        policy=bot.policy, at=bot.clock.now(), view_id=view_id[:64] or None))
+        policy=bot.policy, at=bot.clock.now(), view_id=view_id if 0 < len(view_id) <= 64 else None))
     event(logger, "pay", outcome=started.outcome.value)
     if started.intent_id is None:
         await show("Cannot pay", started.message)

@@ -31,6 +31,11 @@ def row_state_from(state: BillApprovalState) -> RowState:
                     last_payment=payments[-1] if payments else None, payments=payments)
 
 
+def row_state_for(session: Session, binding: Binding, bill: Bill,
+                  policy: PolicySettings) -> RowState:
+    return row_state_from(approvals.state_of(session, bill=bill, binding=binding, policy=policy))
+
+
 def row_states_for(session: Session, binding: Binding, bills: Sequence[Bill],
                    policy: PolicySettings) -> dict[str, RowState]:
     states = approvals.states_of(session, bills=bills, binding=binding, policy=policy)

@@ -22,13 +22,14 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from billbot.bot import build_billbot
 from billbot.config import Settings
+from billbot.runtime import build_billbot
 from billbot.sandbox.codat.app import create_app
 from billbot.sandbox.codat.state import SandboxState
 from billbot.sandbox.serving import serve_in_thread
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.workspace import SlackWorkspace
+from billbot.slackapp.digests import post_digest
 
 CHANNEL = "C0FINANCE"
 API_KEY = "bench-codat-key"
@@ -67,7 +68,7 @@ async def measure(bills: int, latency_ms: int, workdir: Path) -> dict[str, Any]:
         before = _codat_requests(state)
         tracemalloc.start()
         started = time.perf_counter()
-        posted = await bot.post_digest(CHANNEL, binding)
+        posted = await post_digest(bot, CHANNEL, binding)
         post_seconds = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()

@@ -33,7 +33,7 @@ from billbot.sandbox.serving import serve_in_thread
 from billbot.sandbox.slack.driver import BotResponse, SlackDriver
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.workspace import SlackWorkspace
-from billbot.slackapp.views import ACTION_APPROVE
+from billbot.slackapp.blocks import ACTION_APPROVE
 
 CHANNEL = "C0FINANCE"
 API_KEY = "bench-codat-key"

@@ -35,7 +35,7 @@ from billbot.sandbox.slack.driver import SlackDriver
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.workspace import SlackWorkspace
 from billbot.server import build_web_app
-from billbot.slackapp.views import ACTION_APPROVE, ACTION_PAY, actions_block_id
+from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id
 
 CHANNEL, ANN, PAT = "C0FINANCE", "U0ANN", "U0PAT"
 SECRET, KEY = "trace-signing-secret", "trace-codat-key"

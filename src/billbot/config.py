@@ -18,7 +18,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from billbot.domain.schedule import parse_digest_days
-from billbot.services.crashpoints import CrashPoint
+from billbot.testhooks import CrashPoint
 
 UserIds = Annotated[frozenset[str], NoDecode]
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from billbot.bot import Billbot
 from billbot.config import ConfigError, Settings, load_settings
 from billbot.logs import configure_logging
+from billbot.runtime import Billbot
 from billbot.sandbox.codat.app import create_app
 from billbot.sandbox.codat.state import SandboxState
 from billbot.sandbox.serving import ServedApp, serve_in_thread
@@ -29,6 +29,7 @@ from billbot.sandbox.slack.page import WorkspacePage
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.workspace import SlackWorkspace
 from billbot.server import build_web_app
+from billbot.slackapp.digests import scheduled_digest
 
 DEFAULT_DATA_DIR = Path(".billbot-demo")
 FINANCE_CHANNEL = "C0FINANCE"
@@ -137,7 +138,7 @@ def _start(stack: ExitStack, host: str, port: int, data_dir: Path) -> Demo:
     # Today's digest, claimed as the scheduler claims it, so its tick does not post it again.
     binding = served_bot.run(bot.binding_for(FINANCE_CHANNEL))
     assert binding is not None, "the default binding is made at startup"
-    served_bot.run(bot.scheduled_digest(binding, bot.today()))
+    served_bot.run(scheduled_digest(bot, binding, bot.today()))
     digest = [m.ts for m in workspace.messages(FINANCE_CHANNEL) if m.bot_id]
     return Demo(url=slack.base_url + "/", sandbox=sandbox, workspace=workspace, bot=bot,
                 settings=settings, codat_url=codat.base_url, bot_url=served_bot.base_url,

@@ -12,6 +12,7 @@ import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import uvicorn
@@ -22,13 +23,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from billbot.bot import Billbot, build_billbot
 from billbot.clock import Clock
 from billbot.config import ConfigError, Settings, load_settings
 from billbot.logs import configure_logging
+from billbot.runtime import Billbot, build_billbot
 from billbot.scheduler import build_scheduler
 from billbot.slackapp import request_gate
 from billbot.slackapp.app import build_bolt_app
+from billbot.slackapp.digests import digest_tick
+from billbot.slackapp.payments_flow import recover_payments
 
 logger = logging.getLogger("billbot.server")
 
@@ -91,7 +94,7 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
         connecting: asyncio.Task[None] | None = None
         if run_scheduler:
             scheduler = build_scheduler(
-                digest_tick=bot.digest_tick, recovery_tick=bot.recovery_tick,
+                digest_tick=partial(digest_tick, bot), recovery_tick=partial(recover_payments, bot),
                 recovery_seconds=bot.settings.billbot_recovery_interval_seconds)
             scheduler.start()
         if bot.settings.slack_app_token:

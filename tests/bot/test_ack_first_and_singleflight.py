@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from billbot.ack_first import AckFirst
 from billbot.singleflight import SingleFlight
-from billbot.slackapp.ack_first import AckFirst
 
 
 async def test_work_waits_for_the_answers_in_flight() -> None:

@@ -8,12 +8,12 @@ from typing import Any
 
 from billbot.codat.models import Bill, BillStatus
 from billbot.domain.digest import due_in_words, select_due_bills, summarise
-from billbot.slackapp.rowstate import RowState
-from billbot.slackapp.views import (
+from billbot.slackapp.blocks import (
     ACTION_PAY,
     digest_messages,
     replace_bill_row,
 )
+from billbot.slackapp.row_model import RowState
 
 TODAY = date(2026, 11, 22)
 

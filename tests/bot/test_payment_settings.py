@@ -9,8 +9,8 @@ import pytest
 
 from billbot.cli import main
 from billbot.config import ConfigError, load_settings
-from billbot.services.crashpoints import CrashPoint
 from billbot.services.payment_runner import payment_call_limits
+from billbot.testhooks import CrashPoint
 
 REQUIRED = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cret", "CODAT_API_KEY": "k"}
 

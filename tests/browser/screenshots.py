@@ -16,7 +16,7 @@ from pathlib import Path
 from playwright.sync_api import ViewportSize, expect, sync_playwright
 
 from billbot.demo import ANN, PAT, Demo, start_demo
-from billbot.slackapp.views import ACTION_APPROVE, ACTION_PAY, actions_block_id
+from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id
 from tests.browser.chromium import chromium_path, launch_chromium
 
 VIEWPORT: ViewportSize = {"width": 1440, "height": 900}

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from billbot.demo import ADA, ANN, OSCAR, PAT, Demo
 from billbot.money import format_money
-from billbot.slackapp.views import ACTION_APPROVE, ACTION_PAY, actions_block_id, section_block_id
+from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id, section_block_id
 
 pytestmark = pytest.mark.browser
 

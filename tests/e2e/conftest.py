@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from billbot.bot import Billbot
 from billbot.clock import Clock
 from billbot.config import Settings
+from billbot.runtime import Billbot
 from billbot.sandbox.codat.state import SandboxState
 from billbot.sandbox.serving import ServedApp, serve_in_thread
 from billbot.sandbox.slack.driver import SlackDriver

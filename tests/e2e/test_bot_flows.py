@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from billbot.sandbox.slack.model import Message
-from billbot.slackapp.views import (
+from billbot.slackapp.blocks import (
     ACTION_APPROVE,
     ACTION_PAY,
     ACTION_REJECT,

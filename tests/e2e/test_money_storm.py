@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 from sqlmodel import col, select
 
+from billbot.slackapp.blocks import ACTION_APPROVE
 from billbot.slackapp.payload import request_id
-from billbot.slackapp.views import ACTION_APPROVE
 from billbot.storage.db import session_scope
 from billbot.storage.tables import AuditLog
 from tests.e2e.conftest import ADA, ANN, BEN, PAT, Stack, eventually

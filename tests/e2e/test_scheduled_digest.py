@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from billbot.clock import FixedClock
 from billbot.sandbox.serving import serve_in_thread
 from billbot.sandbox.slack.model import Message
 from billbot.server import build_web_app
+from billbot.slackapp.digests import digest_tick
 from billbot.storage.tables import DigestPost
 from tests.e2e.conftest import CHANNEL, Stack, eventually
 
@@ -61,7 +63,7 @@ async def test_two_processes_and_repeated_ticks_post_one_digest(
     try:
         posted = await eventually(lambda: digests(stack), within=20)
         # Both schedulers have had their first tick; now fire both again, several times at once.
-        ticks = [asyncio.to_thread(server.run, bot.digest_tick())
+        ticks = [asyncio.to_thread(server.run, digest_tick(bot))
                  for server, bot in ((stack.bot_server, stack.bot), (other, other_bot))
                  for _ in range(3)]
         await asyncio.gather(*ticks)
@@ -73,7 +75,7 @@ async def test_two_processes_and_repeated_ticks_post_one_digest(
     assert posted[0].ts == digests(stack)[0].ts
     # The same day later on: still nothing new.
     clock.set(clock.now() + timedelta(hours=1))
-    await on_server(stack, stack.bot.digest_tick)
+    await on_server(stack, partial(digest_tick, stack.bot))
     assert len(digests(stack)) == 1
     assert not stack.workspace.violations
 
@@ -87,7 +89,7 @@ async def test_missed_digest_is_posted_on_start_within_two_hours(
     await eventually(lambda: digests(stack), within=20)
     await eventually(lambda: digest_marked_posted(stack))
     clock.set(clock.now() + timedelta(minutes=14))
-    await on_server(stack, stack.bot.digest_tick)
+    await on_server(stack, partial(digest_tick, stack.bot))
     assert len(digests(stack)) == 1
 
 
@@ -98,18 +100,18 @@ async def test_no_digest_after_the_window_on_other_days_or_before_time(
     clock = local_clock(11, 1)  # 2 h 1 min after 09:00: too late to catch up today
     stack = stack_factory(clock=clock, billbot_timezone=TZ, billbot_digest_at="09:00",
                           billbot_digest_days="mon-sun")
-    await on_server(stack, stack.bot.digest_tick)
+    await on_server(stack, partial(digest_tick, stack.bot))
     assert digests(stack) == []
 
     clock.set(local_clock(8, 59).now())  # before the digest time
-    await on_server(stack, stack.bot.digest_tick)
+    await on_server(stack, partial(digest_tick, stack.bot))
     assert digests(stack) == []
 
     clock.set(local_clock(9, 0).now())  # on time: posted
-    await on_server(stack, stack.bot.digest_tick)
+    await on_server(stack, partial(digest_tick, stack.bot))
     assert len(digests(stack)) == 1
 
     quiet = stack_factory(clock=local_clock(9, 30), billbot_timezone=TZ,
                           billbot_digest_at="09:00", billbot_digest_days=other_days)
-    await on_server(quiet, quiet.bot.digest_tick)
+    await on_server(quiet, partial(digest_tick, quiet.bot))
     assert digests(quiet) == []

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from billbot.sandbox.codat.seed import BILL_ID_BASE
-from billbot.slackapp.views import ACTION_APPROVE, actions_block_id
+from billbot.slackapp.blocks import ACTION_APPROVE, actions_block_id
 from tests.e2e.conftest import ANN, BEN, CHANNEL, OTHER_CHANNEL, Stack, eventually
 from tests.e2e.test_bot_flows import bot_messages, current, post_digest, row_text
 

@@ -33,7 +33,7 @@ from billbot.sandbox.slack.driver import SlackDriver
 from billbot.sandbox.slack.model import Message
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.workspace import SlackWorkspace
-from billbot.slackapp.views import ACTION_APPROVE, ACTION_PAY, actions_block_id, section_block_id
+from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id, section_block_id
 from billbot.storage.db import make_engine, session_scope
 from billbot.storage.tables import PaymentIntent
 

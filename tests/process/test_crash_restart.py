@@ -1,7 +1,7 @@
 """`billbot run` killed with SIGKILL at each crash point of a payment, then restarted.
 
 The switch `BILLBOT_CRASH_AT=<point>` makes the process kill itself at that point (see
-billbot.services.crashpoints). The restarted process, without the switch, runs recovery at
+billbot.testhooks). The restarted process, without the switch, runs recovery at
 start and every half second; its lease is 2 s, so the dead process's lease runs out quickly.
 Checked against the sandbox and the Slack stand-in: exactly one payment, every intent final,
 the bill's row showing Paid, and the payer's modal showing it too.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from billbot.services.crashpoints import CrashPoint
+from billbot.testhooks import CrashPoint
 from tests.process.harness import ANN, PAT, eventually, figures_line, process_world
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from billbot.services.crashpoints import CrashPoint
+from billbot.testhooks import CrashPoint
 from tests.conftest import _fresh_postgres_database, postgres_url
 from tests.process.harness import ANN, PAT, eventually, figures_line, process_world
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from billbot.services.intents import SYSTEM_ACTOR
-from billbot.slackapp.views import ACTION_APPROVE, ACTION_REJECT
+from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_REJECT
 from tests.e2e.conftest import ADA, ANN, BEN, CHANNEL, OSCAR, PAT, Stack, eventually
 from tests.e2e.test_bot_flows import (
     approve,

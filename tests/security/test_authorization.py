@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from billbot.context_token import ModalContext
 from billbot.sandbox.slack.model import View
 from billbot.slackapp.approvals_flow import NOT_IN_COMPANY
-from billbot.slackapp.context_token import ModalContext
-from billbot.slackapp.views import ACTION_APPROVE, ACTION_PAY, ACTION_REJECT
+from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, ACTION_REJECT
 from tests.e2e.conftest import ADA, ANN, BEN, CHANNEL, OSCAR, OTHER_CHANNEL, PAT, Stack, eventually
 from tests.e2e.test_bot_flows import (
     approve,

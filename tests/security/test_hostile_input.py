@@ -32,15 +32,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billbot.bot import build_billbot
+from billbot.context_token import ModalContext
+from billbot.runtime import build_billbot
 from billbot.sandbox.serving import ServedApp, serve_in_thread
 from billbot.sandbox.slack import payloads
 from billbot.sandbox.slack.model import View
 from billbot.server import create_web_app
 from billbot.slackapp import commands as cmd
 from billbot.slackapp.app import build_bolt_app
-from billbot.slackapp.context_token import ModalContext
-from billbot.slackapp.views import ACTION_APPROVE, ACTION_PAY, ACTION_REJECT
+from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, ACTION_REJECT
 from tests.e2e.conftest import (
     ANN,
     BEN,

@@ -39,7 +39,7 @@ from billbot.sandbox.serving import free_port, serve_in_thread
 from billbot.sandbox.slack.driver import SlackDriver
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.workspace import SlackWorkspace
-from billbot.slackapp.views import ACTION_REJECT
+from billbot.slackapp.blocks import ACTION_REJECT
 from tests.e2e.conftest import ANN, BEN, CHANNEL, PAT, Stack, eventually
 from tests.e2e.test_bot_flows import (
     approve,

@@ -43,12 +43,12 @@ from billbot.codat.models import Bill
 from billbot.domain.policy import PolicySettings
 from billbot.domain.versions import BillVersion
 from billbot.services import approvals, bindings, intents, tracks
-from billbot.services.crashpoints import CrashPoint, SimulatedCrash, no_crash, raise_at
 from billbot.services.payment_runner import PaymentRunner, RunnerSettings, payment_body
 from billbot.services.payments import start_payment
 from billbot.storage.audit import BillRef
 from billbot.storage.db import make_engine, session_scope, upgrade_database
 from billbot.storage.tables import Approval, AuditLog, PaymentIntent
+from billbot.testhooks import CrashPoint, SimulatedCrash, no_crash, raise_at
 from tests.support.money_trials import audit_problem
 
 from .conftest import T0, make_bill

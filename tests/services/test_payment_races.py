@@ -1,4 +1,4 @@
-"""Reads of the bill that a concurrent payment overtook, and the shown-outcome bookkeeping."""
+"""Reads of the bill that a concurrent payment overtook, and the shown-outcome slack_messages."""
 
 from __future__ import annotations
 

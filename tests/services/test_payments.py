@@ -17,10 +17,10 @@ from billbot.clock import FixedClock
 from billbot.codat.models import Bill
 from billbot.domain.policy import PolicySettings, Role
 from billbot.services import approvals, intents, roles
+from billbot.services.bill_status import Outcome
 from billbot.services.bindings import Binding
 from billbot.services.payment_runner import UNREACHABLE, PaymentRunner, RunnerSettings
 from billbot.services.payments import StartOutcome, StartResult, start_payment
-from billbot.services.state import Outcome
 from billbot.storage.audit import BillRef
 from billbot.storage.db import session_scope
 from billbot.storage.tables import BillTrack, PaymentIntent

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from billbot.storage.bookkeeping import (
+from billbot.storage.db import session_scope
+from billbot.storage.slack_messages import (
     claim_digest,
     claim_request,
     get_digest,
@@ -16,7 +17,6 @@ from billbot.storage.bookkeeping import (
     save_message,
     update_message_blocks,
 )
-from billbot.storage.db import session_scope
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 DAY = date(2026, 11, 22)

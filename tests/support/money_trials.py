@@ -53,12 +53,12 @@ from billbot.sandbox.codat.state import SandboxState
 from billbot.sandbox.serving import free_port, serve_in_thread
 from billbot.services import approvals, bindings
 from billbot.services.bindings import Binding
-from billbot.services.crashpoints import CrashPoint, SimulatedCrash, no_crash, raise_at
 from billbot.services.payment_runner import PaymentRunner, RunnerSettings
 from billbot.services.payments import StartOutcome, start_payment
 from billbot.storage.audit import BillRef
 from billbot.storage.db import session_scope
 from billbot.storage.tables import OPEN_INTENT_STATES, AuditLog, PaymentIntent
+from billbot.testhooks import CrashPoint, SimulatedCrash, no_crash, raise_at
 
 FAULTS = ("refused", "500", "503", "429", "lost", "crash_before", "crash_after")
 API_KEY = "money-trials-key"

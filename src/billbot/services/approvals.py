@@ -29,9 +29,9 @@ from billbot.storage.tables import Approval, BillTrack, PaymentIntent
 from billbot.storage.upsert import insert_if_absent
 
 from . import tracks
+from .bill_status import ApprovalResult, BillApprovalState, Outcome
 from .bindings import Binding
 from .roles import record_refusal, roles_of
-from .state import ApprovalResult, BillApprovalState, Outcome
 
 logger = logging.getLogger("billbot.approvals")
 

@@ -42,9 +42,9 @@ from billbot.domain.policy import PolicySettings, Role
 from billbot.domain.versions import BillVersion
 from billbot.storage.db import session_scope
 from billbot.storage.tables import BillTrack
+from billbot.testhooks import CrashHook, CrashPoint, no_crash
 
 from . import intents, tracks
-from .crashpoints import CrashHook, CrashPoint, no_crash
 from .intents import Lease, PaymentOutcome, PaymentStatus
 from .payments import payment_problem
 from .roles import roles_of

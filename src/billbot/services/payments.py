@@ -26,8 +26,8 @@ from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import BillTrack, PaymentIntent
 
 from . import tracks
+from .bill_status import BillApprovalState
 from .roles import record_refusal, roles_of
-from .state import BillApprovalState
 
 
 class StartOutcome(StrEnum):

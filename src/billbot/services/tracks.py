@@ -23,7 +23,7 @@ from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import Approval, BillTrack, PaymentIntent
 from billbot.storage.upsert import insert_if_absent
 
-from .state import BillApprovalState, PaymentView, Rejection
+from .bill_status import BillApprovalState, PaymentView, Rejection
 
 MAX_PAYMENTS_SHOWN = 20
 

@@ -16,18 +16,18 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from billbot.bot import Billbot
 from billbot.logs import bind
+from billbot.runtime import Billbot
 from billbot.slackapp import approvals_flow, commands_flow, payments_flow
-from billbot.slackapp.payload import request_id
-from billbot.slackapp.views import (
+from billbot.slackapp.blocks import (
     ACTION_APPROVE,
     ACTION_PAY,
     ACTION_REJECT,
     CALLBACK_PAY,
     CALLBACK_REJECT,
 )
-from billbot.storage import bookkeeping
+from billbot.slackapp.payload import request_id
+from billbot.storage import slack_messages
 
 logger = logging.getLogger("billbot.slack")
 
@@ -53,7 +53,7 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         captured request within the signature's five minutes.
         """
         rid = request_id(raw_body)
-        first = await bot.db(lambda s: bookkeeping.claim_request(s, key=rid, at=bot.clock.now()))
+        first = await bot.db(lambda s: slack_messages.claim_request(s, key=rid, at=bot.clock.now()))
         if not first:
             logger.info("repeated slack request ignored")
         return first

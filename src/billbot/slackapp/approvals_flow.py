@@ -9,16 +9,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from billbot.bot import Billbot
 from billbot.codat.errors import CodatError, CodatNotFound
 from billbot.codat.models import Bill
+from billbot.context_token import BadContext, ModalContext
 from billbot.domain.policy import Role
 from billbot.logs import bind, event
+from billbot.runtime import Billbot
 from billbot.services import approvals, roles
 from billbot.services.bindings import Binding
-from billbot.slackapp.context_token import BadContext, ModalContext
+from billbot.slackapp.blocks import reject_modal, row_label
 from billbot.slackapp.payload import Click, read_click, request_id, text_at, view_value
-from billbot.slackapp.views import reject_modal, row_label
+from billbot.slackapp.rows import refresh_row
 
 logger = logging.getLogger("billbot.approvals")
 
@@ -119,7 +120,7 @@ async def approve_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> 
     event(logger, "approve", outcome=result.outcome.value)
     if result.message and result.outcome != "recorded":
         await ephemeral(bot, click.channel_id, click.user_id, result.message)
-    await bot.refresh_row(channel_id=click.channel_id, ts=click.message_ts, bill=bill,
+    await refresh_row(bot, channel_id=click.channel_id, ts=click.message_ts, bill=bill,
                           binding=binding, clicked_blocks=click.blocks)
 
 
@@ -185,5 +186,5 @@ async def reject_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
     if result.message and result.outcome != "recorded":
         await ephemeral(bot, ctx.channel_id, user, result.message)
     if ctx.message_ts:
-        await bot.refresh_row(channel_id=ctx.channel_id, ts=ctx.message_ts, bill=bill,
+        await refresh_row(bot, channel_id=ctx.channel_id, ts=ctx.message_ts, bill=bill,
                               binding=binding)

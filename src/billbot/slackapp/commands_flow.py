@@ -10,17 +10,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from billbot.bot import Billbot
 from billbot.codat.errors import CodatError
 from billbot.codat.models import Bill
 from billbot.domain.digest import summarise
 from billbot.domain.policy import Role
+from billbot.runtime import Billbot
 from billbot.services import bindings, roles
 from billbot.services.bindings import Binding
 from billbot.slackapp import commands as cmd
+from billbot.slackapp import digests
 from billbot.slackapp.audit_text import recent_entries_text
+from billbot.slackapp.blocks import HELP_TEXT, bill_detail_blocks, due_list_blocks
 from billbot.slackapp.payload import request_id, text_at
-from billbot.slackapp.views import HELP_TEXT, bill_detail_blocks, due_list_blocks
 
 logger = logging.getLogger("billbot.commands")
 
@@ -103,7 +104,7 @@ async def _digest(bot: Billbot, ack: Any, respond: Any, user: str, channel: str,
     if not await first_delivery():
         return
     try:
-        await bot.post_digest(channel, binding)
+        await digests.post_digest(bot, channel, binding)
     except CodatError as exc:
         await respond(text=f"The digest could not be built: Codat did not answer ({_short(exc)}).",
                       response_type="ephemeral")

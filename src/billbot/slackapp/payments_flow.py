@@ -13,16 +13,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from billbot.bot import Billbot
 from billbot.codat.errors import CodatError
 from billbot.codat.models import AccountStatus, BankAccountOption, Bill
+from billbot.context_token import BadContext, ModalContext
 from billbot.domain.policy import PolicySettings, Role, can_pay
 from billbot.logs import bind, event
 from billbot.money import format_money, minor_units, parse_amount
+from billbot.runtime import Billbot
 from billbot.services import approvals, intents, payments
+from billbot.services.bill_status import BillApprovalState
 from billbot.services.bindings import Binding
 from billbot.services.intents import PaymentOutcome, PaymentStatus
-from billbot.services.state import BillApprovalState
 from billbot.slackapp.approvals_flow import (
     NOT_BOUND,
     _start,
@@ -31,9 +32,9 @@ from billbot.slackapp.approvals_flow import (
     refuse,
     require_role,
 )
-from billbot.slackapp.context_token import BadContext, ModalContext
+from billbot.slackapp.blocks import loading_modal, message_modal, pay_modal
 from billbot.slackapp.payload import dig, request_id, text_at, view_value
-from billbot.slackapp.views import loading_modal, message_modal, pay_modal
+from billbot.slackapp.rows import refresh_row
 from billbot.storage.audit import BillRef
 
 logger = logging.getLogger("billbot.payments")
@@ -103,7 +104,7 @@ async def pay_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None
                               roles=user_roles)
     if refusal:
         await show("Cannot pay", refusal)
-        await bot.refresh_row(channel_id=click.channel_id, ts=click.message_ts, bill=bill,
+        await refresh_row(bot, channel_id=click.channel_id, ts=click.message_ts, bill=bill,
                               binding=binding, clicked_blocks=click.blocks)
         return
     try:
@@ -241,7 +242,7 @@ def _outcome_text(outcome: PaymentOutcome, account: str) -> tuple[str, str]:
 
 
 async def _refresh_after(bot: Billbot, binding: Binding, bill: Bill, channel: str, ts: str) -> None:
-    await bot.refresh_row(channel_id=channel, ts=ts, bill=bill, binding=binding)
+    await refresh_row(bot, channel_id=channel, ts=ts, bill=bill, binding=binding)
 
 
 async def _after_outcome(bot: Billbot, binding: Binding, outcome: PaymentOutcome) -> bool:

@@ -30,9 +30,10 @@ from starlette.routing import Route
 from billbot.sandbox.codat import jsonio
 from billbot.sandbox.codat.errors import ApiError, error_body
 from billbot.sandbox.codat.faults import FaultKind, FaultRule
+from billbot.sandbox.codat.ledger import Json, Ledger
 from billbot.sandbox.codat.query import parse_instant
 from billbot.sandbox.codat.rules import BILL_STATUSES
-from billbot.sandbox.codat.state import DEFAULT_OPEN_BILLS, Json, Ledger, SandboxState
+from billbot.sandbox.codat.state import DEFAULT_OPEN_BILLS, SandboxState
 
 _FAULT_NUMBERS = {"latency_ms": int, "rate_limit_next": int, "retry_after_seconds": int,
                   "lose_response_next": int, "error_rate": float, "rate_limit_rate": float,

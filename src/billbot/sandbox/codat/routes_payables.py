@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from billbot.sandbox.codat.errors import ApiError, bad_request
+from billbot.sandbox.codat.ledger import Json, Ledger, StoredAttachment
 from billbot.sandbox.codat.paging import token_page
 from billbot.sandbox.codat.pipeline import Call, Reply
 from billbot.sandbox.codat.query import ACCOUNT_FIELDS, BILL_FIELDS, SUPPLIER_FIELDS, FieldKind, compile_query
@@ -21,7 +22,7 @@ from billbot.sandbox.codat.rules import (
     check_bill_updatable,
     validate_payment,
 )
-from billbot.sandbox.codat.state import Json, Ledger, PaymentRecord, StoredAttachment
+from billbot.sandbox.codat.state import PaymentRecord
 
 DEFAULT_BILL_QUERY = "status=Open||status=PartiallyPaid"  # (D) the default listing
 DEFAULT_STATUS_QUERY = "status=Active"  # (D) mapping options default to active records

@@ -6,12 +6,12 @@ import re
 from typing import Any
 
 from billbot.sandbox.codat.errors import ApiError, bad_request
+from billbot.sandbox.codat.ledger import Json
 from billbot.sandbox.codat.paging import numbered_page, parse_page_params
 from billbot.sandbox.codat.pipeline import Call, Reply
 from billbot.sandbox.codat.query import COMPANY_FIELDS, CONNECTION_FIELDS, FieldKind, compile_query
 from billbot.sandbox.codat.rules import require_object
-from billbot.sandbox.codat.seed import company_json, connection_json
-from billbot.sandbox.codat.state import Json
+from billbot.sandbox.codat.seed_records import company_json, connection_json
 
 # (D) create-company: forbidden characters are removed from the name
 _NAME_FORBIDDEN = re.compile(r"[^A-Za-z0-9\s\-',&@.?!]")

@@ -12,8 +12,8 @@ from typing import Any
 from billbot.money import minor_units
 from billbot.sandbox.codat.errors import ApiError, ValidationItem, bad_request
 from billbot.sandbox.codat.jsonio import as_decimal
+from billbot.sandbox.codat.ledger import Json, Ledger
 from billbot.sandbox.codat.query import parse_instant
-from billbot.sandbox.codat.state import Json, Ledger
 
 PAYABLE_STATUSES = ("Open", "PartiallyPaid")
 BILL_STATUSES = ("Unknown", "Open", "PartiallyPaid", "Paid", "Void", "Draft")

@@ -14,53 +14,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from billbot.clock import Clock, SystemClock
 from billbot.sandbox.codat.errors import ApiError
 from billbot.sandbox.codat.faults import Faults
 from billbot.sandbox.codat.idempotency import IdempotencyStore
+from billbot.sandbox.codat.ledger import Json, Ledger
+from billbot.sandbox.codat.seed import populate
 
-Json = dict[str, Any]
 REQUEST_LOG_LIMIT = 20_000
 DEFAULT_OPEN_BILLS = 120
-
-
-@dataclass
-class StoredAttachment:
-    meta: Json  # the `Attachment` JSON
-    content: bytes
-
-
-@dataclass
-class Ledger:
-    """One connection's accounting data: what the accounting software (Xero, QBO...) holds."""
-
-    company_name: str
-    base_currency: str
-    bills: dict[str, Json] = field(default_factory=dict)
-    suppliers: dict[str, Json] = field(default_factory=dict)
-    bank_accounts: dict[str, Json] = field(default_factory=dict)  # payment mapping options
-    accounts: dict[str, Json] = field(default_factory=dict)  # bill mapping options
-    tax_rates: dict[str, Json] = field(default_factory=dict)
-    attachments: dict[str, dict[str, StoredAttachment]] = field(default_factory=dict)
-
-    def supplier_balances(self) -> dict[tuple[str, str], Decimal]:
-        """(I) what the business owes each supplier, per currency: the amount due on its
-        Open and PartiallyPaid bills. Derived when served, so it never goes stale."""
-        owed: dict[tuple[str, str], Decimal] = {}
-        for bill in self.bills.values():
-            if bill["status"] in ("Open", "PartiallyPaid") and bill["amountDue"] is not None:
-                key = (bill["supplierRef"]["id"], bill["currency"])
-                owed[key] = owed.get(key, Decimal(0)) + bill["amountDue"]
-        return owed
-
-    def supplier_view(self, supplier: Json,
-                      balances: dict[tuple[str, str], Decimal] | None = None) -> Json:
-        """The Supplier as served, with its balance in its default currency."""
-        owed = self.supplier_balances() if balances is None else balances
-        key = (supplier["id"], supplier.get("defaultCurrency") or "")
-        return {**supplier, "balance": owed.get(key, Decimal(0))}
 
 
 @dataclass(frozen=True)
@@ -170,8 +133,6 @@ class SandboxState:
     def reseed(self, *, bills: int = DEFAULT_OPEN_BILLS, due_soon: int | None = None,
                today: date | None = None) -> None:
         """Replace all data with a fresh seed; forget payments, requests, keys and faults."""
-        from billbot.sandbox.codat.seed import populate
-
         with self.lock:
             if today is not None:
                 self.today = today

@@ -1,4 +1,5 @@
-"""Slack-side bookkeeping: posted messages, processed requests and daily digest claims."""
+"""What billbot keeps of its Slack side: the messages it posted (a copy of their blocks), the
+requests it processed, and the daily digest claims."""
 
 from __future__ import annotations
 

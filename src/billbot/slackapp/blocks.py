@@ -16,7 +16,7 @@ from typing import Any
 from billbot.codat.models import BankAccountOption, Bill
 from billbot.domain.digest import DigestSummary, due_in_words
 from billbot.money import format_money, quantize
-from billbot.slackapp.rowstate import PaymentState, RowState
+from billbot.slackapp.row_model import PaymentState, RowState
 
 Block = dict[str, Any]
 

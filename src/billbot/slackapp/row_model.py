@@ -1,6 +1,6 @@
 """What a bill's row shows besides the bill itself: approvals, rejection, payments.
-
-A plain view-model so the Block Kit builders depend on neither storage nor services.
+A plain view model so the Block Kit builders depend on neither storage nor services
+(slackapp/rows.py reads it from the services).
 """
 
 from __future__ import annotations

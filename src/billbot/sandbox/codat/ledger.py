@@ -1,0 +1,46 @@
+"""One connection's accounting data as the sandbox holds it (what Xero, QBO... would hold)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+Json = dict[str, Any]
+
+
+@dataclass
+class StoredAttachment:
+    meta: Json  # the `Attachment` JSON
+    content: bytes
+
+
+@dataclass
+class Ledger:
+    """One connection's accounting data: what the accounting software (Xero, QBO...) holds."""
+
+    company_name: str
+    base_currency: str
+    bills: dict[str, Json] = field(default_factory=dict)
+    suppliers: dict[str, Json] = field(default_factory=dict)
+    bank_accounts: dict[str, Json] = field(default_factory=dict)  # payment mapping options
+    accounts: dict[str, Json] = field(default_factory=dict)  # bill mapping options
+    tax_rates: dict[str, Json] = field(default_factory=dict)
+    attachments: dict[str, dict[str, StoredAttachment]] = field(default_factory=dict)
+
+    def supplier_balances(self) -> dict[tuple[str, str], Decimal]:
+        """(I) what the business owes each supplier, per currency: the amount due on its
+        Open and PartiallyPaid bills. Derived when served, so it never goes stale."""
+        owed: dict[tuple[str, str], Decimal] = {}
+        for bill in self.bills.values():
+            if bill["status"] in ("Open", "PartiallyPaid") and bill["amountDue"] is not None:
+                key = (bill["supplierRef"]["id"], bill["currency"])
+                owed[key] = owed.get(key, Decimal(0)) + bill["amountDue"]
+        return owed
+
+    def supplier_view(self, supplier: Json,
+                      balances: dict[tuple[str, str], Decimal] | None = None) -> Json:
+        """The Supplier as served, with its balance in its default currency."""
+        owed = self.supplier_balances() if balances is None else balances
+        key = (supplier["id"], supplier.get("defaultCurrency") or "")
+        return {**supplier, "balance": owed.get(key, Decimal(0))}

@@ -1,0 +1,82 @@
+"""Publishing the digest: the scheduled tick, the once-a-day claim, and the chat.postMessage
+of the main message and its thread replies (each stored so its rows can be re-rendered)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from functools import partial
+
+from billbot.domain.digest import summarise
+from billbot.domain.schedule import DigestSchedule
+from billbot.logs import event
+from billbot.runtime import Billbot
+from billbot.services import bindings as bindings_service
+from billbot.services.bindings import Binding
+from billbot.slackapp.blocks import digest_messages
+from billbot.slackapp.rows import row_states
+from billbot.storage import slack_messages
+
+logger = logging.getLogger("billbot.digests")
+
+# A digest claim left "posting" this long (a replica died mid-post) may be taken over.
+STALE_DIGEST_CLAIM = timedelta(minutes=10)
+
+
+async def post_digest(bot: Billbot, channel_id: str, binding: Binding) -> list[str]:
+    """Post the digest (main message, then thread replies); returns the messages' ts."""
+    within = bot.settings.billbot_due_within_days
+    bills = await bot.due_bills(binding, within_days=within)
+    states = await row_states(bot, binding, bills)
+    today = bot.today()
+    specs = digest_messages(bills, states, summarise(bills, today=today), today=today,
+                            within_days=within)
+    posted: list[str] = []
+    thread_ts: str | None = None
+    for spec in specs:
+        answer = await bot.slack.chat_postMessage(channel=channel_id, text=spec.text,
+                                                  blocks=spec.blocks, thread_ts=thread_ts,
+                                                  unfurl_links=False, unfurl_media=False)
+        ts = str(answer["ts"])
+        posted.append(ts)
+        thread_ts = thread_ts or ts
+        parent = None if ts == thread_ts else thread_ts
+        await bot.db(partial(slack_messages.save_message, channel_id=channel_id, ts=ts,
+                             blocks=spec.blocks, bill_ids=spec.bill_ids, at=bot.clock.now(),
+                             thread_ts=parent))
+    event(logger, "digest posted", channel_id=channel_id, bills=len(bills), messages=len(posted))
+    return posted
+
+
+async def digest_tick(bot: Billbot) -> None:
+    """Post today's digest in every bound channel that has not had it yet."""
+    s = bot.settings
+    schedule = DigestSchedule(at=s.billbot_digest_at, days=s.billbot_digest_days,
+                              tz=s.billbot_timezone)
+    now = bot.clock.now()
+    day = schedule.due_day(now)
+    if day is None:
+        return
+    bound = await bot.db(lambda session: bindings_service.list_bindings(session), read_only=True)
+    for binding in bound:
+        await scheduled_digest(bot, binding, day)
+
+
+async def scheduled_digest(bot: Billbot, binding: Binding, day: date) -> bool:
+    """Claim the (channel, local day) row, post, mark posted; False if another won."""
+    channel = binding.channel_id
+    now = bot.clock.now()
+    claimed = await bot.db(lambda s: slack_messages.claim_digest(
+        s, channel_id=channel, local_date=day, at=now, stale_before=now - STALE_DIGEST_CLAIM))
+    if not claimed:
+        return False
+    try:
+        posted = await post_digest(bot, channel, binding)
+    except Exception:
+        # Nothing reached Slack (or we cannot tell): give the claim back so a later tick
+        # inside the window retries, rather than silently skipping the day.
+        await bot.db(lambda s: slack_messages.release_digest(s, channel_id=channel, local_date=day))
+        raise
+    await bot.db(lambda s: slack_messages.mark_digest_posted(
+        s, channel_id=channel, local_date=day, message_ts=posted[0], at=bot.clock.now()))
+    return True

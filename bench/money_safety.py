@@ -2,7 +2,7 @@
 
     python bench/money_safety.py [--seeds 30] [--database-url URL]
 
-Each trial (tests/support/money_trials.py) approves a fresh bill in the Codat sandbox
+Each trial (bench/money_trials.py) approves a fresh bill in the Codat sandbox
 (served over HTTP), pays it while one failure happens (connection refused, 500, 503, 429,
 Codat commits then the answer is lost, a crash before the Codat call, a crash after Codat
 answered and before the local commit), restarts and runs recovery until every intent is
@@ -22,11 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-# The trial engine lives with the tests; run from anywhere in the checkout.
+# The trial engine (bench/money_trials.py) is shared with the tests; run from anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.money_trials import FAULTS, Figures, run_trials
-
+from bench.money_trials import FAULTS, Figures, run_trials
 from billbot.storage.db import make_engine, upgrade_database
 
 

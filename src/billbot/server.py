@@ -31,7 +31,7 @@ from billbot.scheduler import build_scheduler
 from billbot.slackapp import request_gate
 from billbot.slackapp.app import build_bolt_app
 from billbot.slackapp.digests import digest_tick
-from billbot.slackapp.payments_flow import recover_payments
+from billbot.slackapp.payment_outcomes import recover_payments
 
 logger = logging.getLogger("billbot.server")
 

@@ -1,14 +1,27 @@
-"""Helpers for driving CodatClient over httpx.MockTransport with scripted answers."""
+"""Helpers for driving CodatClient: over httpx.MockTransport with scripted answers, and against
+the Codat sandbox over real HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import random
+from collections.abc import AsyncIterator, Callable, Coroutine
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
-from billbot.codat import CodatClient, RetryPolicy
+from billbot.codat import (
+    CodatClient,
+    RetryPolicy,
+)
+from billbot.codat.models import (
+    BillPayment,
+    BillPaymentPrototype,
+    IdRef,
+)
+from billbot.sandbox.codat import SandboxState
+from tests.plugins.openapi_contract import CodatSandbox
 
 API_KEY = "test-key-3f9c"
 BASE_URL = "https://codat.test"
@@ -98,3 +111,60 @@ async def make_client(sleeps: SleepRecorder) -> AsyncIterator[ClientFactory]:
     yield build
     for http in opened:
         await http.aclose()
+
+
+PAYMENT = BillPaymentPrototype(amount=Decimal("1329.54"), date="2026-11-22T00:00:00",
+                               account_ref=IdRef(id="bank-1"))
+
+
+def pay(client_factory: ClientFactory, script: Script, *, key: str = "idem-1",
+        **kw: object) -> Coroutine[Any, Any, BillPayment]:
+    client = client_factory(script, **kw)
+    return client.create_bill_payment(COMPANY, CONNECTION, "7", PAYMENT, idempotency_key=key)
+
+
+def connect_error() -> httpx.ConnectError:
+    return httpx.ConnectError("connection refused")
+
+
+def read_timeout() -> httpx.ReadTimeout:
+    return httpx.ReadTimeout("timed out waiting for the answer")
+
+
+GBP_BILL = "7110700004"  # Open, GBP 480.00, Harbour Cleaning Services
+PAID_BILL = "7110700018"
+SUPPLIER = "4101"
+PAY_DATE = "2099-01-01T00:00:00"
+# Real but short waits: the sandbox's faults are one-shot or seeded, so retries resolve fast.
+FAST = RetryPolicy(initial_interval=0.02, max_interval=0.1, max_elapsed=10.0,
+                   rng=random.Random(1))
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+def client_on(sandbox: CodatSandbox, http: httpx.AsyncClient, *, retry: RetryPolicy = FAST,
+              **options: Any) -> CodatClient:
+    return CodatClient(http, api_key=sandbox.api_key, base_url=sandbox.base_url, retry=retry,
+                       **options)
+
+
+def ids(sandbox: CodatSandbox) -> tuple[str, str]:
+    return sandbox.company_id, sandbox.connection_id
+
+
+async def gbp_account(client: CodatClient, sandbox: CodatSandbox) -> str:
+    options = await client.get_payment_mapping_options(*ids(sandbox))
+    return next(a.id for a in options.bank_accounts if a.name == "Business Current Account")
+
+
+def payment(amount: str, account_id: str) -> BillPaymentPrototype:
+    return BillPaymentPrototype(amount=Decimal(amount), date=PAY_DATE,
+                                account_ref=IdRef(id=account_id))
+
+
+def outcomes(state: SandboxState, path_end: str) -> list[str]:
+    return [r.outcome for r in state.requests if r.path.endswith(path_end)]

@@ -14,7 +14,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 TESTS = '''
-from tests.support.openapi_contract import HttpExchange, session_recorder
+from tests.support.openapi_contract import session_recorder
+from tests.support.openapi_exchange import HttpExchange
 
 def test_refused_unknown_route():
     session_recorder().record(HttpExchange.build("GET", "/unknown", status=404))

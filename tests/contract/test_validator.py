@@ -15,16 +15,14 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.openapi_contract import (
+from tests.support.openapi_contract import ContractRecorder, codat_contract, validate_exchange
+from tests.support.openapi_exchange import HttpExchange
+from tests.support.openapi_spec import (
     SPEC_ENV,
-    ContractRecorder,
-    HttpExchange,
-    codat_contract,
     load_spec,
     make_binary_untyped,
     make_nullable_explicit,
     spec_path,
-    validate_exchange,
 )
 
 COMPANY = "8a210b68-6988-11ed-a1eb-0242ac120002"

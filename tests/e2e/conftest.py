@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -21,9 +22,16 @@ from billbot.runtime import Billbot
 from billbot.sandbox.codat.state import SandboxState
 from billbot.sandbox.serving import ServedApp, serve_in_thread
 from billbot.sandbox.slack.driver import SlackDriver
+from billbot.sandbox.slack.model import Message
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.workspace import SlackWorkspace
 from billbot.server import build_web_app
+from billbot.slackapp.blocks import (
+    ACTION_APPROVE,
+    ACTION_PAY,
+    actions_block_id,
+    section_block_id,
+)
 from tests.support.openapi_contract import validated_sandbox_app
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789"
@@ -134,3 +142,107 @@ async def stack(stack_factory: Callable[..., Stack]) -> Stack:
 
 def money(value: Any) -> Decimal:
     return Decimal(str(value))
+
+
+# --- steps and readings the flow tests share ---------------------------------------------------
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def due_bills(stack: Stack, within: int = 7) -> list[dict[str, Any]]:
+    """What the digest must list, computed from the sandbox's own books."""
+    ledger = stack.sandbox.main_ledger
+    last = today() + timedelta(days=within)
+    return [b for b in ledger.bills.values()
+            if b["status"] in ("Open", "PartiallyPaid")
+            and date.fromisoformat(str(b["dueDate"])[:10]) <= last]
+
+
+def bot_messages(stack: Stack) -> list[Message]:
+    return [m for m in stack.workspace.messages(CHANNEL) if m.bot_id]
+
+
+def all_blocks(stack: Stack, main: Message) -> list[dict[str, Any]]:
+    blocks = list(main.blocks)
+    for reply in stack.workspace.thread(CHANNEL, main.ts):
+        if reply.ts != main.ts:
+            blocks.extend(reply.blocks)
+    return blocks
+
+
+def row_text(message: Message, bill_id: str) -> str:
+    for block in message.blocks:
+        if block.get("block_id") == section_block_id(bill_id):
+            return str(block["text"]["text"])
+    raise AssertionError(f"bill {bill_id} not in message {message.ts}")
+
+
+def buttons(message: Message, bill_id: str) -> list[str]:
+    for block in message.blocks:
+        if block.get("block_id") == actions_block_id(bill_id):
+            return [e["text"]["text"] for e in block["elements"]]
+    return []
+
+
+def current(stack: Stack, ts: str) -> Message:
+    message = stack.workspace.message(CHANNEL, ts)
+    assert message is not None
+    return message
+
+
+async def post_digest(stack: Stack, user: str = ANN) -> Message:
+    before = len(bot_messages(stack))
+    response = await stack.driver.slash_command(user, CHANNEL, "digest")
+    assert response.status == 200
+    await eventually(lambda: len(bot_messages(stack)) > before)
+    return bot_messages(stack)[-1]
+
+
+async def click(stack: Stack, user: str, message: Message, bill_id: str, action: str) -> None:
+    response = await stack.driver.click(user, CHANNEL, message.ts, action,
+                                        block_id=actions_block_id(bill_id))
+    assert response.status == 200
+
+
+def first_due(stack: Stack, *, currency: str = "GBP") -> dict[str, Any]:
+    found = next(b for b in sorted(due_bills(stack), key=lambda b: b["dueDate"])
+                 if b["currency"] == currency and b.get("amountDue") and b["status"] == "Open")
+    return dict(found)  # a snapshot: the sandbox's own dict changes when the bill is paid
+
+
+async def approve(stack: Stack, message: Message, bill_id: str, user: str = ANN) -> None:
+    await click(stack, user, message, bill_id, ACTION_APPROVE)
+    await eventually(lambda: f"<@{user}>" in row_text(current(stack, message.ts), bill_id))
+
+
+async def open_pay_modal(stack: Stack, message: Message, bill_id: str, user: str = PAT) -> Any:
+    # A modal still open from an earlier bill is not the one this click opens.
+    earlier = stack.workspace.open_view(user)
+    earlier_id = earlier.id if earlier is not None else None
+    await click(stack, user, message, bill_id, ACTION_PAY)
+    return await eventually(lambda: (v := stack.workspace.open_view(user)) is not None
+                            and v.id != earlier_id
+                            and v.definition.get("callback_id") == "pay_bill" and v)
+
+
+def pay_values(account_id: str | None, amount: str | None, day: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if account_id is not None:
+        values["account"] = {"account": {"type": "static_select", "selected_option": {
+            "text": {"type": "plain_text", "text": "x"}, "value": account_id}}}
+    values["amount"] = {"amount": {"type": "number_input", "value": amount}}
+    values["date"] = {"date": {"type": "datepicker", "selected_date": day}}
+    return values
+
+
+def modal_account_ids(view: Any) -> list[str]:
+    for block in view.definition["blocks"]:
+        if block.get("block_id") == "account":
+            return [o["value"] for o in block["element"]["options"]]
+    raise AssertionError("no account input")
+
+
+def no_slack_violations(stack: Stack) -> None:
+    assert stack.workspace.violations == [], stack.workspace.violations

@@ -23,12 +23,17 @@ from billbot.slackapp.blocks import ACTION_APPROVE
 from billbot.slackapp.payload import request_id
 from billbot.storage.db import session_scope
 from billbot.storage.tables import AuditLog
-from tests.e2e.conftest import ADA, ANN, BEN, PAT, Stack, eventually
-from tests.e2e.test_bot_flows import (
+from tests.e2e.conftest import (
+    ADA,
+    ANN,
+    BEN,
+    PAT,
+    Stack,
     approve,
     buttons,
     click,
     current,
+    eventually,
     first_due,
     modal_account_ids,
     open_pay_modal,

@@ -13,8 +13,18 @@ import httpx
 
 from billbot.sandbox.codat.seed import BILL_ID_BASE
 from billbot.slackapp.blocks import ACTION_APPROVE, actions_block_id
-from tests.e2e.conftest import ANN, BEN, CHANNEL, OTHER_CHANNEL, Stack, eventually
-from tests.e2e.test_bot_flows import bot_messages, current, post_digest, row_text
+from tests.e2e.conftest import (
+    ANN,
+    BEN,
+    CHANNEL,
+    OTHER_CHANNEL,
+    Stack,
+    bot_messages,
+    current,
+    eventually,
+    post_digest,
+    row_text,
+)
 
 FORM = "application/x-www-form-urlencoded"
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}

@@ -15,12 +15,19 @@ from typing import Any
 
 from billbot.services.intents import SYSTEM_ACTOR
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_REJECT
-from tests.e2e.conftest import ADA, ANN, BEN, CHANNEL, OSCAR, PAT, Stack, eventually
-from tests.e2e.test_bot_flows import (
+from tests.e2e.conftest import (
+    ADA,
+    ANN,
+    BEN,
+    CHANNEL,
+    OSCAR,
+    PAT,
+    Stack,
     approve,
     click,
     current,
     due_bills,
+    eventually,
     modal_account_ids,
     open_pay_modal,
     pay_values,

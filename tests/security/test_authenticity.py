@@ -10,8 +10,7 @@ from billbot.config import Settings
 from billbot.sandbox.serving import serve_in_thread
 from billbot.sandbox.slack import payloads
 from billbot.server import MAX_BODY_BYTES, build_web_app
-from tests.e2e.conftest import SIGNING_SECRET, Stack
-from tests.e2e.test_bot_flows import bot_messages
+from tests.e2e.conftest import SIGNING_SECRET, Stack, bot_messages
 
 BODY = "command=%2Fbills&text=digest&user_id=U0ANN&channel_id=C0FINANCE"
 

@@ -12,13 +12,21 @@ from typing import Any
 
 from billbot.context_token import ModalContext
 from billbot.sandbox.slack.model import View
-from billbot.slackapp.approvals_flow import NOT_IN_COMPANY
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, ACTION_REJECT
-from tests.e2e.conftest import ADA, ANN, BEN, CHANNEL, OSCAR, OTHER_CHANNEL, PAT, Stack, eventually
-from tests.e2e.test_bot_flows import (
+from billbot.slackapp.interactions import NOT_IN_COMPANY
+from tests.e2e.conftest import (
+    ADA,
+    ANN,
+    BEN,
+    CHANNEL,
+    OSCAR,
+    OTHER_CHANNEL,
+    PAT,
+    Stack,
     approve,
     buttons,
     current,
+    eventually,
     first_due,
     modal_account_ids,
     open_pay_modal,

@@ -50,11 +50,9 @@ from tests.e2e.conftest import (
     PAT,
     SIGNING_SECRET,
     Stack,
-    eventually,
-)
-from tests.e2e.test_bot_flows import (
     approve,
     current,
+    eventually,
     first_due,
     modal_account_ids,
     open_pay_modal,

@@ -40,11 +40,16 @@ from billbot.sandbox.slack.driver import SlackDriver
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.workspace import SlackWorkspace
 from billbot.slackapp.blocks import ACTION_REJECT
-from tests.e2e.conftest import ANN, BEN, CHANNEL, PAT, Stack, eventually
-from tests.e2e.test_bot_flows import (
+from tests.e2e.conftest import (
+    ANN,
+    BEN,
+    CHANNEL,
+    PAT,
+    Stack,
     approve,
     click,
     current,
+    eventually,
     first_due,
     modal_account_ids,
     open_pay_modal,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,7 +18,7 @@ from billbot.services.bindings import Binding
 from billbot.storage.db import session_scope
 from billbot.storage.tables import Approval
 
-from .conftest import T0, audit_of, make_bill
+from .conftest import T0, audit_of, make_bill, run_together
 
 
 def approve(engine: Engine, binding: Binding, policy: PolicySettings, user: str,
@@ -146,29 +144,6 @@ class TestReject:
         assert audit_of(engine, "bill-1") == [
             "approval.recorded", "rejection.recorded", "rejection.lifted", "approval.recorded",
             "approval.recorded"]
-
-
-def run_together(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Start `count` threads at one barrier; re-raise the first failure."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results
 
 
 class TestConcurrency:

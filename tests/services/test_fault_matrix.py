@@ -1,6 +1,6 @@
 """The fault matrix: every failure point x seeded trials, against the Codat sandbox over
 HTTP, on SQLite and PostgreSQL. Exactly one payment per approved bill, no approval lost,
-every intent final and fully audited (tests/support/money_trials.py says how).
+every intent final and fully audited (bench/money_trials.py says how).
 
 BILLBOT_MONEY_SEEDS sets the seeds per failure point (default 6; `-s` prints the figures).
 `python bench/money_safety.py` runs the same trials at a larger scale.
@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import os
 
+from bench.money_trials import FAULTS, run_trials
 from sqlalchemy import Engine
-
-from tests.support.money_trials import FAULTS, run_trials
 
 SEEDS = int(os.environ.get("BILLBOT_MONEY_SEEDS", "6"))
 

@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from bench.money_trials import audit_problem
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -49,11 +50,9 @@ from billbot.storage.audit import BillRef
 from billbot.storage.db import make_engine, session_scope, upgrade_database
 from billbot.storage.tables import Approval, AuditLog, PaymentIntent
 from billbot.testhooks import CrashPoint, SimulatedCrash, no_crash, raise_at
-from tests.support.money_trials import audit_problem
 
-from .conftest import T0, make_bill
+from .conftest import T0, make_bill, run_together
 from .fake_codat import FakeCodat, touched
-from .test_approvals import run_together
 
 POLICY = PolicySettings(approvers=frozenset({"UA", "UB"}), payers=frozenset({"UP", "UQ"}),
                         dual_approval_over=Decimal(5000))

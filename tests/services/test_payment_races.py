@@ -17,9 +17,8 @@ from billbot.services.payment_runner import PaymentRunner
 from billbot.services.payments import JUST_PAID, StartOutcome
 from billbot.storage.db import session_scope
 
-from .conftest import T0, make_bill
+from .conftest import T0, approve, make_bill, no_sleep, start
 from .fake_codat import FakeCodat
-from .test_payments import approve, no_sleep, start
 
 
 @pytest.fixture

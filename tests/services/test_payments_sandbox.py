@@ -28,8 +28,7 @@ from billbot.storage.audit import BillRef
 from billbot.storage.db import session_scope
 from tests.plugins.openapi_contract import CodatSandbox
 
-from .conftest import T0, audit_of
-from .test_approvals import run_together
+from .conftest import T0, audit_of, run_together
 
 GBP_BILL = "7110700008"  # Open, GBP 7,267.20
 PART_PAID_BILL = "7110700009"  # PartiallyPaid, GBP 2,500.00 of 5,000.00 due

@@ -7,8 +7,9 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from billbot.domain.policy import PolicySettings, Role
-from billbot.services import approvals, audit_view, bindings, roles
+from billbot.services import approvals, audit_history, bindings, roles
 from billbot.services.bindings import Binding
+from billbot.slackapp.audit_text import audit_text
 from billbot.storage.db import session_scope
 
 from .conftest import T0, audit_of, make_bill
@@ -78,7 +79,7 @@ class TestBindings:
             assert bindings.list_bindings(session) == [kept]
 
 
-class TestAuditView:
+class TestAuditHistory:
     def test_recent_entries_of_the_channels_company(self, engine: Engine, binding: Binding,
                                                     policy: PolicySettings) -> None:
         for i, user in enumerate(("UA", "UP")):
@@ -87,16 +88,18 @@ class TestAuditView:
                                   user_id=user, request_id=None, policy=policy,
                                   at=T0 + timedelta(minutes=i))
         with session_scope(engine, read_only=True) as session:
-            everything = audit_view.recent_entries_text(session, channel_id="CBILLS")
-            one = audit_view.recent_entries_text(session, channel_id="CBILLS",
-                                                 reference="inv-b0")
-            none = audit_view.recent_entries_text(session, channel_id="CBILLS",
-                                                  reference="nope")
-            unbound = audit_view.recent_entries_text(session, channel_id="COTHER")
+            def shown(reference: str | None = None, company: str = binding.company_id) -> str:
+                entries = audit_history.recent_entries(
+                    session, company_id=company, connection_id=binding.connection_id,
+                    reference=reference)
+                return audit_text(entries, reference=reference)
+
+            everything, one, none = shown(), shown("inv-b0"), shown("nope")
+            other_company = shown(company="another-company")
         lines = everything.splitlines()
         assert "access.refused" in lines[1] and "<@UP>" in lines[1]
         assert "approval.recorded" in lines[2] and "bill `INV-b0`" in lines[2]
         assert "binding.set" in lines[3]
         assert one.splitlines()[1:] == [lines[2]]
         assert none == "No audit entries for `nope`."
-        assert "not connected" in unbound
+        assert other_company == "No audit entries."

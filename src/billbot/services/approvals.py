@@ -38,7 +38,7 @@ logger = logging.getLogger("billbot.approvals")
 # Conditional updates that lose to a concurrent writer are retried this many times.
 _ATTEMPTS = 8
 
-PAYMENT_IN_PROGRESS = ("A payment of this bill is in progress; approvals and rejections wait "
+WAITS_FOR_PAYMENT = ("A payment of this bill is in progress; approvals and rejections wait "
                        "until it has finished.")
 
 
@@ -109,7 +109,7 @@ def approve(
         return click.refuse(session, decision.reason)
     track = _current_track(session, ref, current, user_id=user_id, request_id=request_id, at=at)
     if track is None:
-        return click.refuse(session, PAYMENT_IN_PROGRESS)
+        return click.refuse(session, WAITS_FOR_PAYMENT)
     inserted = insert_if_absent(session, Approval, {
         "bill_track_id": track.id, "round": track.round, "user_id": user_id,
         "decision": "approve", "reason": None, "bill_version": current.to_json(),
@@ -163,7 +163,7 @@ def reject(
     reason = reason.strip()
     track = _current_track(session, ref, current, user_id=user_id, request_id=request_id, at=at)
     if track is None:
-        return click.refuse(session, PAYMENT_IN_PROGRESS)
+        return click.refuse(session, WAITS_FOR_PAYMENT)
     voided: tuple[str, ...] = ()
     if track.state != "rejected":
         # A rejection closes the round: approvals given before it stop counting.

@@ -16,6 +16,11 @@ logger = logging.getLogger("billbot.bindings")
 # The actor of bindings made from configuration (CODAT_COMPANY_ID, BILLBOT_CHANNEL ...).
 CONFIG_ACTOR = "config"
 
+# What a user is told in a channel bound to no company: on a button or form, on a command.
+NOT_BOUND = "This channel is not connected to a Codat company; its buttons do nothing."
+NOT_BOUND_COMMAND = ("This channel is not connected to a Codat company, so there are no bills here. "
+                     "An admin can connect it with `/bills connect <companyId> <connectionId>`.")
+
 
 @dataclass(frozen=True)
 class Binding:
@@ -89,5 +94,5 @@ def ensure_default_binding(
                 connection_id=connection_id, actor=CONFIG_ACTOR, request_id=None, at=at)
 
 
-__all__ = ["CONFIG_ACTOR", "Binding", "bind", "ensure_default_binding", "get_binding",
-           "list_bindings"]
+__all__ = ["CONFIG_ACTOR", "NOT_BOUND", "NOT_BOUND_COMMAND", "Binding", "bind",
+           "ensure_default_binding", "get_binding", "list_bindings"]

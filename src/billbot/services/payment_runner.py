@@ -46,7 +46,7 @@ from billbot.testhooks import CrashHook, CrashPoint, no_crash
 
 from . import intents, tracks
 from .intents import Lease, PaymentOutcome, PaymentStatus
-from .payments import payment_problem
+from .payability import payment_problem
 from .roles import roles_of
 
 logger = logging.getLogger("billbot.payments")

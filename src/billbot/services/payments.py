@@ -21,12 +21,13 @@ from sqlmodel import Session, col
 from billbot.codat.models import Bill
 from billbot.domain.policy import PolicySettings, can_pay
 from billbot.domain.versions import BillVersion
-from billbot.money import format_money, minor_units
+from billbot.money import format_money
 from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import BillTrack, PaymentIntent
 
 from . import tracks
 from .bill_status import BillApprovalState
+from .payability import PAYMENT_IN_PROGRESS, payment_problem
 from .roles import record_refusal, roles_of
 
 
@@ -44,25 +45,8 @@ class StartResult:
     state: BillApprovalState
 
 
-PAYMENT_IN_PROGRESS = "A payment of this bill is already in progress; nothing new was started."
 JUST_PAID = ("A payment of this bill was just recorded through billbot (its row shows it); "
              "nothing new was started.")
-
-
-def payment_problem(bill: Bill, amount: Decimal) -> str | None:
-    """Why `amount` cannot be paid on this bill now, or None (also for modal validation)."""
-    if not bill.status.payable:
-        return f"The bill is {bill.status.value}; only open or part-paid bills can be paid."
-    if bill.amount_due is None:
-        return "The bill's amount due is unknown, so it cannot be paid from Slack."
-    if not amount.is_finite() or amount <= 0:
-        return "The amount must be more than zero."
-    if amount > bill.amount_due:
-        return (f"The amount is more than the {format_money(bill.amount_due, bill.currency)} "
-                "still due.")
-    if amount != amount.quantize(Decimal(1).scaleb(-minor_units(bill.currency))):
-        return f"{bill.currency} amounts have at most {minor_units(bill.currency)} decimals."
-    return None
 
 
 def start_payment(
@@ -157,5 +141,4 @@ def start_payment(
     return StartResult(StartOutcome.STARTED, message, intent_id, state())
 
 
-__all__ = ["PAYMENT_IN_PROGRESS", "StartOutcome", "StartResult", "payment_problem",
-           "start_payment"]
+__all__ = ["StartOutcome", "StartResult", "start_payment"]

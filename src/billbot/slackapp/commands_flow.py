@@ -15,19 +15,15 @@ from billbot.codat.models import Bill
 from billbot.domain.digest import summarise
 from billbot.domain.policy import Role
 from billbot.runtime import Billbot
-from billbot.services import bindings, roles
-from billbot.services.bindings import Binding
+from billbot.services import audit_history, bindings, roles
+from billbot.services.bindings import NOT_BOUND_COMMAND, Binding
 from billbot.slackapp import commands as cmd
 from billbot.slackapp import digests
-from billbot.slackapp.audit_text import recent_entries_text
+from billbot.slackapp.audit_text import audit_text
 from billbot.slackapp.blocks import HELP_TEXT, bill_detail_blocks, due_list_blocks
 from billbot.slackapp.payload import request_id, text_at
 
 logger = logging.getLogger("billbot.commands")
-
-NOT_BOUND = ("This channel is not connected to a Codat company, so there are no bills here. "
-             "An admin can connect it with `/bills connect <companyId> <connectionId>`.")
-
 
 def _help(hint: str | None) -> str:
     return f"{hint}\n\n{HELP_TEXT}" if hint else HELP_TEXT
@@ -68,7 +64,7 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
 async def _binding_or_explain(bot: Billbot, respond: Any, channel: str) -> Binding | None:
     binding = await bot.binding_for(channel)
     if binding is None:
-        await respond(text=NOT_BOUND, response_type="ephemeral")
+        await respond(text=NOT_BOUND_COMMAND, response_type="ephemeral")
     return binding
 
 
@@ -98,7 +94,7 @@ async def _digest(bot: Billbot, ack: Any, respond: Any, user: str, channel: str,
         return
     binding = await bot.binding_for(channel)
     if binding is None:
-        await ack(text=NOT_BOUND)
+        await ack(text=NOT_BOUND_COMMAND)
         return
     await ack()
     if not await first_delivery():
@@ -177,13 +173,15 @@ async def _admin(bot: Billbot, user: str, channel: str, command: cmd.Command, ri
         case cmd.Audit(reference=reference):
             binding = await bot.binding_for(channel)
             if binding is None:
-                return NOT_BOUND
+                return NOT_BOUND_COMMAND
             bill_id: str | None = None
             if reference:
                 found = await _find_by_reference(bot, binding, reference)
                 bill_id = found.id if found else reference
-            return await bot.db(lambda s: recent_entries_text(s, binding=binding, bill_id=bill_id),
-                                read_only=True)
+            entries = await bot.db(lambda s: audit_history.recent_entries(
+                s, company_id=binding.company_id, connection_id=binding.connection_id,
+                reference=bill_id), read_only=True)
+            return audit_text(entries, reference=reference)
     return HELP_TEXT
 
 

@@ -1,0 +1,20 @@
+"""The Codat API paths billbot calls (templates filled by `calls._path`)."""
+
+from __future__ import annotations
+
+COMPANIES = "/companies"
+COMPANY = "/companies/{companyId}"
+CONNECTIONS = "/companies/{companyId}/connections"
+CONNECTION = "/companies/{companyId}/connections/{connectionId}"
+PAYABLES = "/companies/{companyId}/connections/{connectionId}/payables"
+INFO = PAYABLES + "/info"
+BILL_OPTIONS = PAYABLES + "/mappingOptions/bills"
+PAYMENT_OPTIONS = PAYABLES + "/mappingOptions/payments"
+BILLS = PAYABLES + "/bills"
+BILL = BILLS + "/{billId}"
+ATTACHMENTS = BILL + "/attachments"
+ATTACHMENT_DOWNLOAD = ATTACHMENTS + "/{attachmentId}/download"
+BILL_PAYMENT = BILL + "/payment"
+SUPPLIERS = PAYABLES + "/suppliers"
+SUPPLIER = SUPPLIERS + "/{supplierId}"
+BANK_ACCOUNTS = PAYABLES + "/bankAccounts"

@@ -1,0 +1,70 @@
+"""Whether a bill may be paid, and from which accounts: the rules the Pay button, the pay
+modal's inline checks and `payments.start_payment` share, each written once here."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from billbot.codat.models import AccountStatus, BankAccountOption, Bill
+from billbot.domain.policy import PolicySettings, Role, can_pay
+from billbot.money import format_money, minor_units
+
+from .bill_status import BillApprovalState
+
+PAYMENT_IN_PROGRESS = "A payment of this bill is already in progress; nothing new was started."
+
+
+def bill_problem(bill: Bill) -> str | None:
+    """Why the bill itself cannot be paid from Slack (its status, an unknown amount due)."""
+    if not bill.status.payable:
+        return f"The bill is {bill.status.value}; only open or part-paid bills can be paid."
+    if bill.amount_due is None:
+        return "The bill's amount due is unknown, so it cannot be paid from Slack."
+    return None
+
+
+def amount_problem(amount: Decimal, *, due: Decimal | None, currency: str) -> str | None:
+    """Why `amount` cannot be paid against `due` (None: the amount due is not known here)."""
+    if not amount.is_finite() or amount <= 0:
+        return "The amount must be more than zero."
+    if due is not None and amount > due:
+        return f"The amount is more than the {format_money(due, currency)} still due."
+    if amount != amount.quantize(Decimal(1).scaleb(-minor_units(currency))):
+        return f"{currency} amounts have at most {minor_units(currency)} decimals."
+    return None
+
+
+def payment_problem(bill: Bill, amount: Decimal) -> str | None:
+    """Why `amount` cannot be paid on this bill now, or None."""
+    return bill_problem(bill) or amount_problem(amount, due=bill.amount_due, currency=bill.currency)
+
+
+def why_not_payable(bill: Bill, state: BillApprovalState, *, user_id: str, policy: PolicySettings,
+                    roles: frozenset[Role]) -> str | None:
+    """Why this payer cannot pay this bill now (start_payment checks it all again)."""
+    problem = bill_problem(bill)
+    if problem:
+        return problem
+    if state.rejected is not None:
+        return f"The bill was rejected by <@{state.rejected.by}>; an approver must approve it first."
+    if state.lapsed:
+        return ("The bill changed in the accounting software since it was approved, so it "
+                "must be approved again before it can be paid.")
+    if not state.is_approved:
+        return f"The bill needs {state.needed} approval(s) before it can be paid."
+    if state.payment_in_progress:
+        return PAYMENT_IN_PROGRESS
+    decision = can_pay(user_id, roles, policy, state.approvers)
+    return None if decision else decision.reason
+
+
+def payment_accounts(options: list[BankAccountOption], bill: Bill,
+                     base_currency: str | None) -> list[BankAccountOption]:
+    """Active accounts (credit accounts included) in the bill's or the base currency."""
+    allowed = {bill.currency.upper()} | ({base_currency.upper()} if base_currency else set())
+    return [a for a in options if a.status is AccountStatus.ACTIVE
+            and (a.currency or "").upper() in allowed]
+
+
+__all__ = ["PAYMENT_IN_PROGRESS", "amount_problem", "bill_problem", "payment_accounts",
+           "payment_problem", "why_not_payable"]

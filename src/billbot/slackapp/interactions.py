@@ -1,0 +1,131 @@
+"""What every button and form does first, whatever it then does: read the click and its
+channel's binding, check the clicker's role, re-read the bill from Codat, check a submitted
+form's signed context; refusals are audited and explained to the user (ephemeral or inline).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from billbot.codat.errors import CodatError, CodatNotFound
+from billbot.codat.models import Bill
+from billbot.context_token import BadContext, ModalContext
+from billbot.domain.policy import Role
+from billbot.logs import bind, event
+from billbot.runtime import Billbot
+from billbot.services import roles
+from billbot.services.bindings import NOT_BOUND, Binding
+from billbot.slackapp.payload import Click, read_click, request_id, text_at
+
+logger = logging.getLogger("billbot.interactions")
+
+NOT_IN_COMPANY = "That bill is not a bill of the company connected to this channel."
+
+
+async def ephemeral(bot: Billbot, channel: str, user: str, text: str) -> None:
+    try:
+        await bot.slack.chat_postEphemeral(channel=channel, user=user, text=text)
+    except Exception:
+        # Ephemeral delivery is best effort (the user may have left the channel).
+        logger.warning("ephemeral message not delivered")
+
+
+async def refuse(bot: Billbot, *, user: str, action: str, request_id: str, reason: str,
+                 binding: Binding | None = None, bill_id: str | None = None) -> None:
+    """Audit a refusal that no service recorded (nothing else is written) and log it."""
+    await bot.db(lambda s: roles.record_refusal(
+        s, actor=user, action=action, request_id=request_id, at=bot.clock.now(), reason=reason,
+        company_id=binding.company_id if binding else None,
+        connection_id=binding.connection_id if binding else None, bill_id=bill_id))
+    event(logger, "refused", action=action, reason=reason)
+
+
+async def fresh_bill(bot: Billbot, click_channel: str, user: str, binding: Binding,
+                     bill_id: str, *, action: str, request_id: str) -> Bill | None:
+    """Re-read the bill from Codat in the channel's company; tell the user when that fails.
+
+    A bill id the channel's company does not have (another company's, or a tampered button
+    value) is a refusal: audited, and nothing else happens.
+    """
+    try:
+        return await bot.codat.get_bill(binding.company_id, binding.connection_id, bill_id)
+    except CodatNotFound:
+        await refuse(bot, user=user, action=action, request_id=request_id, reason=NOT_IN_COMPANY,
+                     binding=binding, bill_id=bill_id)
+        await ephemeral(bot, click_channel, user, NOT_IN_COMPANY)
+    except CodatError as exc:
+        logger.warning("bill read failed: %s", exc.__class__.__name__)
+        await ephemeral(bot, click_channel, user,
+                        "Codat did not answer just now, so nothing was recorded. Try again shortly.")
+    return None
+
+
+async def start_click(bot: Billbot, body: dict[str, Any], raw_body: str,
+                 action: str) -> tuple[Click, Binding] | None:
+    """The click and its channel's binding; None (audited, explained) when either is unusable."""
+    click = read_click(body, raw_body)
+    if click is None:
+        user = text_at(body, "user", "id", limit=64)
+        channel = text_at(body, "channel", "id", limit=64)
+        if user and channel:
+            await refuse(bot, user=user, action=action, request_id=request_id(raw_body),
+                         reason="malformed button payload")
+            await ephemeral(bot, channel, user, "That button's message is malformed; nothing happened.")
+        return None
+    bind(bill_id=click.bill_id, user_id=click.user_id, channel_id=click.channel_id)
+    binding = await bot.binding_for(click.channel_id)
+    if binding is None:
+        await refuse(bot, user=click.user_id, action=action, request_id=click.request_id,
+                     reason=NOT_BOUND, bill_id=click.bill_id)
+        await ephemeral(bot, click.channel_id, click.user_id, NOT_BOUND)
+        return None
+    return click, binding
+
+
+async def require_role(bot: Billbot, click: Click, binding: Binding, role: Role, *,
+                       action: str, refusal: str) -> frozenset[Role] | None:
+    """The clicker's roles if they include `role`; otherwise audit the refusal, tell them, None.
+
+    Checked before Codat is asked: an outsider's click costs nothing and changes nothing.
+    """
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, click.user_id), read_only=True)
+    if role in user_roles:
+        return user_roles
+    await refuse(bot, user=click.user_id, action=action, request_id=click.request_id,
+                 reason=f"not {role.value}", binding=binding, bill_id=click.bill_id)
+    await ephemeral(bot, click.channel_id, click.user_id, refusal)
+    return None
+
+
+@dataclass(frozen=True)
+class SignedForm:
+    """A submitted modal whose signed context checked out."""
+
+    user: str
+    view: Any
+    ctx: ModalContext
+    request_id: str
+
+
+async def read_signed_form(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str, *,
+                           action: str, error_field: str) -> SignedForm | None:
+    """The submitter, the view and its signed context; None when the form is malformed or its
+    context is forged, expired or another user's (answered inline on `error_field`, audited)."""
+    user = text_at(body, "user", "id", limit=64)
+    view = body.get("view")
+    token = text_at(view, "private_metadata", limit=3000)
+    rid = request_id(raw_body)
+    if not user or not token:
+        await ack(response_action="errors", errors={error_field: "This form is malformed."})
+        if user:
+            await refuse(bot, user=user, action=action, request_id=rid, reason="malformed form")
+        return None
+    try:
+        ctx = bot.signer.load(token, now=bot.clock.now(), user_id=user)
+    except BadContext as exc:
+        await ack(response_action="errors", errors={error_field: str(exc)})
+        await refuse(bot, user=user, action=action, request_id=rid, reason=str(exc))
+        return None
+    return SignedForm(user=user, view=view, ctx=ctx, request_id=rid)

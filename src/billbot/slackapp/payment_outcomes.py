@@ -1,0 +1,86 @@
+"""A payment's outcome in Slack: the payer's modal, the bill's row and, on failure, a message;
+and the recovery tick that finishes payments left open and shows outcomes Slack has not seen."""
+
+from __future__ import annotations
+
+import logging
+
+from billbot.codat.errors import CodatError
+from billbot.money import format_money
+from billbot.runtime import Billbot
+from billbot.services import intents
+from billbot.services.bindings import Binding
+from billbot.services.intents import PaymentOutcome, PaymentStatus
+from billbot.slackapp.blocks import message_modal
+from billbot.slackapp.interactions import ephemeral
+from billbot.slackapp.rows import refresh_row
+
+logger = logging.getLogger("billbot.payments")
+
+
+def outcome_text(outcome: PaymentOutcome, account: str) -> tuple[str, str]:
+    money = format_money(outcome.amount, outcome.currency)
+    if outcome.status is PaymentStatus.SUCCEEDED:
+        return "Paid", f":white_check_mark: Recorded a payment of *{money}* from *{account}*."
+    if outcome.status is PaymentStatus.FAILED:
+        return "Payment failed", f":x: The payment was not recorded: {outcome.reason or outcome.message}"
+    return "Payment pending", (":hourglass_flowing_sand: Codat has not confirmed the payment yet. "
+                               "billbot keeps trying with the same request, so it cannot be "
+                               "recorded twice; the bill's row will show the outcome.")
+
+
+async def _after_outcome(bot: Billbot, binding: Binding, outcome: PaymentOutcome) -> bool:
+    """Show the outcome on the bill's row and tell the payer of a failure; False when the row
+    could not be re-rendered (the bill could not be read), so it is tried again later."""
+    if outcome.status is PaymentStatus.FAILED and outcome.channel_id:
+        await ephemeral(bot, outcome.channel_id, outcome.payer_id,
+                        f"The payment of {format_money(outcome.amount, outcome.currency)} was not "
+                        f"recorded: {outcome.reason or outcome.message}")
+    if not (outcome.channel_id and outcome.message_ts):
+        return True
+    try:
+        bill = await bot.codat.get_bill(binding.company_id, binding.connection_id,
+                                        outcome.bill.bill_id)
+    except CodatError:
+        return False
+    await refresh_row(bot, channel_id=outcome.channel_id, ts=outcome.message_ts, bill=bill, binding=binding)
+    return True
+
+
+async def show_outcome(bot: Billbot, outcome: PaymentOutcome, *,
+                       in_modal: bool = False) -> None:
+    """Bring a final outcome to Slack, then record that it was shown.
+
+    Recorded only after showing: a crash in between shows it again (a row re-rendered twice,
+    at worst a repeated failure notice) rather than never. Pending outcomes are not final.
+    `in_modal`: also put it in the payer's pay modal (recovery: the process that answered the
+    submission may have died with the modal saying "Recording…").
+    """
+    if outcome.status is PaymentStatus.PENDING:
+        return
+    if in_modal and outcome.view_id:
+        try:
+            await bot.slack.views_update(view_id=outcome.view_id, view=message_modal(
+                *outcome_text(outcome, outcome.account_name or "the chosen account")))
+        except Exception:
+            # Closed since (Slack: not_found): the row and, on failure, a message still tell.
+            logger.info("the payer's pay modal could not be updated")
+    binding = await bot.binding_for(outcome.channel_id) if outcome.channel_id else None
+    if binding is not None and not await _after_outcome(bot, binding, outcome):
+        return
+    await bot.db(lambda s: intents.mark_shown(s, outcome.intent_id, now=bot.clock.now()))
+
+
+async def recover_payments(bot: Billbot) -> None:
+    """The recovery tick: finish intents left open, and show every final outcome Slack has
+    not seen (finished here, or recorded by a process that died before telling Slack)."""
+    outcomes = await bot.payments.recover(bot.payment_codat)
+    grace = bot.clock.now() - bot.payments.settings.lease
+    outcomes += await bot.db(lambda s: intents.unshown_outcomes(
+        s, finished_before=grace, limit=bot.payments.settings.recover_batch), read_only=True)
+    for outcome in outcomes:
+        try:
+            await show_outcome(bot, outcome, in_modal=True)
+        except Exception:
+            # Slack or Codat refused for now; it stays unshown and the next tick tries again.
+            logger.exception("could not show the outcome of payment intent %s", outcome.intent_id)

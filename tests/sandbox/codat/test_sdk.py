@@ -16,7 +16,7 @@ from codat_sync_for_payables.utils.retries import BackoffStrategy, RetryConfig
 
 from billbot.sandbox.codat import FaultKind, SandboxState
 from billbot.sandbox.serving import ServedApp
-from tests.sandbox.conftest import API_KEY
+from tests.sandbox.codat.conftest import API_KEY
 
 BILL = "7110700004"  # Open, GBP 480.00
 NO_RETRIES = RetryConfig("none")

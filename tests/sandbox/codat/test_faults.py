@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from billbot.sandbox.codat import FaultKind, Faults, SandboxState
-from tests.sandbox.conftest import Api
-from tests.sandbox.helpers import assert_error
+from tests.sandbox.codat.conftest import Api
+from tests.sandbox.codat.helpers import assert_error
 
 BILL = "7110700004"
 

@@ -11,8 +11,8 @@ import pytest
 
 from billbot.sandbox.codat import SandboxState, create_app
 from billbot.sandbox.serving import serve_in_thread
-from tests.sandbox.conftest import API_KEY, Api, basic_auth
-from tests.sandbox.helpers import assert_error, messages
+from tests.sandbox.codat.conftest import API_KEY, Api, basic_auth
+from tests.sandbox.codat.helpers import assert_error, messages
 
 
 @pytest.mark.parametrize("headers", [

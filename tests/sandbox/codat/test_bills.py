@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from billbot.sandbox.codat import SandboxState
-from tests.sandbox.conftest import Api
-from tests.sandbox.helpers import assert_error, messages
+from tests.sandbox.codat.conftest import Api
+from tests.sandbox.codat.helpers import assert_error, messages
 
 
 def prototype(**overrides: Any) -> dict[str, Any]:

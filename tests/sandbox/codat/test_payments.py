@@ -10,8 +10,8 @@ import pytest
 
 from billbot.clock import FixedClock
 from billbot.sandbox.codat import SandboxState
-from tests.sandbox.conftest import Api
-from tests.sandbox.helpers import assert_error, messages
+from tests.sandbox.codat.conftest import Api
+from tests.sandbox.codat.helpers import assert_error, messages
 
 GBP_BILL = "7110700004"  # Open, GBP 480.00, due today, issued 30 days ago
 USD_BILL = "7110700002"  # Open, USD 4,800.00, overdue

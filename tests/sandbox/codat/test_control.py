@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from billbot.sandbox.codat import SandboxState
-from tests.sandbox.conftest import Api
-from tests.sandbox.helpers import assert_error
+from tests.sandbox.codat.conftest import Api
+from tests.sandbox.codat.helpers import assert_error
 
 
 def test_payments_are_listed(api: Api) -> None:

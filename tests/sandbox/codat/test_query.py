@@ -9,7 +9,7 @@ import pytest
 
 from billbot.sandbox.codat.errors import ApiError
 from billbot.sandbox.codat.query import BILL_FIELDS, compile_query
-from tests.sandbox.conftest import Api
+from tests.sandbox.codat.conftest import Api
 
 BILL: dict[str, Any] = {
     "id": "7110700004", "reference": "INV-00004",

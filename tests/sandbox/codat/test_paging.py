@@ -6,7 +6,7 @@ import base64
 import json
 
 from billbot.sandbox.codat import SandboxState
-from tests.sandbox.conftest import Api
+from tests.sandbox.codat.conftest import Api
 
 
 def test_bills_page_by_continuation_token_until_it_disappears(api: Api,

@@ -12,8 +12,8 @@ import httpx
 
 from billbot.clock import FixedClock
 from billbot.sandbox.codat import FaultKind, SandboxState
-from tests.sandbox.conftest import Api
-from tests.sandbox.helpers import assert_error
+from tests.sandbox.codat.conftest import Api
+from tests.sandbox.codat.helpers import assert_error
 
 BILL = "7110700004"  # Open, GBP 480.00
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from billbot.sandbox.codat import SandboxState
-from tests.sandbox.conftest import TODAY
+from tests.sandbox.codat.conftest import TODAY
 
 OPEN = ("Open", "PartiallyPaid")
 

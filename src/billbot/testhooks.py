@@ -1,4 +1,5 @@
-"""Named points in the payment path where a crash is injected by tests (never in production).
+"""Test hooks, kept apart from the money services: the named points in the payment path where a
+crash is injected by tests (never in production).
 
 Each point sits between two durable effects, where dying loses the most:
 

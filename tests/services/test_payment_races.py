@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import Engine
 
 from billbot.clock import FixedClock
@@ -17,26 +16,8 @@ from billbot.services.payment_runner import PaymentRunner
 from billbot.services.payments import JUST_PAID, StartOutcome
 from billbot.storage.db import session_scope
 
-from .conftest import T0, approve, make_bill, no_sleep, start
+from .conftest import T0, start
 from .fake_codat import FakeCodat
-
-
-@pytest.fixture
-def fake() -> FakeCodat:
-    return FakeCodat()
-
-
-@pytest.fixture
-def runner(engine: Engine, clock: FixedClock, policy: PolicySettings) -> PaymentRunner:
-    return PaymentRunner(engine, clock, policy=policy, sleep=no_sleep)
-
-
-@pytest.fixture
-def approved_bill(engine: Engine, binding: Binding, policy: PolicySettings,
-                  fake: FakeCodat) -> Bill:
-    bill = fake.add(make_bill())
-    approve(engine, binding, policy, bill)
-    return bill
 
 
 async def test_a_read_from_before_our_own_payment_is_told_it_was_just_paid(

@@ -318,9 +318,10 @@ async def test_hostile_interactivity_payloads(target: Target) -> None:
         replaced = draw(st.sets(st.sampled_from(["user", "view", "trigger_id"]), max_size=1))
         for name in replaced:
             payload[name] = draw(json_value)
+        body = payloads.interaction_body(payload)
         known = payload["view"]["callback_id"] in ("pay_bill", "reject_bill") if not (
             replaced & {"user", "view"}) else False
-        return "modal submission", payloads.interaction_body(payload), None, None, known
+        return "modal submission", body, None, None, known and slack_shaped(body)
 
     garbage = st.one_of(
         st.builds(lambda t: ("malformed JSON", urlencode({"payload": t}).encode(), None, None,

@@ -76,6 +76,10 @@ def _shape_problem(body: dict[str, Any]) -> str | None:
     if "actions" in body and not (isinstance(actions, list) and actions and all(
             isinstance(a, dict) and not _bad_ids(a) for a in actions)):
         return "actions is not a list of actions"
+    # Bolt's block_actions matchers index `action_id` unguarded (a KeyError, then a 500).
+    if body.get("type") == "block_actions" and isinstance(actions, list) and not all(
+            isinstance(a.get("action_id"), str) for a in actions):
+        return "an action has no action_id"
     authorizations = body.get("authorizations")
     if authorizations is not None and not isinstance(authorizations, list):
         return "authorizations is not a list"

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from billbot.clock import FixedClock
 from billbot.sandbox.serving import ServedApp, serve_in_thread
 from billbot.sandbox.slack import SlackDriver, SlackWorkspace, create_slack_api_app
-from tests.slack_standin.bolt_app import build_bolt_app
+from tests.sandbox.slack.bolt_app import build_bolt_app
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

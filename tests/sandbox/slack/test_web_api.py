@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from billbot.sandbox.serving import ServedApp
 from billbot.sandbox.slack import SlackWorkspace
-from tests.slack_standin.conftest import ALICE, BOB, BOT_TOKEN, FINANCE, OUTSIDER
+from tests.sandbox.slack.conftest import ALICE, BOB, BOT_TOKEN, FINANCE, OUTSIDER
 
 SECTION = {"type": "section", "block_id": "s1", "text": {"type": "mrkdwn", "text": "*BILL-1*"}}
 

@@ -17,10 +17,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 import httpx
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -40,6 +36,7 @@ from billbot.services.payment_runner import PaymentRunner, RunnerSettings, payme
 from billbot.singleflight import SingleFlight
 from billbot.slackapp.ack_first import AckFirst
 from billbot.slackapp.context_token import ContextSigner
+from billbot.slackapp.paced_client import build_slack_client
 from billbot.slackapp.rowstate import RowState
 from billbot.slackapp.state_adapter import row_state_for, row_states_for
 from billbot.slackapp.views import digest_messages, replace_bill_row
@@ -282,9 +279,7 @@ def build_billbot(settings: Settings, *, clock: Clock | None = None,
     codat = CodatClient(http, api_key=settings.codat_api_key.get_secret_value()
                         if settings.codat_api_key else "", base_url=settings.codat_base_url)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    slack = AsyncWebClient(token=token, base_url=settings.slack_api_base, timeout=15,
-                           retry_handlers=[AsyncConnectionErrorRetryHandler(),
-                                           AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
+    slack = build_slack_client(token, settings.slack_api_base)
     return Billbot(settings=settings, engine=engine, codat=codat, slack=slack,
                    clock=clock or SystemClock(), signer=ContextSigner(signing_key(settings)),
                    http=http)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from billbot.sandbox.slack.model import Message
+from billbot.slackapp.block_revisions import base_block_id
 from billbot.slackapp.views import (
     ACTION_APPROVE,
     ACTION_PAY,
@@ -50,14 +51,14 @@ def all_blocks(stack: Stack, main: Message) -> list[dict[str, Any]]:
 
 def row_text(message: Message, bill_id: str) -> str:
     for block in message.blocks:
-        if block.get("block_id") == section_block_id(bill_id):
+        if base_block_id(block.get("block_id")) == section_block_id(bill_id):
             return str(block["text"]["text"])
     raise AssertionError(f"bill {bill_id} not in message {message.ts}")
 
 
 def buttons(message: Message, bill_id: str) -> list[str]:
     for block in message.blocks:
-        if block.get("block_id") == actions_block_id(bill_id):
+        if base_block_id(block.get("block_id")) == actions_block_id(bill_id):
             return [e["text"]["text"] for e in block["elements"]]
     return []
 
@@ -133,7 +134,8 @@ async def test_digest_lists_every_due_bill_with_totals(stack: Stack) -> None:
     main = await post_digest(stack)
     await eventually(lambda: len(stack.workspace.calls("chat.postMessage")) >= 1)
     blocks = all_blocks(stack, main)
-    listed = {b["block_id"] for b in blocks if str(b.get("block_id", "")).startswith("bill:")}
+    listed = {base_block_id(b["block_id"]) for b in blocks
+              if str(b.get("block_id", "")).startswith("bill:")}
     expected = due_bills(stack)
     assert listed == {section_block_id(b["id"]) for b in expected}
     header = main.blocks[1]["text"]["text"]
@@ -143,7 +145,8 @@ async def test_digest_lists_every_due_bill_with_totals(stack: Stack) -> None:
                     if b["currency"] == currency and b.get("amountDue") is not None)
         assert f"{currency} {total:,.2f}" in header
     for b in expected:
-        text = next(x["text"]["text"] for x in blocks if x.get("block_id") == section_block_id(b["id"]))
+        text = next(x["text"]["text"] for x in blocks
+                    if base_block_id(x.get("block_id")) == section_block_id(b["id"]))
         assert (b.get("reference") or b["id"]) in text
     no_slack_violations(stack)
 

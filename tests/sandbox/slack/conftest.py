@@ -31,7 +31,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def workspace(clock: FixedClock) -> SlackWorkspace:
-    ws = SlackWorkspace(clock=clock)
+    ws = SlackWorkspace(clock=clock, bot_tokens=[BOT_TOKEN])
     ws.add_user(ALICE, "alice", "Alice Approver")
     ws.add_user(BOB, "bob", "Bob Payer")
     ws.add_user(OUTSIDER, "olga", "Olga Outsider")

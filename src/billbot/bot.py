@@ -36,6 +36,7 @@ from billbot.services.payment_runner import PaymentRunner, RunnerSettings, payme
 from billbot.singleflight import SingleFlight
 from billbot.slackapp.ack_first import AckFirst
 from billbot.slackapp.context_token import ContextSigner
+from billbot.slackapp.invite_notice import InviteNotices, unpostable_error
 from billbot.slackapp.paced_client import build_slack_client
 from billbot.slackapp.rowstate import RowState
 from billbot.slackapp.state_adapter import row_state_for, row_states_for
@@ -68,6 +69,8 @@ class Billbot:
     _bill_lists: SingleFlight[tuple[str, str], list[Bill]] = field(default_factory=SingleFlight)
     # Work after an acknowledgement waits (briefly) for the other requests' acknowledgements.
     ack_first: AckFirst = field(default_factory=AckFirst)
+    # Channels that refused posts (bot not invited, archived) and whose admins were told.
+    invite_notices: InviteNotices = field(default_factory=InviteNotices)
 
     def __post_init__(self) -> None:
         lease = timedelta(seconds=self.settings.billbot_payment_lease_seconds)
@@ -184,7 +187,13 @@ class Billbot:
             return False
         try:
             posted = await self.post_digest(channel, binding)
-        except Exception:
+        except Exception as exc:
+            refused = unpostable_error(exc)
+            if refused is not None:
+                # Retrying every tick cannot help until someone invites the bot: keep the
+                # claim (a stale claim is retried after STALE_DIGEST_CLAIM) and tell the admins.
+                await self.invite_notices.tell_admins_once(self, channel, refused)
+                return False
             # Nothing reached Slack (or we cannot tell): give the claim back so a later tick
             # inside the window retries, rather than silently skipping the day.
             await self.db(lambda s: bookkeeping.release_digest(s, channel_id=channel, local_date=day))

@@ -19,6 +19,7 @@ from billbot.services import bindings, roles
 from billbot.services.bindings import Binding
 from billbot.slackapp import commands as cmd
 from billbot.slackapp.audit_text import recent_entries_text
+from billbot.slackapp.invite_notice import unpostable_error, what_to_do
 from billbot.slackapp.payload import request_id, text_at
 from billbot.slackapp.views import HELP_TEXT, bill_detail_blocks, due_list_blocks
 
@@ -107,7 +108,12 @@ async def _digest(bot: Billbot, ack: Any, respond: Any, user: str, channel: str,
     except CodatError as exc:
         await respond(text=f"The digest could not be built: Codat did not answer ({_short(exc)}).",
                       response_type="ephemeral")
-    except Exception:
+    except Exception as exc:
+        refused = unpostable_error(exc)
+        if refused is not None:
+            await respond(text=what_to_do(channel, refused), response_type="ephemeral")
+            await bot.invite_notices.tell_admins_once(bot, channel, refused)
+            return
         logger.exception("manual digest failed")
         await respond(text="The digest could not be posted; the error is in billbot's log.",
                       response_type="ephemeral")

@@ -50,6 +50,7 @@ TOLD_WHY = ("already in progress", "just recorded through billbot",
 STORM_DEADLINE = 30.0
 STORM_REASON = "concurrent requests load the CPU on purpose; this test asserts outcomes"
 
+
 def keep_bodies(stack: Stack) -> list[bytes]:
     """Every request body the driver sends from now on (to replay them as Slack retries)."""
     sent: list[bytes] = []

@@ -29,7 +29,7 @@ class MethodRule:
 
 
 METHOD_RULES: dict[str, MethodRule] = {
-    "api.test": MethodRule(tier=4, token="none"),
+    "api.test": MethodRule(tier=3, token="none", confirmed=False),
     "auth.test": MethodRule(tier=4),  # Slack: "Special"; Bolt calls it once per client
     "chat.postMessage": MethodRule(("chat:write",), tier=None),
     "chat.update": MethodRule(("chat:write",), tier=3),
@@ -47,11 +47,11 @@ METHOD_RULES: dict[str, MethodRule] = {
     "conversations.open": MethodRule(("im:write", "mpim:write", "channels:manage",
                                       "groups:write"), tier=3),
     "files.getUploadURLExternal": MethodRule(("files:write",), tier=4),
-    "files.completeUploadExternal": MethodRule(("files:write",), tier=4),
-    "files.info": MethodRule(("files:read",), tier=4),
+    "files.completeUploadExternal": MethodRule(("files:write",), tier=3, confirmed=False),
+    "files.info": MethodRule(("files:read",), tier=3, confirmed=False),
     "usergroups.users.list": MethodRule(("usergroups:read",), tier=2),
     "apps.connections.open": MethodRule(("connections:write",), tier=1, token="app"),
-    "oauth.v2.access": MethodRule(tier=4, token="none", confirmed=False),
+    "oauth.v2.access": MethodRule(tier=3, token="none", confirmed=False),
 }
 
 

@@ -42,7 +42,7 @@ def _codat_requests(state: SandboxState) -> int:
 async def measure(bills: int, latency_ms: int, workdir: Path) -> dict[str, Any]:
     state = SandboxState.seeded(bills=bills, due_soon=bills)
     codat = serve_in_thread(create_app(state, api_key=API_KEY))
-    workspace = SlackWorkspace()
+    workspace = SlackWorkspace(bot_tokens=["xoxb-bench"])
     workspace.add_user("U0ANN", "ann")
     workspace.add_channel(CHANNEL, "finance")
     slack = serve_slack_standin(workspace)

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     state = SandboxState.seeded(bills=args.bills, due_soon=args.bills)
     state.faults.latency_ms = args.codat_latency_ms
     codat = serve_in_thread(create_app(state, api_key=API_KEY))
-    workspace = SlackWorkspace()
+    workspace = SlackWorkspace(bot_tokens=["xoxb-bench"])  # the token ack_latency.py uses
     for n in range(args.approvers):
         workspace.add_user(approver(n), f"approver{n}")
     workspace.add_channel(CHANNEL, "finance")

@@ -35,6 +35,7 @@ from billbot.sandbox.slack.driver import SlackDriver
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.workspace import SlackWorkspace
 from billbot.server import build_web_app
+from billbot.slack_web.block_revisions import base_block_id
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id
 
 CHANNEL, ANN, PAT = "C0FINANCE", "U0ANN", "U0PAT"
@@ -99,7 +100,7 @@ def describe_slack_call(method: str, params: dict[str, Any]) -> str:
 async def run() -> tuple[list[dict[str, Any]], list[str]]:
     state = SandboxState.seeded()
     codat = serve_in_thread(create_app(state, api_key=KEY))
-    workspace = SlackWorkspace()
+    workspace = SlackWorkspace(bot_tokens=["xoxb-trace"])
     workspace.add_user(ANN, "ann", "Ann Archer")
     workspace.add_user(PAT, "pat", "Pat Payne")
     workspace.add_channel(CHANNEL, "finance")
@@ -145,7 +146,7 @@ async def run() -> tuple[list[dict[str, Any]], list[str]]:
                                    block_id=actions_block_id(bill_id))
                 await until(lambda: any(e.get("action_id") == ACTION_PAY
                                         for b in workspace.message(CHANNEL, main.ts).blocks  # type: ignore[union-attr]
-                                        if b.get("block_id") == actions_block_id(bill_id)
+                                        if base_block_id(b.get("block_id")) == actions_block_id(bill_id)
                                         for e in b.get("elements", [])))
                 await driver.click(PAT, CHANNEL, main.ts, ACTION_PAY,
                                    block_id=actions_block_id(bill_id))

@@ -1,4 +1,4 @@
-"""The `billbot` command: `run`, `demo`, `sandbox codat`, `audit export`.
+"""The `billbot` command: `run`, `demo`, `sandbox codat|slack`, `audit export`.
 
 Each subcommand imports its module only when chosen, so `billbot sandbox codat` starts
 without loading Bolt, and a configuration error in one does not break the others.
@@ -31,6 +31,9 @@ def _build_parser() -> argparse.ArgumentParser:
     codat = sandbox_sub.add_parser("codat", help="the Codat Bill Pay sandbox")
     codat.add_argument("--host", default="127.0.0.1")
     codat.add_argument("--port", type=int, default=8765)
+    slack = sandbox_sub.add_parser("slack", help="the local Slack workspace (Web API)")
+    slack.add_argument("--host", default="127.0.0.1")
+    slack.add_argument("--port", type=int, default=8766)
 
     audit = sub.add_parser("audit", help="read the audit trail")
     audit_sub = audit.add_subparsers(dest="audit", required=True, metavar="ACTION")
@@ -42,6 +45,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
+    if args.command == "sandbox" and args.sandbox == "slack":
+        from billbot.sandbox.slack.cli import serve as serve_slack
+
+        return serve_slack(host=args.host, port=args.port)
     if args.command == "sandbox":
         from billbot.sandbox.codat.server import serve
 

@@ -74,12 +74,13 @@ class Demo:
         self._stack.close()
 
 
-def demo_settings(*, slack_api_url: str, codat_url: str, codat_key: str, signing_secret: str,
+def demo_settings(*, slack_api_url: str, slack_bot_token: str, codat_url: str, codat_key: str,
+                  signing_secret: str,
                   company_id: str, connection_id: str, database_url: str) -> Settings:
     """The demo's wiring and roles; BILLBOT_* policy variables from the environment still
     apply (e.g. BILLBOT_DUAL_APPROVAL_OVER), a `.env` file does not."""
     values: dict[str, Any] = {
-        "slack_bot_token": "xoxb-demo-" + secrets.token_hex(12),
+        "slack_bot_token": slack_bot_token,
         "slack_signing_secret": signing_secret, "slack_app_token": None,
         "slack_api_url": slack_api_url, "codat_api_key": codat_key, "codat_base_url": codat_url,
         "codat_company_id": company_id, "codat_connection_id": connection_id,
@@ -127,7 +128,8 @@ def _start(stack: ExitStack, host: str, port: int, data_dir: Path) -> Demo:
                          books_url=codat.base_url)
     slack = _served(stack, serve_slack_standin(workspace, host=host, port=port, page=page))
 
-    settings = demo_settings(slack_api_url=workspace.api_url, codat_url=codat.base_url,
+    settings = demo_settings(slack_api_url=workspace.api_url, slack_bot_token=workspace.bot_token,
+                             codat_url=codat.base_url,
                              codat_key=codat_key, signing_secret=signing_secret,
                              company_id=sandbox.main_company_id,
                              connection_id=sandbox.main_connection_id, database_url=database_url)

@@ -18,10 +18,6 @@ from datetime import date, timedelta
 from typing import TypeVar
 
 import httpx
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -39,6 +35,7 @@ from billbot.services import bindings as bindings_service
 from billbot.services.bindings import Binding
 from billbot.services.payment_runner import PaymentRunner, RunnerSettings, payment_call_limits
 from billbot.singleflight import SingleFlight
+from billbot.slack_web.paced_client import build_slack_client
 from billbot.storage.db import make_engine, ping, session_scope, upgrade_database
 from billbot.testhooks import no_crash, sigkill_at
 
@@ -146,9 +143,7 @@ def build_billbot(settings: Settings, *, clock: Clock | None = None,
     codat = CodatClient(http, api_key=settings.codat_api_key.get_secret_value()
                         if settings.codat_api_key else "", base_url=settings.codat_base_url)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    slack = AsyncWebClient(token=token, base_url=settings.slack_api_base, timeout=15,
-                           retry_handlers=[AsyncConnectionErrorRetryHandler(),
-                                           AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
+    slack = build_slack_client(token, settings.slack_api_base)
     return Billbot(settings=settings, engine=engine, codat=codat, slack=slack,
                    clock=clock or SystemClock(), signer=ContextSigner(signing_key(settings)),
                    http=http)

@@ -36,7 +36,7 @@ def take(out: Path) -> list[Path]:
                 page.goto(f"{demo.url}?as={ANN.user_id}")
                 expect(page.locator("#books tr[data-bill-id]").first).to_be_visible()
                 bill_id = _first_row_bill(demo.digest_ts[0], demo)
-                actions = page.locator(f'[data-block-id="{actions_block_id(bill_id)}"]')
+                actions = page.locator(f'[data-block-id^="{actions_block_id(bill_id)}"]')
                 actions.locator(f'button[data-action-id="{ACTION_APPROVE}"]').click()
                 expect(actions.locator(f'button[data-action-id="{ACTION_PAY}"]')).to_be_visible()
                 digest_png = out / "demo-digest.png"

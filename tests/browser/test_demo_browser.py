@@ -44,10 +44,10 @@ class SlackPage:
         return self.page.locator('#timeline .message[data-kind="message"]').last
 
     def row(self, bill_id: str, message: Locator) -> Locator:
-        return message.locator(f'[data-block-id="{section_block_id(bill_id)}"]')
+        return message.locator(f'[data-block-id^="{section_block_id(bill_id)}"]')
 
     def button(self, bill_id: str, action_id: str, message: Locator) -> Locator:
-        return message.locator(f'[data-block-id="{actions_block_id(bill_id)}"] '
+        return message.locator(f'[data-block-id^="{actions_block_id(bill_id)}"] '
                                f'button[data-action-id="{action_id}"]')
 
     def ephemerals(self) -> Locator:

@@ -26,6 +26,7 @@ from billbot.sandbox.slack.model import Message
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.workspace import SlackWorkspace
 from billbot.server import build_web_app
+from billbot.slack_web.block_revisions import base_block_id
 from billbot.slackapp.blocks import (
     ACTION_APPROVE,
     ACTION_PAY,
@@ -86,14 +87,16 @@ def build_stack(database_url: str, *, bills: int | None = None, clock: Clock | N
     state = SandboxState.seeded() if bills is None else SandboxState.seeded(bills=bills,
                                                                             due_soon=bills)
     codat = serve_in_thread(validated_sandbox_app(state, api_key=CODAT_KEY))
-    workspace = SlackWorkspace()
+    # A test that names its own bot token gets a workspace that issued it.
+    token = overrides.get("slack_bot_token")
+    workspace = SlackWorkspace(bot_tokens=None if token is None else [token])
     for uid, name in ((ANN, "ann"), (BEN, "ben"), (PAT, "pat"), (OSCAR, "oscar"), (ADA, "ada")):
         workspace.add_user(uid, name)
     workspace.add_channel(CHANNEL, "finance")
     workspace.add_channel(OTHER_CHANNEL, "random")
     slack = serve_slack_standin(workspace)
     values: dict[str, Any] = {
-        "slack_bot_token": "xoxb-e2e-token", "slack_signing_secret": SIGNING_SECRET,
+        "slack_bot_token": workspace.bot_token, "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": workspace.api_url, "codat_api_key": CODAT_KEY,
         "codat_base_url": codat.base_url, "codat_company_id": state.main_company_id,
         "codat_connection_id": state.main_connection_id, "billbot_channel": CHANNEL,
@@ -174,14 +177,14 @@ def all_blocks(stack: Stack, main: Message) -> list[dict[str, Any]]:
 
 def row_text(message: Message, bill_id: str) -> str:
     for block in message.blocks:
-        if block.get("block_id") == section_block_id(bill_id):
+        if base_block_id(block.get("block_id")) == section_block_id(bill_id):
             return str(block["text"]["text"])
     raise AssertionError(f"bill {bill_id} not in message {message.ts}")
 
 
 def buttons(message: Message, bill_id: str) -> list[str]:
     for block in message.blocks:
-        if block.get("block_id") == actions_block_id(bill_id):
+        if base_block_id(block.get("block_id")) == actions_block_id(bill_id):
             return [e["text"]["text"] for e in block["elements"]]
     return []
 

@@ -33,6 +33,7 @@ from billbot.sandbox.slack.driver import SlackDriver
 from billbot.sandbox.slack.model import Message
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.workspace import SlackWorkspace
+from billbot.slack_web.block_revisions import base_block_id
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id, section_block_id
 from billbot.storage.db import make_engine, session_scope
 from billbot.storage.tables import PaymentIntent
@@ -111,7 +112,7 @@ class ProcessWorld:
         # No scheduled digest today: the test posts its own with /bills digest.
         tomorrow = DAY_NAMES[(datetime.now(UTC).weekday() + 1) % 7]
         env.update({
-            "SLACK_BOT_TOKEN": "xoxb-process-token", "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_BOT_TOKEN": self.workspace.bot_token, "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": self.workspace.api_url, "CODAT_API_KEY": CODAT_KEY,
             "CODAT_BASE_URL": self.served[0].base_url,
             "CODAT_COMPANY_ID": self.sandbox.main_company_id,
@@ -144,7 +145,11 @@ class ProcessWorld:
             await asyncio.sleep(0.1)
 
     def driver(self, bot: BotProcess) -> SlackDriver:
-        return SlackDriver(self.workspace, bot.events_url, SECRET, self.http)
+        driver = SlackDriver(self.workspace, bot.events_url, SECRET, self.http)
+        # Several bot processes start and crash on a shared 2-core machine: these tests
+        # assert outcomes across processes, not acknowledgement time.
+        driver.widen_ack_deadline(30.0, reason="real processes on purpose; outcomes only")
+        return driver
 
     async def killed(self, bot: BotProcess, *, within: float = 30.0) -> None:
         """Wait for `bot` to have SIGKILLed itself (and fail with its log otherwise)."""
@@ -166,19 +171,19 @@ class ProcessWorld:
 
     def row_text(self, ts: str, bill_id: str) -> str:
         for block in self.message(ts).blocks:
-            if block.get("block_id") == section_block_id(bill_id):
+            if base_block_id(block.get("block_id")) == section_block_id(bill_id):
                 return str(block["text"]["text"])
         raise AssertionError(f"bill {bill_id} is not in message {ts}")
 
     def buttons(self, ts: str, bill_id: str) -> list[str]:
         for block in self.message(ts).blocks:
-            if block.get("block_id") == actions_block_id(bill_id):
+            if base_block_id(block.get("block_id")) == actions_block_id(bill_id):
                 return [e["text"]["text"] for e in block["elements"]]
         return []
 
     def due_gbp_bills(self, message: Message) -> list[dict[str, Any]]:
         """Open GBP bills shown in `message`, as snapshots of the sandbox's books."""
-        shown = {b.get("block_id") for b in message.blocks}
+        shown = {base_block_id(b.get("block_id")) for b in message.blocks}
         bills = [dict(b) for b in self.sandbox.main_ledger.bills.values()
                  if b["status"] == "Open" and b["currency"] == "GBP" and b.get("amountDue")
                  and section_block_id(b["id"]) in shown]

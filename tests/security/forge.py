@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from billbot.sandbox.slack import payloads
 from billbot.sandbox.slack.driver import BotResponse
 from billbot.sandbox.slack.model import Message, View
+from billbot.slack_web.block_revisions import base_block_id
 from billbot.storage.tables import (
     Approval,
     AuditLog,
@@ -122,9 +123,14 @@ def effects(stack: Stack) -> Effects:
     shown = [m for channel in (CHANNEL, OTHER_CHANNEL) for top in ws.messages(channel)
              for m in (top, *ws.thread(channel, top.ts))]
     # The blocks are what people see (a row re-rendered unchanged is no change; its
-    # notification text may differ and is not compared).
-    public = frozenset((m.ts, json.dumps(m.blocks, sort_keys=True)) for m in shown)
+    # notification text may differ and is not compared, nor are the new block_ids every
+    # update must carry).
+    public = frozenset((m.ts, json.dumps(_unrevised(m.blocks), sort_keys=True)) for m in shown)
     return Effects(*db, writes, public)
+
+
+def _unrevised(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**b, "block_id": base_block_id(b.get("block_id"))} for b in blocks]
 
 
 def audit_rows(stack: Stack, *actions: str) -> list[AuditLog]:

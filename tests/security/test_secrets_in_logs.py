@@ -246,7 +246,7 @@ def logged(process: subprocess.Popen[str]) -> str:
 async def test_billbot_run_stderr_holds_no_secret(tmp_path: Path, database_url: str) -> None:
     state = SandboxState.seeded()
     codat = serve_in_thread(validated_sandbox_app(state, api_key=CODAT_KEY))
-    workspace = SlackWorkspace()
+    workspace = SlackWorkspace(bot_tokens=[BOT_TOKEN])
     for uid, name in ((ANN, "ann"), (PAT, "pat"), (BEN, "ben")):
         workspace.add_user(uid, name)
     workspace.add_channel(CHANNEL, "finance")

@@ -16,6 +16,7 @@ from typing import Any
 from billbot.codat.models import BankAccountOption, Bill
 from billbot.domain.digest import DigestSummary, due_in_words
 from billbot.money import format_money, quantize
+from billbot.slack_web.block_revisions import base_block_id
 from billbot.slackapp.row_model import PaymentState, RowState
 
 Block = dict[str, Any]
@@ -225,11 +226,11 @@ def replace_bill_row(blocks: list[Block], bill: Bill, state: RowState, *,
                      today: date) -> list[Block] | None:
     """The message's blocks with this bill's row re-rendered, or None if the bill is not there."""
     sid, aid = section_block_id(bill.id), actions_block_id(bill.id)
-    index = next((i for i, b in enumerate(blocks) if b.get("block_id") == sid), None)
+    index = next((i for i, b in enumerate(blocks) if base_block_id(b.get("block_id")) == sid), None)
     if index is None:
         return None
     end = index + 1
-    if end < len(blocks) and blocks[end].get("block_id") == aid:
+    if end < len(blocks) and base_block_id(blocks[end].get("block_id")) == aid:
         end += 1
     return blocks[:index] + bill_row(bill, state, today=today) + blocks[end:]
 
@@ -366,7 +367,7 @@ def row_label(blocks: list[Block], bill_id: str) -> str:
     """The first line of the bill's row in a message ("*INV-1* · Supplier"), else its id."""
     sid = section_block_id(bill_id)
     for block in blocks:
-        text = block.get("text") if block.get("block_id") == sid else None
+        text = block.get("text") if base_block_id(block.get("block_id")) == sid else None
         if isinstance(text, dict) and isinstance(text.get("text"), str):
             return str(text["text"]).split("\n", 1)[0]
     return f"bill *{escape(bill_id)}*"

@@ -21,6 +21,7 @@ from billbot.slackapp import commands as cmd
 from billbot.slackapp import digests
 from billbot.slackapp.audit_text import audit_text
 from billbot.slackapp.blocks import HELP_TEXT, bill_detail_blocks, due_list_blocks
+from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error, what_to_do
 from billbot.slackapp.payload import request_id, text_at
 
 logger = logging.getLogger("billbot.commands")
@@ -104,7 +105,12 @@ async def _digest(bot: Billbot, ack: Any, respond: Any, user: str, channel: str,
     except CodatError as exc:
         await respond(text=f"The digest could not be built: Codat did not answer ({_short(exc)}).",
                       response_type="ephemeral")
-    except Exception:
+    except Exception as exc:
+        refused = unpostable_error(exc)
+        if refused is not None:
+            await respond(text=what_to_do(channel, refused), response_type="ephemeral")
+            await tell_admins_once(bot, channel, refused)
+            return
         logger.exception("manual digest failed")
         await respond(text="The digest could not be posted; the error is in billbot's log.",
                       response_type="ephemeral")

@@ -14,6 +14,7 @@ from billbot.runtime import Billbot
 from billbot.services import bindings as bindings_service
 from billbot.services.bindings import Binding
 from billbot.slackapp.blocks import digest_messages
+from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error
 from billbot.slackapp.rows import row_states
 from billbot.storage import slack_messages
 
@@ -44,6 +45,7 @@ async def post_digest(bot: Billbot, channel_id: str, binding: Binding) -> list[s
         await bot.db(partial(slack_messages.save_message, channel_id=channel_id, ts=ts,
                              blocks=spec.blocks, bill_ids=spec.bill_ids, at=bot.clock.now(),
                              thread_ts=parent))
+    await bot.db(lambda s: slack_messages.clear_channel_notices(s, channel_id=channel_id))
     event(logger, "digest posted", channel_id=channel_id, bills=len(bills), messages=len(posted))
     return posted
 
@@ -72,7 +74,13 @@ async def scheduled_digest(bot: Billbot, binding: Binding, day: date) -> bool:
         return False
     try:
         posted = await post_digest(bot, channel, binding)
-    except Exception:
+    except Exception as exc:
+        refused = unpostable_error(exc)
+        if refused is not None:
+            # Retrying every tick cannot help until someone invites the bot: keep the claim
+            # (a stale claim is retried after STALE_DIGEST_CLAIM) and tell the admins.
+            await tell_admins_once(bot, channel, refused)
+            return False
         # Nothing reached Slack (or we cannot tell): give the claim back so a later tick
         # inside the window retries, rather than silently skipping the day.
         await bot.db(lambda s: slack_messages.release_digest(s, channel_id=channel, local_date=day))

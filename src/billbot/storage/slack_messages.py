@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, col
 
-from .tables import DigestPost, ProcessedRequest, SlackMessage
+from .tables import ChannelNotice, DigestPost, ProcessedRequest, SlackMessage
 from .upsert import insert_if_absent
 
 
@@ -150,3 +150,14 @@ __all__ = [
     "save_message",
     "update_message_blocks",
 ]
+
+
+def claim_channel_notice(session: Session, *, channel_id: str, error: str, at: datetime) -> bool:
+    """True for the one caller who should tell the admins that this channel refuses posts."""
+    return insert_if_absent(session, ChannelNotice,
+                            {"channel_id": channel_id, "error": error, "told_at": at})
+
+
+def clear_channel_notices(session: Session, *, channel_id: str) -> None:
+    """Posting works again: a later refusal is news worth telling."""
+    session.exec(delete(ChannelNotice).where(col(ChannelNotice.channel_id) == channel_id))

@@ -214,6 +214,17 @@ class SlackMessage(SQLModel, table=True):
     updated_at: datetime = _at()
 
 
+class ChannelNotice(SQLModel, table=True):
+    """A channel that refused billbot's posts (not invited, archived) and whose admins were
+    told: once across replicas and restarts, until a post there succeeds again."""
+
+    __tablename__ = "channel_notice"
+
+    channel_id: str = Field(primary_key=True, max_length=ID)
+    error: str = Field(primary_key=True, max_length=ID)
+    told_at: datetime = _at()
+
+
 class ProcessedRequest(SQLModel, table=True):
     """Slack retries the same request; the first claim of its key wins."""
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,16 +16,9 @@ from codat_sync_for_payables.sdk import CodatSyncPayables
 from codat_sync_for_payables.utils.retries import RetryConfig
 
 from billbot.sandbox.serving import free_port
+from tests.support.billbot_command import billbot_command
 
 CLI_KEY = "cli-sandbox-key"
-
-
-def _command() -> list[str]:
-    script = Path(sys.executable).with_name("billbot")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("billbot")
-    return [found] if found else [sys.executable, "-m", "billbot.cli"]
 
 
 @pytest.fixture
@@ -36,7 +26,7 @@ def sandbox_process() -> Iterator[tuple[str, str]]:
     """Start the CLI on a free port; yield (base URL, everything it printed first)."""
     port = free_port()
     env = {**os.environ, "CODAT_API_KEY": CLI_KEY}
-    process = subprocess.Popen([*_command(), "sandbox", "codat", "--port", str(port)],
+    process = subprocess.Popen([*billbot_command(), "sandbox", "codat", "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                                text=True)
     base_url = f"http://127.0.0.1:{port}"

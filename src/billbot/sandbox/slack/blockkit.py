@@ -7,9 +7,7 @@ field lengths). Each problem carries a JSON pointer, like Slack's own `[json-poi
 
 from __future__ import annotations
 
-import copy
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,31 +83,6 @@ def check_view(view: Any) -> list[Problem]:
     if kind == "modal" and has_input and "submit" not in view:
         out.append(Problem("/view/submit", "a modal with input blocks needs a submit button"))
     return out
-
-
-def input_block_ids(view: Any) -> set[str]:
-    """block_ids of the input blocks of a view: the only keys `response_action: errors` may use."""
-    blocks = view.get("blocks") if isinstance(view, dict) else None
-    if not isinstance(blocks, list):
-        return set()
-    return {str(b["block_id"]) for b in blocks
-            if isinstance(b, dict) and b.get("type") == "input" and "block_id" in b}
-
-
-def iter_elements(block: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The interactive elements of a block: accessory, actions elements, or input element."""
-    kind = block.get("type")
-    candidates: list[Any] = []
-    if kind == "section":
-        candidates = [block.get("accessory")]
-    elif kind == "actions":
-        elements = block.get("elements")
-        candidates = elements if isinstance(elements, list) else []
-    elif kind == "input":
-        candidates = [block.get("element")]
-    for element in candidates:
-        if isinstance(element, dict):
-            yield element
 
 
 class _Checker:
@@ -391,15 +364,3 @@ class _Checker:
         if not isinstance(value, str) or not regex.match(value):
             return [Problem(at, f"must be {shape}, not {value!r}")]
         return []
-
-
-def with_generated_ids(blocks: list[Any], make_id: Any) -> list[dict[str, Any]]:
-    """A deep copy of valid blocks where, as Slack does, missing block_ids and the action_ids
-    of interactive elements are generated (`make_id()` returns a fresh short string)."""
-    out: list[dict[str, Any]] = copy.deepcopy(blocks)
-    for block in out:
-        block.setdefault("block_id", make_id())
-        for element in iter_elements(block):
-            if element.get("type") != "image":
-                element.setdefault("action_id", make_id())
-    return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from billbot.sandbox.slack.blockkit import iter_elements
+from billbot.sandbox.slack.block_ids import iter_elements
 from billbot.sandbox.slack.model import JsonDict
 
 
@@ -37,7 +37,7 @@ def find_button(blocks: list[JsonDict], *, action_id: str | None = None,
     matches = [b for _, b in candidates
                if (action_id is None or b.action_id == action_id)
                and (text is None or b.text == text)
-               and (block_id is None or b.block_id == block_id)]
+               and (block_id is None or _same_block(b.block_id, block_id))]
     if len(matches) == 1:
         return matches[0]
     wanted = ", ".join(f"{k}={v!r}" for k, v in
@@ -78,3 +78,9 @@ def _row_block_ids(blocks: list[JsonDict], row: str) -> set[int]:
 def _section_text(block: JsonDict) -> str:
     parts = [block.get("text"), *(block.get("fields") or [])]
     return "\n".join(str(p.get("text", "")) for p in parts if isinstance(p, dict))
+
+
+def _same_block(actual: str, wanted: str) -> bool:
+    """The block itself, or a later iteration of it: apps must give every update new block_ids
+    (Slack's rule), which billbot does by adding a `~revision` suffix to the block's name."""
+    return actual == wanted or actual.startswith(wanted + "~")

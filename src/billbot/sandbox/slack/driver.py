@@ -9,6 +9,7 @@ not the workspace's: the app verifies it against real time.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import Mapping
@@ -34,6 +35,10 @@ from billbot.sandbox.slack.model import (
 from billbot.sandbox.slack.workspace import SLACKBOT, SlackWorkspace
 
 SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
+# Slack waits 3 seconds for an app's HTTP answer, then shows the person an error and ignores
+# whatever comes later. A timed-out post gets status 0 and outcome "timeout".
+ACK_DEADLINE = 3.0
+TIMED_OUT = 0
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,14 @@ class SlackDriver:
     signing_secret: str
     http: httpx.AsyncClient
     clock: Clock = field(default_factory=SystemClock)
+    ack_deadline: float = ACK_DEADLINE
+    ack_deadline_reason: str | None = None
+
+    def widen_ack_deadline(self, seconds: float, *, reason: str) -> None:
+        """For a test that loads the CPU on purpose and asserts outcomes, not timing."""
+        if not reason.strip():
+            raise ValueError("say why this test widens Slack's 3-second deadline")
+        self.ack_deadline, self.ack_deadline_reason = seconds, reason
 
     # -- raw ---------------------------------------------------------------------------------
 
@@ -85,7 +98,12 @@ class SlackDriver:
             "X-Slack-Signature": signature or payloads.signature(self.signing_secret, ts, body),
             **(extra_headers or {}),
         }
-        response = await self.http.post(self.bot_events_url, content=body, headers=headers)
+        try:
+            response = await asyncio.wait_for(
+                self.http.post(self.bot_events_url, content=body, headers=headers),
+                self.ack_deadline)
+        except TimeoutError:
+            return BotResponse(TIMED_OUT, {}, b"", "timeout")
         return BotResponse(response.status_code, dict(response.headers), response.content)
 
     # -- slash commands ----------------------------------------------------------------------
@@ -105,6 +123,10 @@ class SlackDriver:
                             command: str) -> BotResponse:
         """What Slack shows after a command: the body as a reply, or an error from Slackbot."""
         ws, method = self.workspace, "slash command response"
+        if response.outcome == "timeout":
+            self._slackbot_says(channel_id, user_id,
+                                f'{command} failed with the error "operation_timeout"')
+            return response
         if response.status != 200:
             self._slackbot_says(channel_id, user_id,
                                 f'{command} failed with the error "http_service_error"')
@@ -189,6 +211,9 @@ class SlackDriver:
 
     def _apply_submission_answer(self, view: View, response: BotResponse) -> str:
         views = self.workspace.views
+        if response.outcome == "timeout":
+            views.set_submit_failure(view.id, "operation_timeout")
+            return "timeout"
         if response.status != 200:
             views.set_submit_failure(view.id, f"HTTP {response.status}")
             return "failed"

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from billbot.sandbox.slack.blockkit import iter_elements
+from billbot.sandbox.slack.block_ids import iter_elements
 from billbot.sandbox.slack.model import JsonDict, View
 
 REQUIRED = "Please complete this required field."

@@ -41,6 +41,8 @@ class Channel:
     is_im: bool = False
     # None: a public channel everyone is in. A set: only these users (ephemerals check it).
     members: set[str] | None = None
+    bot_member: bool = True
+    is_archived: bool = False
 
     def has_member(self, user_id: str) -> bool:
         return self.members is None or user_id in self.members
@@ -48,12 +50,14 @@ class Channel:
     def to_slack(self, created: int) -> JsonDict:
         return {
             "id": self.id, "name": self.name, "is_channel": not self.is_im, "is_im": self.is_im,
-            "is_private": False, "is_archived": False, "is_member": True, "created": created,
+            "is_private": False, "is_archived": self.is_archived,
+            "is_member": self.is_im or self.bot_member, "created": created,
         }
 
     def to_dict(self) -> JsonDict:
         return {"id": self.id, "name": self.name, "is_im": self.is_im,
-                "members": None if self.members is None else sorted(self.members)}
+                "members": None if self.members is None else sorted(self.members),
+                "bot_member": self.bot_member, "is_archived": self.is_archived}
 
 
 @dataclass
@@ -69,6 +73,8 @@ class Message:
     thread_ts: str | None = None
     edited_ts: str | None = None
     reply_count: int = 0
+    # Every block_id any iteration of this message used (Slack wants new ones on update).
+    past_block_ids: set[str] = field(default_factory=set)
 
     def to_slack(self, team_id: str, app_id: str) -> JsonDict:
         body: JsonDict = {"type": "message", "user": self.user, "text": self.text,

@@ -37,8 +37,9 @@ from billbot.sandbox.slack.model import JsonDict, Message
 from billbot.sandbox.slack.workspace import SLACKBOT, SlackWorkspace
 
 STATIC_DIR = Path(__file__).parent / "static"
-# The app answers within Slack's 3 seconds; a modal's work may keep it a little longer.
-APP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# The driver gives the app Slack's 3 seconds (driver.ACK_DEADLINE); this only bounds the
+# transport underneath it.
+APP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 @dataclass
@@ -220,8 +221,12 @@ def _top_modal(ws: SlackWorkspace, user_id: str) -> JsonDict | None:
 
 
 def _answered(response: BotResponse) -> Response:
-    return JSONResponse({"ok": response.status == 200, "status": response.status,
-                         "outcome": response.outcome})
+    body: JsonDict = {"ok": response.status == 200, "status": response.status,
+                      "outcome": response.outcome}
+    if response.outcome == "timeout":
+        # What Slack's client shows when an app misses the 3-second deadline.
+        body["error"] = "billbot did not respond in time (operation_timeout). Try again?"
+    return JSONResponse(body)
 
 
 async def _json_body(request: Request) -> JsonDict:

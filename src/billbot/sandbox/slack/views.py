@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from billbot.sandbox.slack import blockkit
+from billbot.sandbox.slack import block_ids, blockkit
 from billbot.sandbox.slack.errors import SlackApiRefusal
 from billbot.sandbox.slack.ids import IdSource
 from billbot.sandbox.slack.model import JsonDict, Trigger, View
@@ -191,6 +191,8 @@ class ViewStore:
     def _check(self, method: str, definition: Any, *, modal_only: bool) -> None:
         if not isinstance(definition, dict):
             raise SlackApiRefusal("invalid_arguments", ["view must be a JSON object"])
+        if block_ids.view_too_large(definition):
+            raise SlackApiRefusal("view_too_large")
         problems = self._problems(definition, modal_only=modal_only)
         if problems:
             self._record_violations(method, problems)
@@ -198,7 +200,7 @@ class ViewStore:
 
     def _normalised(self, definition: JsonDict) -> JsonDict:
         out = copy.deepcopy(definition)
-        out["blocks"] = blockkit.with_generated_ids(out.get("blocks", []),
+        out["blocks"] = block_ids.with_generated_ids(out.get("blocks", []),
                                                     lambda: self._ids.token(5))
         return out
 
@@ -259,6 +261,6 @@ class ViewStore:
 def _error_problems(view: View, errors: Any) -> list[blockkit.Problem]:
     if not isinstance(errors, dict) or not errors:
         return [blockkit.Problem("/errors", "errors must be a non-empty object")]
-    inputs = blockkit.input_block_ids(view.definition)
+    inputs = block_ids.input_block_ids(view.definition)
     return [blockkit.Problem(f"/errors/{key}", f"{key!r} is not an input block of the view")
             for key in errors if key not in inputs]

@@ -2,7 +2,8 @@
 
 - `POST|GET /api/<method>`: parameters from the query string, a urlencoded or multipart form,
   or a JSON body (slack_sdk uses all of these); `blocks`/`view` may be JSON strings in a form.
-  The token comes from `Authorization: Bearer xoxb-...` (or a `token` parameter).
+  The token comes from `Authorization: Bearer xoxb-...` (or a `token` parameter); gate.py
+  checks it, the manifest's scopes and the rate limits before the method runs.
 - `POST /response/<id>`: response_urls handed out with interactions.
 - `GET /_workspace`: the whole workspace as JSON, for a page that renders it.
 - With a `WorkspacePage`: the page people use to act in the workspace (see page.py).
@@ -22,15 +23,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from billbot.sandbox.slack.errors import SlackApiRefusal
+from billbot.sandbox.slack.gate import refuse_before_running, scope_headers
 from billbot.sandbox.slack.methods import METHODS
 from billbot.sandbox.slack.model import ApiCall, JsonDict
 from billbot.sandbox.slack.page import WorkspacePage, page_exception_handlers
 from billbot.sandbox.slack.responses import METHOD as RESPONSE_URL_METHOD
 from billbot.sandbox.slack.responses import deliver
-from billbot.sandbox.slack.workspace import BOT_SCOPES, SlackWorkspace
+from billbot.sandbox.slack.workspace import SlackWorkspace
 
 _JSON_FIELDS = ("blocks", "view", "attachments", "metadata")
-_SCOPE_HEADERS = {"x-oauth-scopes": BOT_SCOPES, "x-accepted-oauth-scopes": ""}
 # How a response_url refusal maps to an HTTP status (Slack answers these with 404 or 400).
 _RESPONSE_URL_GONE = frozenset({"invalid_url", "expired_url", "used_url"})
 
@@ -79,10 +80,9 @@ def create_slack_api_app(workspace: SlackWorkspace, page: WorkspacePage | None =
 
 def _dispatch(ws: SlackWorkspace, method: str, token: str | None,
               params: JsonDict) -> tuple[int, JsonDict, dict[str, str]]:
-    if not token:
-        return 200, {"ok": False, "error": "not_authed"}, {}
-    if not ws.accepts_token(token):
-        return 200, {"ok": False, "error": "invalid_auth"}, {}
+    refusal = refuse_before_running(ws, method, token, params)
+    if refusal is not None:
+        return refusal
     fault = ws.faults.take(method)
     if fault is not None:
         if fault.retry_after is not None:
@@ -93,9 +93,9 @@ def _dispatch(ws: SlackWorkspace, method: str, token: str | None,
     if handler is None:
         return 200, {"ok": False, "error": "unknown_method", "req_method": method}, {}
     try:
-        return 200, {"ok": True, **handler(ws, params)}, dict(_SCOPE_HEADERS)
-    except SlackApiRefusal as refusal:
-        return 200, refusal.answer(), dict(_SCOPE_HEADERS)
+        return 200, {"ok": True, **handler(ws, params)}, scope_headers(ws, method)
+    except SlackApiRefusal as refused:
+        return 200, refused.answer(), scope_headers(ws, method)
 
 
 def _answer(ws: SlackWorkspace, method: str, token: str | None, params: JsonDict, status: int,

@@ -14,7 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 from billbot.clock import Clock, SystemClock
-from billbot.sandbox.slack import blockkit
+from billbot.sandbox.slack import block_ids, blockkit, message_rules
+from billbot.sandbox.slack.credentials import Credentials
 from billbot.sandbox.slack.errors import SlackApiRefusal
 from billbot.sandbox.slack.faults import Faults
 from billbot.sandbox.slack.ids import IdSource
@@ -30,6 +31,7 @@ from billbot.sandbox.slack.model import (
     View,
     Violation,
 )
+from billbot.sandbox.slack.ratelimits import RateLimits
 from billbot.sandbox.slack.views import ViewStore
 
 SLACKBOT = "USLACKBOT"
@@ -37,7 +39,6 @@ TRIGGER_LIFETIME = timedelta(seconds=3)
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 RESPONSE_URL_USES = 5
 SNAPSHOT_CALLS = 200  # the latest Web API calls a page shows
-BOT_SCOPES = "chat:write,commands,users:read,channels:read"
 
 
 class SlackWorkspace:
@@ -47,15 +48,19 @@ class SlackWorkspace:
                  team_domain: str = "billbot-sandbox", team_name: str = "Billbot Sandbox",
                  bot_user_id: str = "U0BILLBOT", bot_name: str = "billbot",
                  bot_id: str = "B0BILLBOT", app_id: str = "A0BILLBOT",
-                 bot_tokens: Iterable[str] | None = None,
+                 bot_tokens: Iterable[str] | None = None, app_token: str | None = None,
+                 scopes: Iterable[str] | None = None,
                  verification_token: str = "sandbox-verification-token",  # noqa: S107
-                 ) -> None:
+                 rate_limits: RateLimits | None = None) -> None:
+        """`bot_tokens`: the bot tokens this workspace issued (default: one fresh token,
+        `bot_token`); `scopes`: the bot's scopes (default: the manifest's)."""
         self.clock: Clock = clock or SystemClock()
         self.team_id, self.team_domain, self.team_name = team_id, team_domain, team_name
         self.bot_user_id, self.bot_id, self.app_id = bot_user_id, bot_id, app_id
         self.verification_token = verification_token
-        # None: any xoxb- token is the bot's. A set: only these.
-        self.bot_tokens = None if bot_tokens is None else frozenset(bot_tokens)
+        self.credentials = Credentials(bot_tokens=bot_tokens, app_token=app_token,
+                                       scopes=scopes)
+        self.rate_limits = rate_limits or RateLimits()
         # Where the Web API stand-in is served (no trailing slash); response_urls point there.
         self.base_url: str | None = None
         self.faults = Faults()
@@ -80,14 +85,21 @@ class SlackWorkspace:
             self._users[user_id] = user
             return copy.copy(user)
 
-    def add_channel(self, channel_id: str, name: str,
-                    members: Iterable[str] | None = None) -> Channel:
-        """A channel; `members=None` makes it one everyone is in."""
+    def add_channel(self, channel_id: str, name: str, members: Iterable[str] | None = None, *,
+                    bot_member: bool = True, archived: bool = False) -> Channel:
+        """A channel; `members=None` makes it one every person is in. The bot is in it unless
+        `bot_member=False` (then posting there is `not_in_channel`, as in Slack)."""
         with self.lock:
-            channel = Channel(channel_id, name, members=None if members is None else set(members))
+            channel = Channel(channel_id, name, members=None if members is None else set(members),
+                              bot_member=bot_member, is_archived=archived)
             self._channels[channel_id] = channel
             self._messages.setdefault(channel_id, {})
             return copy.deepcopy(channel)
+
+    def set_bot_member(self, channel_id: str, member: bool) -> None:
+        """The bot is invited to (True) or removed from (False) a channel."""
+        with self.lock:
+            self._channels[channel_id].bot_member = member
 
     @property
     def api_url(self) -> str:
@@ -96,10 +108,14 @@ class SlackWorkspace:
             raise RuntimeError("the workspace is not served yet (see serve_slack_standin)")
         return f"{self.base_url}/api/"
 
-    def accepts_token(self, token: str | None) -> bool:
-        if token is None or not token.startswith("xoxb-"):
-            return False
-        return self.bot_tokens is None or token in self.bot_tokens
+    @property
+    def bot_token(self) -> str:
+        return self.credentials.bot_token
+
+    @property
+    def app_token(self) -> str:
+        """The xapp- app-level token (connections:write) for apps.connections.open."""
+        return self.credentials.app_token
 
     # -- readers -----------------------------------------------------------------------------
 
@@ -241,6 +257,7 @@ class SlackWorkspace:
                      thread_ts: Any = None) -> Message:
         with self.lock:
             target = self._resolve_channel(channel)
+            self._require_postable(target)
             text, blocks = self._checked_message(method, text, blocks)
             channel_messages = self._messages.setdefault(target.id, {})
             parent: Message | None = None
@@ -253,7 +270,8 @@ class SlackWorkspace:
             ts = self.ids.ts()
             message = Message(target.id, ts, self.bot_user_id, self.bot_id, text,
                               blocks if blocks is not None else [],
-                              thread_ts=parent.ts if parent else None)
+                              thread_ts=parent.ts if parent else None,
+                              past_block_ids=block_ids.block_ids(blocks))
             if parent:
                 parent.reply_count += 1
             channel_messages[ts] = message
@@ -268,6 +286,7 @@ class SlackWorkspace:
                 raise SlackApiRefusal("message_not_found")
             if message.bot_id != self.bot_id:
                 raise SlackApiRefusal("cant_update_message")
+            self._require_postable(self._channels[channel])
             new_text = message.text if text is None else text
             if blocks is None:
                 new_text, _ = self._checked_message(method, new_text, message.blocks)
@@ -275,7 +294,11 @@ class SlackWorkspace:
             else:
                 new_text, checked = self._checked_message(method, new_text, blocks)
                 new_blocks = checked if checked is not None else []
+            if method == "chat.update" and blocks is not None:
+                self.record_violations(method, message_rules.reused_block_id_problems(
+                    message.past_block_ids, blocks))
             message.text, message.blocks = new_text, new_blocks
+            message.past_block_ids |= block_ids.block_ids(new_blocks)
             message.edited_ts = self.ids.ts()
             return copy.deepcopy(message)
 
@@ -354,21 +377,8 @@ class SlackWorkspace:
 
     def _checked_message(self, method: str, text: Any,
                          blocks: Any) -> tuple[str, list[JsonDict] | None]:
-        """Refuse content Slack refuses (recording each limit breach); return it normalised."""
-        if text is not None and not isinstance(text, str):
-            raise SlackApiRefusal("invalid_arguments", ["text must be a string"])
-        if isinstance(blocks, str):
-            raise SlackApiRefusal("invalid_blocks_format", ["blocks must be a JSON array"])
-        if not text and not blocks:
-            raise SlackApiRefusal("no_text")
-        problems = blockkit.check_message_blocks(blocks)
-        if problems:
-            self.record_violations(method, problems)
-            raise SlackApiRefusal("invalid_blocks", [p.slack_message() for p in problems])
-        too_long = blockkit.message_text_problem(text)
-        if too_long:
-            self.record_violations(method, [too_long])
-            raise SlackApiRefusal("msg_too_long", [too_long.slack_message()])
-        normalised = None if blocks is None else blockkit.with_generated_ids(
-            blocks, lambda: self.ids.token(5))
-        return text or "", normalised
+        return message_rules.checked_message(method, text, blocks, self.record_violations,
+                                             lambda: self.ids.token(5))
+
+    def _require_postable(self, channel: Channel) -> None:
+        message_rules.require_postable(channel, self.credentials.scopes)

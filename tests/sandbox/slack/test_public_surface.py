@@ -24,5 +24,5 @@ def test_serve_slack_standin_sets_the_api_url_with_its_trailing_slash() -> None:
     workspace = SlackWorkspace()
     with serve_slack_standin(workspace) as served:
         assert workspace.api_url == f"{served.base_url}/api/"
-        assert WebClient(token="xoxb-x", base_url=workspace.api_url).auth_test()["ok"]
+        assert WebClient(token=workspace.bot_token, base_url=workspace.api_url).auth_test()["ok"]
         assert workspace.issue_response_url("C1", "U1").startswith(f"{served.base_url}/response/")

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from billbot.sandbox.serving import ServedApp
 from billbot.sandbox.slack import SlackWorkspace
-from tests.slack_standin.conftest import BOT_TOKEN, FINANCE
+from tests.sandbox.slack.conftest import BOT_TOKEN, FINANCE
 
 
 async def test_429_is_retried_by_the_async_rate_limit_handler(

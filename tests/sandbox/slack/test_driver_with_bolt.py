@@ -23,8 +23,8 @@ from billbot.sandbox.slack import (
     payloads,
     static_select,
 )
-from tests.slack_standin.bolt_app import bill_row, pay_modal
-from tests.slack_standin.conftest import ALICE, BOB, FINANCE, SIGNING_SECRET
+from tests.sandbox.slack.bolt_app import bill_row, pay_modal
+from tests.sandbox.slack.conftest import ALICE, BOB, FINANCE, SIGNING_SECRET
 
 
 async def post_digest(driver: SlackDriver) -> str:

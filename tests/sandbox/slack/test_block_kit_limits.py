@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from billbot.sandbox.slack import SlackWorkspace
-from tests.slack_standin.conftest import BOB, FINANCE
+from tests.sandbox.slack.conftest import BOB, FINANCE
 
 
 def text(value: str, kind: str = "plain_text") -> dict[str, str]:

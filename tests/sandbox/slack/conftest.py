@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from billbot.clock import FixedClock
 from billbot.sandbox.serving import ServedApp, serve_in_thread
 from billbot.sandbox.slack import SlackDriver, SlackWorkspace, create_slack_api_app
-from tests.slack_standin.bolt_app import build_bolt_app
+from tests.sandbox.slack.bolt_app import build_bolt_app
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -31,7 +31,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def workspace(clock: FixedClock) -> SlackWorkspace:
-    ws = SlackWorkspace(clock=clock)
+    ws = SlackWorkspace(clock=clock, bot_tokens=[BOT_TOKEN])
     ws.add_user(ALICE, "alice", "Alice Approver")
     ws.add_user(BOB, "bob", "Bob Payer")
     ws.add_user(OUTSIDER, "olga", "Olga Outsider")

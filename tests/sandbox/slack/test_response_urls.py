@@ -10,7 +10,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from billbot.clock import FixedClock
 from billbot.sandbox.serving import ServedApp
 from billbot.sandbox.slack import SlackWorkspace
-from tests.slack_standin.conftest import BOB, FINANCE
+from tests.sandbox.slack.conftest import BOB, FINANCE
 
 ROW = [{"type": "section", "block_id": "r", "text": {"type": "mrkdwn", "text": "BILL-1"}}]
 

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from billbot.clock import FixedClock
 from billbot.sandbox.slack import SlackWorkspace
-from tests.slack_standin.conftest import ALICE, BOB
+from tests.sandbox.slack.conftest import ALICE, BOB
 
 
 def modal(title: str = "Pay", **extra: Any) -> dict[str, Any]:

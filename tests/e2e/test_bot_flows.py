@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from billbot.sandbox.slack.model import Message
 from billbot.slackapp.views import (
     ACTION_APPROVE,
@@ -18,7 +20,17 @@ from billbot.slackapp.views import (
     actions_block_id,
     section_block_id,
 )
-from tests.e2e.conftest import ANN, BEN, CHANNEL, OSCAR, OTHER_CHANNEL, PAT, Stack, eventually
+from tests.e2e.conftest import (
+    ANN,
+    BEN,
+    CHANNEL,
+    OSCAR,
+    OTHER_CHANNEL,
+    PAT,
+    Stack,
+    eventually,
+    socket_mode_connected,
+)
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -210,7 +222,12 @@ async def test_help_due_and_typos(stack: Stack) -> None:
 # --- approve, reject, pay -------------------------------------------------------------------------
 
 
-async def test_approve_then_pay_records_one_payment(stack: Stack) -> None:
+@pytest.mark.parametrize("socket_mode", [False, True], ids=["http", "socket_mode"])
+async def test_approve_then_pay_records_one_payment(stack_factory: Any,
+                                                    socket_mode: bool) -> None:
+    stack = stack_factory(socket_mode=socket_mode)
+    if socket_mode:
+        await socket_mode_connected(stack)
     main = await post_digest(stack)
     bill = first_due(stack)
     if section_block_id(bill["id"]) not in {b.get("block_id") for b in main.blocks}:
@@ -234,6 +251,11 @@ async def test_approve_then_pay_records_one_payment(stack: Stack) -> None:
     assert f"<@{PAT}>" in row_text(current(stack, main.ts), bill["id"])
     assert stack.sandbox_bill(bill["id"])["status"] == "Paid"
     no_slack_violations(stack)
+    # Over Socket Mode everything travelled the WebSocket, each envelope acknowledged in time.
+    deliveries = stack.workspace.socket_mode.deliveries()
+    assert {d.envelope["type"] for d in deliveries} == (
+        {"slash_commands", "interactive"} if socket_mode else set())
+    assert all(d.acked for d in deliveries)
 
 
 async def test_non_approver_click_is_refused_and_changes_nothing(stack: Stack) -> None:

@@ -12,6 +12,9 @@ from billbot.sandbox.slack.model import JsonDict, View
 from billbot.sandbox.slack.workspace import SlackWorkspace
 
 Method = Callable[[SlackWorkspace, JsonDict], JsonDict]
+# Methods that authenticate otherwise (an app token, client credentials): they get the token
+# given, the raw Authorization header and the parameters.
+OwnAuthMethod = Callable[[SlackWorkspace, str | None, str | None, JsonDict], JsonDict]
 
 
 def auth_test(ws: SlackWorkspace, params: JsonDict) -> JsonDict:
@@ -117,6 +120,16 @@ METHODS: dict[str, Method] = {
     "views.publish": views_publish,
     "users.info": users_info,
     "conversations.info": conversations_info,
+}
+
+
+def apps_connections_open(ws: SlackWorkspace, token: str | None, authorization: str | None,
+                          params: JsonDict) -> JsonDict:
+    return ws.socket_mode.open_connection(token)
+
+
+OWN_AUTH_METHODS: dict[str, OwnAuthMethod] = {
+    "apps.connections.open": apps_connections_open,
 }
 
 

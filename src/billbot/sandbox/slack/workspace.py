@@ -30,6 +30,7 @@ from billbot.sandbox.slack.model import (
     View,
     Violation,
 )
+from billbot.sandbox.slack.socket_mode import SocketModeHub
 from billbot.sandbox.slack.views import ViewStore
 
 SLACKBOT = "USLACKBOT"
@@ -70,6 +71,7 @@ class SlackWorkspace:
         self._calls: list[ApiCall] = []
         self._violations: list[Violation] = []
         self.views = ViewStore(self.lock, self.ids, self.consume_trigger, self.record_violations)
+        self.socket_mode = SocketModeHub(self.clock, app_id, lambda: self.base_url)
 
     # -- setup -------------------------------------------------------------------------------
 

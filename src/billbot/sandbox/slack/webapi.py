@@ -22,8 +22,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from billbot.sandbox.slack.errors import SlackApiRefusal
+from billbot.sandbox.slack.files import file_routes
 from billbot.sandbox.slack.methods import METHODS, OWN_AUTH_METHODS
 from billbot.sandbox.slack.model import ApiCall, JsonDict
+from billbot.sandbox.slack.oauth import oauth_routes
 from billbot.sandbox.slack.page import WorkspacePage, page_exception_handlers
 from billbot.sandbox.slack.responses import METHOD as RESPONSE_URL_METHOD
 from billbot.sandbox.slack.responses import deliver
@@ -74,6 +76,8 @@ def create_slack_api_app(workspace: SlackWorkspace, page: WorkspacePage | None =
         Route("/response/{url_id}", response_url, methods=["POST"]),
         Route("/_workspace", snapshot, methods=["GET"]),
         *workspace.socket_mode.routes(),
+        *file_routes(workspace),
+        *oauth_routes(workspace, BOT_SCOPES),
     ]
     if page is None:
         return Starlette(routes=routes)

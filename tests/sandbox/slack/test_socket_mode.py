@@ -175,6 +175,10 @@ def bolt_app(ws: SlackWorkspace, events: list[dict[str, Any]]) -> AsyncApp:
     async def home(event: dict[str, Any]) -> None:
         events.append(event)
 
+    @app.event("subteam_members_changed")
+    async def members_changed(event: dict[str, Any]) -> None:
+        events.append(event)
+
     return app
 
 
@@ -196,6 +200,11 @@ async def test_bolt_answers_commands_and_hears_events_over_the_socket(
     await driver.send_event({"type": "app_home_opened", "user": ALICE, "tab": "home"})
     await eventually(lambda: bolt)
     assert bolt[0]["user"] == ALICE
+
+    group = ws.usergroups.add("approvers", "Approvers", [ALICE])
+    await driver.send_event(ws.usergroups.set_members(group.id, []))
+    await eventually(lambda: len(bolt) == 2)
+    assert (bolt[1]["type"], bolt[1]["removed_users"]) == ("subteam_members_changed", [ALICE])
 
 
 async def test_after_disconnect_bolt_reconnects_and_deliveries_go_on(

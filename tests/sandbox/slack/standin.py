@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from billbot.clock import FixedClock
 from billbot.sandbox.slack import SlackWorkspace, serve_slack_standin
+from tests.e2e.conftest import eventually
+
+__all__ = ["ALICE", "BOB", "BOT_TOKEN", "FINANCE", "OUTSIDER", "eventually", "served_workspace"]
 
 BOT_TOKEN = "xoxb-standin-test"
 ALICE, BOB, OUTSIDER = "U0ALICE", "U0BOB", "U0OUTSIDER"
 FINANCE = "C0FINANCE"
 START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-
-T = TypeVar("T")
 
 
 def served_workspace() -> Iterator[SlackWorkspace]:
@@ -31,14 +29,3 @@ def served_workspace() -> Iterator[SlackWorkspace]:
         yield ws
     finally:
         served.stop()
-
-
-async def eventually(check: Callable[[], T], *, within: float = 10.0) -> T:
-    deadline = time.monotonic() + within
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.02)

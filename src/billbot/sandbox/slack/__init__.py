@@ -8,8 +8,8 @@ and a driver that sends an app signed requests exactly as Slack does.
     await driver.slash_command("U1", "C1", "digest")
 
 Over Socket Mode the app connects with `workspace.socket_mode.issue_app_token()` (as
-SLACK_APP_TOKEN) and the driver delivers through
-`httpx.AsyncClient(transport=SocketModeTransport(workspace.socket_mode))`.
+SLACK_APP_TOKEN) and the driver delivers through `httpx.AsyncClient(transport=
+socket_transport.SocketModeTransport(workspace.socket_mode))`.
 """
 
 from billbot.sandbox.slack.buttons import Button, buttons, find_button
@@ -35,8 +35,6 @@ from billbot.sandbox.slack.model import (
 )
 from billbot.sandbox.slack.payloads import signature
 from billbot.sandbox.slack.server import serve_slack_standin
-from billbot.sandbox.slack.socket_mode import Delivery, NoSocketConnection, SocketModeHub
-from billbot.sandbox.slack.socket_transport import SocketModeTransport
 from billbot.sandbox.slack.webapi import create_slack_api_app
 from billbot.sandbox.slack.workspace import SlackWorkspace
 
@@ -45,18 +43,14 @@ __all__ = [
     "BotResponse",
     "Button",
     "Channel",
-    "Delivery",
     "Ephemeral",
     "Fault",
     "Faults",
     "Message",
-    "NoSocketConnection",
     "RejectedBySlackClient",
     "SlackApiRefusal",
     "SlackDriver",
     "SlackWorkspace",
-    "SocketModeHub",
-    "SocketModeTransport",
     "SubmissionError",
     "User",
     "View",

@@ -16,7 +16,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from billbot.sandbox.slack import SlackDriver, SlackWorkspace
+from billbot.sandbox.slack import SlackDriver, SlackWorkspace, plain_text_input
 from billbot.sandbox.slack.socket_transport import SocketModeTransport
 from tests.sandbox.slack.standin import ALICE, BOT_TOKEN, FINANCE, eventually, served_workspace
 
@@ -175,6 +175,14 @@ def bolt_app(ws: SlackWorkspace, events: list[dict[str, Any]]) -> AsyncApp:
     async def home(event: dict[str, Any]) -> None:
         events.append(event)
 
+    @app.view("reason")
+    async def reason(ack: Any, view: dict[str, Any]) -> None:
+        text = view["state"]["values"]["why"]["text"]["value"]
+        if len(text) < 5:
+            await ack(response_action="errors", errors={"why": "Say a little more"})
+        else:
+            await ack()
+
     @app.event("subteam_members_changed")
     async def members_changed(event: dict[str, Any]) -> None:
         events.append(event)
@@ -217,3 +225,23 @@ async def test_after_disconnect_bolt_reconnects_and_deliveries_go_on(
     assert response.outcome == "shown"
     with pytest.raises(ValueError, match="no disconnect reason"):
         await ws.socket_mode.disconnect("bored")
+
+
+async def test_a_submission_ack_carries_response_action_errors(
+        ws: SlackWorkspace, driver: SlackDriver, bolt: list[dict[str, Any]]) -> None:
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=ws.api_url)
+    await client.views_open(trigger_id=ws.issue_trigger(ALICE), view={
+        "type": "modal", "callback_id": "reason",
+        "title": {"type": "plain_text", "text": "Reject"},
+        "submit": {"type": "plain_text", "text": "Reject"},
+        "blocks": [{"type": "input", "block_id": "why",
+                    "label": {"type": "plain_text", "text": "Why?"},
+                    "element": {"type": "plain_text_input", "action_id": "text"}}]})
+    short = await driver.submit_view(ALICE, {"why": {"text": plain_text_input("no")}})
+    assert short.outcome == "errors"
+    assert ws.open_view(ALICE).errors == {"why": "Say a little more"}  # type: ignore[union-attr]
+    enough = await driver.submit_view(ALICE, {"why": {"text": plain_text_input("duplicate")}})
+    assert enough.outcome == "closed" and ws.open_view(ALICE) is None
+    submissions = [d for d in ws.socket_mode.deliveries("interactive")
+                   if d.envelope["payload"]["type"] == "view_submission"]
+    assert [d.envelope["accepts_response_payload"] for d in submissions] == [True, True]

@@ -25,6 +25,8 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8080, help="port of the page (default 8080)")
     demo.add_argument("--data-dir", default=".billbot-demo",
                       help="where the SQLite file and logs go (default ./.billbot-demo)")
+    demo.add_argument("--socket-mode", action="store_true",
+                      help="billbot hears the local Slack over Socket Mode instead of HTTP")
 
     sandbox = sub.add_parser("sandbox", help="serve a stand-in alone")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox", required=True, metavar="WHICH")
@@ -62,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from billbot.demo import run_demo
 
-        return run_demo(host=args.host, port=args.port, data_dir=Path(args.data_dir))
+        return run_demo(host=args.host, port=args.port, data_dir=Path(args.data_dir),
+                        socket_mode=args.socket_mode)
     if args.command == "audit":
         from billbot.audit_export import export_audit
 

@@ -14,6 +14,7 @@ import secrets
 import signal
 import sys
 import threading
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,13 +76,13 @@ class Demo:
 
 
 def demo_settings(*, slack_api_url: str, slack_bot_token: str, codat_url: str, codat_key: str,
-                  signing_secret: str,
-                  company_id: str, connection_id: str, database_url: str) -> Settings:
+                  signing_secret: str, company_id: str, connection_id: str, database_url: str,
+                  app_token: str | None = None) -> Settings:
     """The demo's wiring and roles; BILLBOT_* policy variables from the environment still
     apply (e.g. BILLBOT_DUAL_APPROVAL_OVER), a `.env` file does not."""
     values: dict[str, Any] = {
         "slack_bot_token": slack_bot_token,
-        "slack_signing_secret": signing_secret, "slack_app_token": None,
+        "slack_signing_secret": signing_secret, "slack_app_token": app_token,
         "slack_api_url": slack_api_url, "codat_api_key": codat_key, "codat_base_url": codat_url,
         "codat_company_id": company_id, "codat_connection_id": connection_id,
         "billbot_channel": FINANCE_CHANNEL,
@@ -102,17 +103,18 @@ def fresh_database(data_dir: Path) -> str:
 
 
 def start_demo(*, host: str = "127.0.0.1", port: int = 0,
-               data_dir: Path = DEFAULT_DATA_DIR) -> Demo:
-    """Start the sandbox, the workspace and billbot; post the digest; return once ready."""
+               data_dir: Path = DEFAULT_DATA_DIR, socket_mode: bool = False) -> Demo:
+    """Start the sandbox, the workspace and billbot; post the digest; return once ready.
+    With `socket_mode`, people's actions reach billbot over its Socket Mode connection."""
     stack = ExitStack()
     try:
-        return _start(stack, host, port, data_dir)
+        return _start(stack, host, port, data_dir, socket_mode)
     except BaseException:
         stack.close()
         raise
 
 
-def _start(stack: ExitStack, host: str, port: int, data_dir: Path) -> Demo:
+def _start(stack: ExitStack, host: str, port: int, data_dir: Path, socket_mode: bool) -> Demo:
     database_url = fresh_database(data_dir)
     codat_key = secrets.token_urlsafe(18)
     signing_secret = secrets.token_hex(16)
@@ -132,10 +134,14 @@ def _start(stack: ExitStack, host: str, port: int, data_dir: Path) -> Demo:
                              codat_url=codat.base_url,
                              codat_key=codat_key, signing_secret=signing_secret,
                              company_id=sandbox.main_company_id,
-                             connection_id=sandbox.main_connection_id, database_url=database_url)
+                             connection_id=sandbox.main_connection_id, database_url=database_url,
+                             app_token=workspace.socket_mode.issue_app_token() if socket_mode
+                             else None)
     app, bot = build_web_app(settings, run_scheduler=True)
     served_bot = _served(stack, serve_in_thread(app, host=host))
-    page.connect(served_bot.base_url + "/slack/events", signing_secret)
+    page.connect(served_bot.base_url + "/slack/events", signing_secret, socket_mode=socket_mode)
+    if socket_mode:
+        _await_socket_mode(workspace)
 
     # Today's digest, claimed as the scheduler claims it, so its tick does not post it again.
     binding = served_bot.run(bot.binding_for(FINANCE_CHANNEL))
@@ -147,19 +153,29 @@ def _start(stack: ExitStack, host: str, port: int, data_dir: Path) -> Demo:
                 data_dir=data_dir, digest_ts=digest, _stack=stack)
 
 
+def _await_socket_mode(workspace: SlackWorkspace, within: float = 15.0) -> None:
+    """billbot connects in the background at start-up; the page needs the connection."""
+    deadline = time.monotonic() + within
+    while not workspace.socket_mode.connected:
+        if time.monotonic() > deadline:
+            raise RuntimeError("billbot did not open its Socket Mode connection")
+        time.sleep(0.05)
+
+
 def _served(stack: ExitStack, served: ServedApp) -> ServedApp:
     stack.callback(served.stop)
     return served
 
 
-def run_demo(*, host: str, port: int, data_dir: Path, out: IO[str] = sys.stdout) -> int:
+def run_demo(*, host: str, port: int, data_dir: Path, out: IO[str] = sys.stdout,
+             socket_mode: bool = False) -> int:
     """The command: start, print the one URL, serve until Ctrl-C, stop everything."""
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "billbot.log"
     with log_path.open("a", encoding="utf-8") as log:
         configure_logging([], level=logging.INFO, stream=log)
         try:
-            demo = start_demo(host=host, port=port, data_dir=data_dir)
+            demo = start_demo(host=host, port=port, data_dir=data_dir, socket_mode=socket_mode)
         except ConfigError as exc:
             sys.stderr.write(f"{exc}\n")
             return 2

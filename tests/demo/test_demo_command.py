@@ -9,17 +9,20 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from billbot.sandbox.serving import free_port
 
 
-def test_demo_prints_one_url_serves_the_page_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [[], ["--socket-mode"]], ids=["http", "socket_mode"])
+def test_demo_prints_one_url_serves_the_page_and_stops_on_ctrl_c(tmp_path: Path,
+                                                                  flags: list[str]) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "CODAT_", "BILLBOT_")) and k != "DATABASE_URL"}
     process = subprocess.Popen(
         [sys.executable, "-m", "billbot.cli", "demo", "--port", str(port),
-         "--data-dir", str(tmp_path / "data")],
+         "--data-dir", str(tmp_path / "data"), *flags],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

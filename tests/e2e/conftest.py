@@ -24,6 +24,7 @@ from billbot.sandbox.serving import ServedApp, serve_in_thread
 from billbot.sandbox.slack.driver import SlackDriver
 from billbot.sandbox.slack.model import Message
 from billbot.sandbox.slack.server import serve_slack_standin
+from billbot.sandbox.slack.socket_transport import SocketModeTransport
 from billbot.sandbox.slack.workspace import SlackWorkspace
 from billbot.server import build_web_app
 from billbot.slack_web.block_revisions import base_block_id
@@ -82,7 +83,7 @@ async def eventually(check: Callable[[], T], *, within: float = 10.0) -> T:
 
 
 def build_stack(database_url: str, *, bills: int | None = None, clock: Clock | None = None,
-                run_scheduler: bool = False, **overrides: Any
+                run_scheduler: bool = False, socket_mode: bool = False, **overrides: Any
                 ) -> Iterator[tuple[SandboxState, SlackWorkspace, Settings, ServedApp, Billbot]]:
     state = SandboxState.seeded() if bills is None else SandboxState.seeded(bills=bills,
                                                                             due_soon=bills)
@@ -103,6 +104,8 @@ def build_stack(database_url: str, *, bills: int | None = None, clock: Clock | N
         "billbot_approvers": frozenset({ANN, BEN}), "billbot_payers": frozenset({PAT, ANN}),
         "billbot_admins": frozenset({ADA}), "database_url": database_url,
     }
+    if socket_mode:  # the bot connects with the app token the workspace issued
+        values["slack_app_token"] = workspace.socket_mode.issue_app_token()
     values.update(overrides)
     settings = Settings(_env_file=None, **values)
     app, bot = build_web_app(settings, run_scheduler=run_scheduler, clock=clock)
@@ -124,7 +127,10 @@ async def stack_factory(database_url: str) -> AsyncIterator[Callable[..., Stack]
         gen = build_stack(database_url, **kwargs)
         made.append(gen)
         state, workspace, settings, server, bot = next(gen)
-        http = httpx.AsyncClient(timeout=30)
+        # Over Socket Mode the driver's deliveries travel the bot's WebSocket, not HTTP.
+        transport = SocketModeTransport(workspace.socket_mode) if settings.slack_app_token \
+            else None
+        http = httpx.AsyncClient(timeout=30, transport=transport)
         clients.append(http)
         driver = SlackDriver(workspace, server.base_url + "/slack/events", SIGNING_SECRET, http)
         return Stack(sandbox=state, workspace=workspace, driver=driver, bot=bot,
@@ -141,6 +147,13 @@ async def stack_factory(database_url: str) -> AsyncIterator[Callable[..., Stack]
 @pytest.fixture
 async def stack(stack_factory: Callable[..., Stack]) -> Stack:
     return stack_factory()
+
+
+async def socket_mode_connected(stack: Stack) -> Stack:
+    """Wait until the bot has opened its Socket Mode connection (it connects in the
+    background at start-up, as `billbot run` does)."""
+    await eventually(lambda: stack.workspace.socket_mode.connected)
+    return stack
 
 
 def money(value: Any) -> Decimal:

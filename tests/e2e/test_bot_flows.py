@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from billbot.slack_web.block_revisions import base_block_id
 from billbot.slackapp.blocks import (
     ACTION_APPROVE,
@@ -40,6 +42,7 @@ from tests.e2e.conftest import (
     pay_values,
     post_digest,
     row_text,
+    socket_mode_connected,
     today,
 )
 
@@ -131,7 +134,12 @@ async def test_help_due_and_typos(stack: Stack) -> None:
 # --- approve, reject, pay -------------------------------------------------------------------------
 
 
-async def test_approve_then_pay_records_one_payment(stack: Stack) -> None:
+@pytest.mark.parametrize("socket_mode", [False, True], ids=["http", "socket_mode"])
+async def test_approve_then_pay_records_one_payment(stack_factory: Any,
+                                                    socket_mode: bool) -> None:
+    stack = stack_factory(socket_mode=socket_mode)
+    if socket_mode:
+        await socket_mode_connected(stack)
     main = await post_digest(stack)
     bill = first_due(stack)
     if section_block_id(bill["id"]) not in {b.get("block_id") for b in main.blocks}:
@@ -155,6 +163,11 @@ async def test_approve_then_pay_records_one_payment(stack: Stack) -> None:
     assert f"<@{PAT}>" in row_text(current(stack, main.ts), bill["id"])
     assert stack.sandbox_bill(bill["id"])["status"] == "Paid"
     no_slack_violations(stack)
+    # Over Socket Mode everything travelled the WebSocket, each envelope acknowledged in time.
+    deliveries = stack.workspace.socket_mode.deliveries()
+    assert {d.envelope["type"] for d in deliveries} == (
+        {"slash_commands", "interactive"} if socket_mode else set())
+    assert all(d.acked for d in deliveries)
 
 
 async def test_non_approver_click_is_refused_and_changes_nothing(stack: Stack) -> None:

@@ -63,6 +63,7 @@ def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0,
     """Start `app` under uvicorn in a daemon thread and return once it accepts connections."""
     port = port or free_port(host)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="auto",
+                            ws="wsproto",  # the Slack stand-in serves Socket Mode
                             timeout_keep_alive=timeout_keep_alive, access_log=False)
     server = uvicorn.Server(config)
     loops: list[asyncio.AbstractEventLoop] = []

@@ -6,6 +6,7 @@ with `process_before_response=False` Bolt answers Slack as soon as `ack()` is ca
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -57,6 +58,16 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         if not first:
             logger.info("repeated slack request ignored")
         return first
+
+    @app.middleware
+    async def socket_mode_identity(req: AsyncBoltRequest, resp: BoltResponse,
+                                   next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        """Bolt gives Socket Mode requests an empty raw body, so every one would share one
+        request id and all but the first be dropped as repeats. Their payload, serialised
+        canonically, identifies them instead (Slack's redeliveries carry the same payload)."""
+        if req.mode == "socket_mode" and not req.raw_body:
+            req.raw_body = json.dumps(req.body, sort_keys=True, separators=(",", ":"))
+        return await next()
 
     @app.middleware
     async def drop_answered_repeats(req: AsyncBoltRequest, resp: BoltResponse,

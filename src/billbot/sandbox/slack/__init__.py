@@ -6,6 +6,10 @@ and a driver that sends an app signed requests exactly as Slack does.
     served = serve_slack_standin(workspace)          # SLACK_API_URL = workspace.api_url
     driver = SlackDriver(workspace, bot_url, signing_secret, httpx.AsyncClient())
     await driver.slash_command("U1", "C1", "digest")
+
+Over Socket Mode the app connects with `workspace.socket_mode.issue_app_token()` (as
+SLACK_APP_TOKEN) and the driver delivers through `httpx.AsyncClient(transport=
+socket_transport.SocketModeTransport(workspace.socket_mode))`.
 """
 
 from billbot.sandbox.slack.buttons import Button, buttons, find_button

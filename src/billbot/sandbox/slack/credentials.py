@@ -21,11 +21,13 @@ class Credentials:
             f"xoxb-{secrets.randbelow(10**12):012d}-{secrets.token_hex(12)}"]
         if not issued or not all(t.startswith("xoxb-") for t in issued):
             raise ValueError("bot tokens must be one or more xoxb- strings")
-        self.bot_tokens = frozenset(issued)
+        # Mutable: an OAuth install issues another bot token, Socket Mode more app tokens.
+        self.bot_tokens: set[str] = set(issued)
         self.bot_token = issued[0]
         self.app_token = app_token or f"xapp-1-A0BILLBOT-{secrets.token_hex(16)}"
         if not self.app_token.startswith("xapp-"):
             raise ValueError("the app token must be an xapp- string")
+        self.app_tokens: set[str] = {self.app_token}
         # The manifest's bot scopes unless a test names its own.
         self.scopes: tuple[str, ...] = (manifest_bot_scopes() if scopes is None
                                         else tuple(scopes))
@@ -35,7 +37,7 @@ class Credentials:
         """Which of the issued tokens this is, or None for one this workspace never issued."""
         if token in self.bot_tokens:
             return "bot"
-        if token is not None and token == self.app_token:
+        if token in self.app_tokens:
             return "app"
         return None
 

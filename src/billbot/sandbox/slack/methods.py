@@ -7,11 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from billbot.sandbox.slack import directory, files, oauth
 from billbot.sandbox.slack.errors import SlackApiRefusal
 from billbot.sandbox.slack.model import JsonDict, View
 from billbot.sandbox.slack.workspace import SlackWorkspace
 
 Method = Callable[[SlackWorkspace, JsonDict], JsonDict]
+# Methods that authenticate otherwise (an app token, client credentials): they get the token
+# given, the raw Authorization header and the parameters.
+OwnAuthMethod = Callable[[SlackWorkspace, str | None, str | None, JsonDict], JsonDict]
 
 
 def auth_test(ws: SlackWorkspace, params: JsonDict) -> JsonDict:
@@ -90,13 +94,6 @@ def views_publish(ws: SlackWorkspace, params: JsonDict) -> JsonDict:
     return _view_answer(ws, view)
 
 
-def users_info(ws: SlackWorkspace, params: JsonDict) -> JsonDict:
-    user = ws.user(str(params.get("user", "")))
-    if user is None:
-        raise SlackApiRefusal("user_not_found")
-    return {"user": user.to_slack(ws.team_id)}
-
-
 def conversations_info(ws: SlackWorkspace, params: JsonDict) -> JsonDict:
     channel = ws.channel(str(params.get("channel", "")))
     if channel is None:
@@ -115,8 +112,22 @@ METHODS: dict[str, Method] = {
     "views.push": views_push,
     "views.update": views_update,
     "views.publish": views_publish,
-    "users.info": users_info,
     "conversations.info": conversations_info,
+}
+
+
+def apps_connections_open(ws: SlackWorkspace, token: str | None, authorization: str | None,
+                          params: JsonDict) -> JsonDict:
+    return ws.socket_mode.open_connection(token)
+
+
+# Newer methods live in modules of their own (each with the scopes it needs).
+METHODS.update(directory.METHODS)
+METHODS.update(files.METHODS)
+
+OWN_AUTH_METHODS: dict[str, OwnAuthMethod] = {
+    "apps.connections.open": apps_connections_open,
+    "oauth.v2.access": oauth.oauth_v2_access,
 }
 
 

@@ -34,6 +34,7 @@ from billbot.sandbox.slack.driver import BotResponse, RejectedBySlackClient, Sla
 from billbot.sandbox.slack.element_states import SubmissionError
 from billbot.sandbox.slack.errors import SlackApiRefusal
 from billbot.sandbox.slack.model import JsonDict, Message
+from billbot.sandbox.slack.socket_transport import SocketModeTransport
 from billbot.sandbox.slack.workspace import SLACKBOT, SlackWorkspace
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -44,11 +45,13 @@ APP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 @dataclass
 class AppLink:
-    """Where people's actions go: the app's request URL and the secret Slack signs with."""
+    """Where people's actions go: the app's request URL and the secret Slack signs with,
+    or (`socket_mode`) the app's Socket Mode connection."""
 
     events_url: str
     signing_secret: str
     commands: tuple[str, ...] = ("/bills",)
+    socket_mode: bool = False
 
 
 class WorkspacePage:
@@ -63,8 +66,8 @@ class WorkspacePage:
         self.books_url = books_url
         self.link: AppLink | None = None
 
-    def connect(self, events_url: str, signing_secret: str) -> None:
-        self.link = AppLink(events_url, signing_secret)
+    def connect(self, events_url: str, signing_secret: str, *, socket_mode: bool = False) -> None:
+        self.link = AppLink(events_url, signing_secret, socket_mode=socket_mode)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -133,14 +136,14 @@ class WorkspacePage:
                                           text=f"`{command}` is not a valid command.",
                                           blocks=None, sender=SLACKBOT)
             return JSONResponse({"ok": True, "outcome": "unknown command"})
-        async with httpx.AsyncClient(timeout=APP_TIMEOUT) as http:
+        async with self._http() as http:
             response = await self._driver(http).slash_command(user, channel, text.strip(),
                                                               command=command)
         return _answered(response)
 
     async def _click(self, request: Request) -> Response:
         body = await _json_body(request)
-        async with httpx.AsyncClient(timeout=APP_TIMEOUT) as http:
+        async with self._http() as http:
             try:
                 response = await self._driver(http).click(
                     _field(body, "user"), _field(body, "channel"), _field(body, "ts"),
@@ -154,7 +157,7 @@ class WorkspacePage:
         values = body.get("values")
         if not isinstance(values, dict):
             return _error(400, "values must be an object of block_id -> action_id -> state")
-        async with httpx.AsyncClient(timeout=APP_TIMEOUT) as http:
+        async with self._http() as http:
             try:
                 response = await self._driver(http).submit_view(
                     _field(body, "user"), values, view_id=_field(body, "view_id"))
@@ -167,12 +170,17 @@ class WorkspacePage:
 
     async def _close(self, request: Request) -> Response:
         body = await _json_body(request)
-        async with httpx.AsyncClient(timeout=APP_TIMEOUT) as http:
+        async with self._http() as http:
             try:
                 response = await self._driver(http).close_view(_field(body, "user"))
             except LookupError as exc:
                 return _error(409, str(exc))
         return JSONResponse({"ok": True, "notified": response is not None})
+
+    def _http(self) -> httpx.AsyncClient:
+        link = self._require_link()
+        transport = SocketModeTransport(self.workspace.socket_mode) if link.socket_mode else None
+        return httpx.AsyncClient(timeout=APP_TIMEOUT, transport=transport)
 
     def _driver(self, http: httpx.AsyncClient) -> SlackDriver:
         link = self._require_link()

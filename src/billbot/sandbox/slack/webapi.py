@@ -23,9 +23,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from billbot.sandbox.slack.errors import SlackApiRefusal
+from billbot.sandbox.slack.files import file_routes
 from billbot.sandbox.slack.gate import refuse_before_running, scope_headers
-from billbot.sandbox.slack.methods import METHODS
+from billbot.sandbox.slack.methods import METHODS, OWN_AUTH_METHODS
 from billbot.sandbox.slack.model import ApiCall, JsonDict
+from billbot.sandbox.slack.oauth import oauth_routes
 from billbot.sandbox.slack.page import WorkspacePage, page_exception_handlers
 from billbot.sandbox.slack.responses import METHOD as RESPONSE_URL_METHOD
 from billbot.sandbox.slack.responses import deliver
@@ -45,7 +47,10 @@ def create_slack_api_app(workspace: SlackWorkspace, page: WorkspacePage | None =
             return _answer(workspace, method, None, {}, 200,
                            {"ok": False, "error": "invalid_json"})
         token = _bearer_token(request) or _pop_str(params, "token")
-        status, answer, headers = _dispatch(workspace, method, token, params)
+        if method in OWN_AUTH_METHODS:  # app-level tokens, client credentials
+            status, answer, headers = _own_auth(workspace, method, token, request, params)
+        else:
+            status, answer, headers = _dispatch(workspace, method, token, params)
         return _answer(workspace, method, token, params, status, answer, headers)
 
     async def response_url(request: Request) -> JSONResponse:
@@ -71,6 +76,9 @@ def create_slack_api_app(workspace: SlackWorkspace, page: WorkspacePage | None =
         Route("/api/{method}", web_api, methods=["GET", "POST"]),
         Route("/response/{url_id}", response_url, methods=["POST"]),
         Route("/_workspace", snapshot, methods=["GET"]),
+        *workspace.socket_mode.routes(),
+        *file_routes(workspace),
+        *oauth_routes(workspace, ",".join(workspace.credentials.scopes)),
     ]
     if page is None:
         return Starlette(routes=routes)
@@ -83,12 +91,9 @@ def _dispatch(ws: SlackWorkspace, method: str, token: str | None,
     refusal = refuse_before_running(ws, method, token, params)
     if refusal is not None:
         return refusal
-    fault = ws.faults.take(method)
-    if fault is not None:
-        if fault.retry_after is not None:
-            return 429, {"ok": False, "error": "ratelimited"}, {
-                "Retry-After": str(fault.retry_after)}
-        return 200, {"ok": False, "error": fault.error}, {}
+    faulted = _fault(ws, method)
+    if faulted is not None:
+        return faulted
     handler = METHODS.get(method)
     if handler is None:
         return 200, {"ok": False, "error": "unknown_method", "req_method": method}, {}
@@ -96,6 +101,28 @@ def _dispatch(ws: SlackWorkspace, method: str, token: str | None,
         return 200, {"ok": True, **handler(ws, params)}, scope_headers(ws, method)
     except SlackApiRefusal as refused:
         return 200, refused.answer(), scope_headers(ws, method)
+
+
+def _fault(ws: SlackWorkspace, method: str) -> tuple[int, JsonDict, dict[str, str]] | None:
+    fault = ws.faults.take(method)
+    if fault is None:
+        return None
+    if fault.retry_after is not None:
+        return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fault.retry_after)}
+    return 200, {"ok": False, "error": fault.error}, {}
+
+
+def _own_auth(ws: SlackWorkspace, method: str, token: str | None, request: Request,
+              params: JsonDict) -> tuple[int, JsonDict, dict[str, str]]:
+    """Methods that authenticate otherwise than with the bot token."""
+    faulted = _fault(ws, method)
+    if faulted is not None:
+        return faulted
+    try:
+        answer = OWN_AUTH_METHODS[method](ws, token, request.headers.get("authorization"), params)
+    except SlackApiRefusal as refusal:
+        return 200, refusal.answer(), {}
+    return 200, {"ok": True, **answer}, {}
 
 
 def _answer(ws: SlackWorkspace, method: str, token: str | None, params: JsonDict, status: int,

@@ -18,6 +18,7 @@ from billbot.sandbox.slack import block_ids, blockkit, message_rules
 from billbot.sandbox.slack.credentials import Credentials
 from billbot.sandbox.slack.errors import SlackApiRefusal
 from billbot.sandbox.slack.faults import Faults
+from billbot.sandbox.slack.file_store import FileStore
 from billbot.sandbox.slack.ids import IdSource
 from billbot.sandbox.slack.model import (
     ApiCall,
@@ -31,7 +32,10 @@ from billbot.sandbox.slack.model import (
     View,
     Violation,
 )
+from billbot.sandbox.slack.oauth import OAuthApp
 from billbot.sandbox.slack.ratelimits import RateLimits
+from billbot.sandbox.slack.socket_mode import SocketModeHub
+from billbot.sandbox.slack.usergroups import UsergroupStore
 from billbot.sandbox.slack.views import ViewStore
 
 SLACKBOT = "USLACKBOT"
@@ -75,6 +79,11 @@ class SlackWorkspace:
         self._calls: list[ApiCall] = []
         self._violations: list[Violation] = []
         self.views = ViewStore(self.lock, self.ids, self.consume_trigger, self.record_violations)
+        self.socket_mode = SocketModeHub(self.clock, app_id, lambda: self.base_url,
+                                         self.credentials.app_tokens)
+        self.usergroups = UsergroupStore(self.lock, self.ids, self.clock, team_id)
+        self.files = FileStore(self.lock, self.ids, self.clock)
+        self.oauth = OAuthApp(self.lock, self.clock)
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -100,6 +109,17 @@ class SlackWorkspace:
         """The bot is invited to (True) or removed from (False) a channel."""
         with self.lock:
             self._channels[channel_id].bot_member = member
+
+    def open_dm(self, user_id: str, *, create: bool = True) -> Channel | None:
+        """The bot's DM with a person (id `D<user id>`), made on first use unless not `create`."""
+        with self.lock:
+            dm_id = f"D{user_id}"
+            if dm_id not in self._channels:
+                if not create:
+                    return None
+                self._channels[dm_id] = Channel(dm_id, user_id, is_im=True, members={user_id})
+                self._messages[dm_id] = {}
+            return copy.deepcopy(self._channels[dm_id])
 
     @property
     def api_url(self) -> str:
@@ -368,11 +388,8 @@ class SlackWorkspace:
             if channel.name == name and not channel.is_im:
                 return channel
         if ref in self._users:
-            dm_id = f"D{ref}"
-            if dm_id not in self._channels:
-                self._channels[dm_id] = Channel(dm_id, ref, is_im=True, members={ref})
-                self._messages[dm_id] = {}
-            return self._channels[dm_id]
+            self.open_dm(ref)
+            return self._channels[f"D{ref}"]
         raise SlackApiRefusal("channel_not_found")
 
     def _checked_message(self, method: str, text: Any,

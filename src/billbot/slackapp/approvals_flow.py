@@ -17,6 +17,7 @@ from billbot.logs import bind, event
 from billbot.services import approvals, roles
 from billbot.services.bindings import Binding
 from billbot.slackapp.context_token import BadContext, ModalContext
+from billbot.slackapp.modal_open import open_modal
 from billbot.slackapp.payload import Click, read_click, request_id, text_at, view_value
 from billbot.slackapp.views import reject_modal, row_label
 
@@ -138,9 +139,9 @@ async def reject_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> N
     ctx = ModalContext(bill_id=click.bill_id, channel_id=click.channel_id,
                        message_ts=click.message_ts, user_id=click.user_id,
                        issued_at=bot.clock.now().isoformat())
-    await bot.slack.views_open(trigger_id=click.trigger_id,
-                               view=reject_modal(row_label(click.blocks, click.bill_id),
-                                                           metadata=bot.signer.dump(ctx)))
+    await open_modal(bot, trigger_id=click.trigger_id, channel_id=click.channel_id,
+                     user_id=click.user_id, view=reject_modal(row_label(click.blocks, click.bill_id),
+                                                              metadata=bot.signer.dump(ctx)))
 
 
 async def reject_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str) -> None:

@@ -28,8 +28,23 @@ NOT_BOUND = ("This channel is not connected to a Codat company, so there are no 
              "An admin can connect it with `/bills connect <companyId> <connectionId>`.")
 
 
-def _help(hint: str | None) -> str:
-    return f"{hint}\n\n{HELP_TEXT}" if hint else HELP_TEXT
+ADMIN_HELP_TEXT = (
+    "*Admin commands* (you are a billbot admin):\n"
+    "• `/bills approvers add|remove @person` · `/bills approvers list` — who approves\n"
+    "• `/bills payers add|remove @person` · `/bills payers list` — who pays\n"
+    "• `/bills connect <companyId> <connectionId>` — bind this channel to a Codat company\n"
+    "• `/bills audit [bill]` — the audit trail, or one bill's"
+)
+
+
+def _help(hint: str | None, *, admin: bool = False) -> str:
+    text = f"{HELP_TEXT}\n\n{ADMIN_HELP_TEXT}" if admin else HELP_TEXT
+    return f"{hint}\n\n{text}" if hint else text
+
+
+async def _is_admin(bot: Billbot, user: str) -> bool:
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user), read_only=True)
+    return Role.ADMIN in user_roles
 
 
 async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
@@ -47,7 +62,7 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
     rid = request_id(raw_body)
     match command:
         case cmd.Help(hint=hint):
-            await ack(text=_help(hint))
+            await ack(text=_help(hint, admin=await _is_admin(bot, user)))
         case cmd.Due(days=days):
             await ack()
             await _due(bot, respond, user, channel, days)

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -50,11 +50,11 @@ def stop(process: subprocess.Popen[str]) -> None:
         process.wait(timeout=30)
 
 
-async def until(check: object, *, within: float = 40.0) -> None:
+async def until(check: Callable[[], Awaitable[bool]], *, within: float = 40.0) -> None:
     deadline = time.monotonic() + within
     while True:
         try:
-            if await check():  # type: ignore[operator]
+            if await check():
                 return
         except httpx.TransportError:
             pass
@@ -125,3 +125,42 @@ async def test_unreachable_slack_leaves_billbot_running_and_not_ready_until_it_a
         stop(process)
         if slack is not None:
             slack.stop()
+
+
+class _Handler:
+    """Stands in for slack_bolt's AsyncSocketModeHandler: records whether it was connected."""
+
+    def __init__(self) -> None:
+        self.connects = 0
+
+    async def connect_async(self) -> None:
+        self.connects += 1
+
+
+async def test_socket_mode_stops_on_a_refused_app_token_and_waits_on_an_unreachable_slack(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from billbot.config import Settings
+    from billbot.server import _connect_socket_mode
+
+    workspace = SlackWorkspace()
+    slack = serve_slack_standin(workspace)  # it refuses every xapp- token: invalid_auth
+    try:
+        settings = Settings(_env_file=None, slack_app_token="xapp-refused",
+                            slack_api_url=workspace.api_url)
+        handler = _Handler()
+        # Returns by itself (no retry every 10 s for ever), with billbot's own message.
+        await asyncio.wait_for(_connect_socket_mode(handler, settings), 60)
+        assert handler.connects == 0
+        assert "SLACK_APP_TOKEN refused (Slack refused the token (invalid_auth))" in caplog.text
+    finally:
+        slack.stop()
+
+    unreachable = Settings(_env_file=None, slack_app_token="xapp-x",
+                           slack_api_url=f"http://127.0.0.1:{free_port()}/api/")
+    handler = _Handler()
+    trying = asyncio.create_task(_connect_socket_mode(handler, unreachable))
+    await until(lambda: asyncio.sleep(0, "socket mode waiting for Slack" in caplog.text))
+    assert not trying.done() and handler.connects == 0  # still trying, not given up
+    trying.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await trying

@@ -11,8 +11,21 @@ import sys
 from collections.abc import Sequence
 
 
+def _version() -> str:
+    """The installed distribution's version (what pip and the wheel say)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("billbot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from billbot import __version__
+
+        return __version__
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="billbot", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"billbot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="serve Slack over HTTP (and Socket Mode with SLACK_APP_TOKEN)")

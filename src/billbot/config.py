@@ -235,12 +235,40 @@ def _var_name(loc: tuple[int | str, ...]) -> str:
     return str(loc[0]).upper()
 
 
+class _Credentials(BaseSettings):
+    """Only the variables `run` requires, read from the same sources as Settings: they are
+    checked even when another variable is malformed, so one message names every problem."""
+
+    model_config = Settings.model_config
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    codat_api_key: SecretStr | None = None
+
+
+def _missing_credentials(creds: _Credentials | Settings) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not creds.slack_bot_token:
+        problems["SLACK_BOT_TOKEN"] = "required (the bot token, xoxb-...)"
+    if not creds.slack_signing_secret and not creds.slack_app_token:
+        problems["SLACK_SIGNING_SECRET"] = "required in HTTP mode (Slack app > Basic Information)"
+    if not creds.codat_api_key:
+        problems["CODAT_API_KEY"] = "required (the raw Codat API key)"
+    return problems
+
+
 def load_settings(mode: Mode = "run", **overrides: Any) -> Settings:
-    """Read and check the configuration; raise ConfigError naming every wrong variable."""
+    """Read and check the configuration; raise ConfigError naming every wrong variable,
+    malformed and missing alike."""
     problems: dict[str, str] = {}
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
+        if mode == "run":
+            known = set(_Credentials.model_fields)
+            problems.update(_missing_credentials(_Credentials(
+                **{k: v for k, v in overrides.items() if k in known or k.startswith("_env")})))
         for err in exc.errors():
             name = _var_name(err["loc"])
             if name == "CONFIGURATION" or not err["loc"]:
@@ -252,12 +280,7 @@ def load_settings(mode: Mode = "run", **overrides: Any) -> Settings:
             problems[name] = str(err["msg"]).removeprefix("Value error, ")
         raise ConfigError(problems) from None
     if mode == "run":
-        if not settings.slack_bot_token:
-            problems["SLACK_BOT_TOKEN"] = "required (the bot token, xoxb-...)"
-        if not settings.slack_signing_secret and not settings.slack_app_token:
-            problems["SLACK_SIGNING_SECRET"] = "required in HTTP mode (Slack app > Basic Information)"
-        if not settings.codat_api_key:
-            problems["CODAT_API_KEY"] = "required (the raw Codat API key)"
+        problems.update(_missing_credentials(settings))
     if problems:
         raise ConfigError(problems)
     return settings

@@ -9,9 +9,12 @@ the data directory, started afresh each run because the sandbox is seeded afresh
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
 import secrets
 import signal
+import socket
 import sys
 import threading
 import time
@@ -94,6 +97,42 @@ def demo_settings(*, slack_api_url: str, slack_bot_token: str, codat_url: str, c
     return load_settings("demo", _env_file=None, **values)
 
 
+class DemoBusy(Exception):
+    """Another demo holds the data directory, or the port is taken; nothing was touched."""
+
+
+LOCK_NAME = "demo.lock"
+
+
+def claim_data_dir(data_dir: Path) -> IO[str]:
+    """An exclusive lock on the data directory, held (by the open file) while the demo runs;
+    taken before anything in it is deleted, so a second demo never touches a running one's
+    database or log. The operating system releases it when the process ends, even killed."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = (data_dir / LOCK_NAME).open("a", encoding="utf-8")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        handle.close()
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise DemoBusy(f"another billbot demo is running with the data directory "
+                           f"{data_dir}; stop it first, or pass another --data-dir") from None
+        raise
+    return handle
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail before anything is deleted when the page's port is taken (0 picks a free one)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise DemoBusy(f"port {port} on {host} is in use (another billbot demo?); "
+                           f"stop it, or pass another --port") from None
+
+
 def fresh_database(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     db = (data_dir / "billbot.db").resolve()
@@ -103,11 +142,15 @@ def fresh_database(data_dir: Path) -> str:
 
 
 def start_demo(*, host: str = "127.0.0.1", port: int = 0,
-               data_dir: Path = DEFAULT_DATA_DIR, socket_mode: bool = False) -> Demo:
+               data_dir: Path = DEFAULT_DATA_DIR, socket_mode: bool = False,
+               claimed: IO[str] | None = None) -> Demo:
     """Start the sandbox, the workspace and billbot; post the digest; return once ready.
-    With `socket_mode`, people's actions reach billbot over its Socket Mode connection."""
+    With `socket_mode`, people's actions reach billbot over its Socket Mode connection.
+    `claimed`: the data directory's lock, when the caller took it (DemoBusy otherwise)."""
     stack = ExitStack()
     try:
+        stack.enter_context(claimed or claim_data_dir(data_dir))
+        check_port_free(host, port)
         return _start(stack, host, port, data_dir, socket_mode)
     except BaseException:
         stack.close()
@@ -170,12 +213,23 @@ def _served(stack: ExitStack, served: ServedApp) -> ServedApp:
 def run_demo(*, host: str, port: int, data_dir: Path, out: IO[str] = sys.stdout,
              socket_mode: bool = False) -> int:
     """The command: start, print the one URL, serve until Ctrl-C, stop everything."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        claimed = claim_data_dir(data_dir)
+    except DemoBusy as exc:
+        sys.stderr.write(f"billbot demo: {exc}\n")
+        return 1
+    try:
+        check_port_free(host, port)
+    except DemoBusy as exc:
+        claimed.close()
+        sys.stderr.write(f"billbot demo: {exc}\n")
+        return 1
     log_path = data_dir / "billbot.log"
-    with log_path.open("a", encoding="utf-8") as log:
+    with claimed, log_path.open("a", encoding="utf-8") as log:
         configure_logging([], level=logging.INFO, stream=log)
         try:
-            demo = start_demo(host=host, port=port, data_dir=data_dir, socket_mode=socket_mode)
+            demo = start_demo(host=host, port=port, data_dir=data_dir, socket_mode=socket_mode,
+                              claimed=claimed)
         except ConfigError as exc:
             sys.stderr.write(f"{exc}\n")
             return 2

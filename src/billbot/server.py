@@ -1,7 +1,9 @@
 """`billbot run`: the Bolt app served over HTTP by uvicorn, plus the scheduler and Socket Mode.
 
     POST /slack/events   slash commands, interactivity and Events API callbacks (signed)
-    GET  /healthz        200 once the database answers
+    GET  /healthz        200 while the process is alive (liveness)
+    GET  /readyz         200 when the database, Slack (auth.test) and Codat all answer;
+                         503 naming what is not ready (readiness; probes cached briefly)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
+from urllib.parse import parse_qs
 
 import uvicorn
 from slack_bolt.async_app import AsyncApp
@@ -26,12 +29,14 @@ from starlette.routing import Route
 from billbot.clock import Clock
 from billbot.config import ConfigError, Settings, load_settings
 from billbot.logs import configure_logging
+from billbot.readiness import CachedProbe, Probe, Readiness, probe_codat, probe_codat_client, probe_slack
 from billbot.runtime import Billbot, build_billbot
 from billbot.scheduler import build_scheduler
 from billbot.slackapp import request_gate
 from billbot.slackapp.app import build_bolt_app
 from billbot.slackapp.digests import digest_tick
 from billbot.slackapp.payment_outcomes import recover_payments
+from billbot.startup_checks import check_credentials, refusal_message, slack_client
 
 logger = logging.getLogger("billbot.server")
 
@@ -62,6 +67,9 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
             body += chunk
             if len(body) > MAX_BODY_BYTES:
                 return JSONResponse({"error": "request too large"}, status_code=413)
+        if _is_ssl_check(body, request.headers.get("content-type", "")):
+            # Slack's certificate check is unsigned; Bolt answers it 200 before verifying.
+            return Response(status_code=200, content=b"")
         # Checked here as well as by Bolt, so that the shape check below only ever answers
         # signed requests (an unsigned one gets 401 whatever its body).
         if not request_gate.signed(verifier, body, request.headers):
@@ -76,9 +84,16 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
         return Response(status_code=answer.status, content=answer.body,
                         headers=answer.first_headers_without_set_cookie())
 
+    readiness = build_readiness(bot)
+
     async def healthz(_: Request) -> Response:
-        ok = await bot.database_ready()
-        return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
+        return JSONResponse({"ok": True})
+
+    async def readyz(_: Request) -> Response:
+        results = await readiness.check()
+        waiting = {name: probe.reason for name, probe in results.items() if not probe.ok}
+        return JSONResponse({"ok": not waiting, "not_ready": waiting},
+                            status_code=503 if waiting else 200)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -104,7 +119,7 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
                 bolt, bot.settings.slack_app_token.get_secret_value())
             # Connecting in the background: slack_sdk retries a refused or unreachable
             # connection for ever, which must neither block start-up nor a shutdown signal.
-            connecting = asyncio.create_task(_connect_socket_mode(socket_handler))
+            connecting = asyncio.create_task(_connect_socket_mode(socket_handler, bot.settings))
         try:
             yield
         finally:
@@ -120,11 +135,50 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
             await bot.shutdown()
 
     return Starlette(routes=[Route("/slack/events", slack_events, methods=["POST"]),
-                             Route("/healthz", healthz, methods=["GET"])],
+                             Route("/healthz", healthz, methods=["GET"]),
+                             Route("/readyz", readyz, methods=["GET"])],
                      lifespan=lifespan)
 
 
-async def _connect_socket_mode(handler: Any) -> None:
+def _is_ssl_check(body: bytes, content_type: str) -> bool:
+    if not content_type.lower().startswith("application/x-www-form-urlencoded"):
+        return False
+    return parse_qs(body.decode("utf-8", "replace")).get("ssl_check") == ["1"]
+
+
+def build_readiness(bot: Billbot) -> Readiness:
+    async def database() -> Probe:
+        return Probe(ok=True) if await bot.database_ready() else Probe(
+            ok=False, reason="the database does not answer")
+
+    probes = [CachedProbe("database", database, ttl=2.0)]
+    token = bot.settings.slack_bot_token
+    if token:
+        client = slack_client(bot.settings, token.get_secret_value())
+        probes.append(CachedProbe("slack", lambda: probe_slack(client)))
+    codat = probe_codat_client(bot.codat)
+    probes.append(CachedProbe("codat", lambda: probe_codat(codat)))
+    return Readiness(probes)
+
+
+async def _connect_socket_mode(handler: Any, settings: Settings) -> None:
+    """Wait until Slack answers for the app token, then connect. slack_sdk alone retries a
+    refused token every 10 s for ever: a refusal is billbot's own error, and it stops trying
+    (`billbot run` already stopped at start on a refusal; this covers one revoked since)."""
+    assert settings.slack_app_token is not None
+    probe_client = slack_client(settings, settings.slack_app_token.get_secret_value())
+    wait = 1.0
+    while True:
+        probe = await probe_slack(probe_client, method="apps.connections.open")
+        if probe.ok:
+            break
+        if probe.refused:
+            logger.error("socket mode could not connect: SLACK_APP_TOKEN refused (%s)",
+                         probe.reason)
+            return
+        logger.warning("socket mode waiting for Slack: %s", probe.reason)
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, 30.0)
     try:
         await handler.connect_async()
     except asyncio.CancelledError:
@@ -150,6 +204,15 @@ def serve_bot(*, host: str, port: int) -> int:
         return 2
     configure_logging(settings.secret_values(),
                       level=logging.getLevelName(settings.billbot_log_level.upper()))
+    results = asyncio.run(check_credentials(settings))
+    refused = refusal_message(results)
+    if refused:
+        sys.stderr.write(f"{refused}\n")
+        return 3
+    for name, probe in sorted(results.items()):
+        if not probe.ok:
+            logger.warning("%s not checked yet: %s; /readyz answers 503 until it answers",
+                           name, probe.reason)
     app, _ = build_web_app(settings, own_process=True)
     logger.info("billbot listening", extra={"fields": {"host": host, "port": port}})
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,

@@ -157,7 +157,17 @@ async def test_audit_export_through_the_cli(stack: Stack) -> None:
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert [int(r["id"]) for r in rows] == [e.id for e in entries]
     assert [r["action"] for r in rows] == [e.action for e in entries]
-    assert all(json.loads(r["detail"]) is not None for r in rows)
+    # One column per field: no JSON in cells, details and version flattened into columns.
+    assert not any(cell.lstrip().startswith(("{", "[")) for r in rows for cell in r.values())
+    assert {"detail.intent_id", "detail.amount", "version.amountDue"} <= set(rows[0])
+    started = next(r for r in rows if r["action"] == "payment.started")
+    line = next(x for x in lines if x["action"] == "payment.started")
+    # One amount format, the currency's decimals, in both formats.
+    assert started["detail.amount"] == line["detail"]["amount"]
+    assert started["detail.amount"].count(".") == 1
+    assert len(started["detail.amount"].split(".")[1]) == 2
+    assert started["version.amountDue"] == line["bill_version"]["amountDue"]
+    assert len(started["version.amountDue"].split(".")[1]) == 2
 
     first_day = min(e.at for e in entries).date()
     since_then = export(url, "--format", "jsonl", "--since", first_day.isoformat())

@@ -24,6 +24,7 @@ from billbot.slackapp.interactions import (
     require_role,
     start_click,
 )
+from billbot.slackapp.modal_open import open_modal
 from billbot.slackapp.payload import view_value
 from billbot.slackapp.rows import refresh_row
 
@@ -67,9 +68,9 @@ async def reject_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> N
     ctx = ModalContext(bill_id=click.bill_id, channel_id=click.channel_id,
                        message_ts=click.message_ts, user_id=click.user_id,
                        issued_at=bot.clock.now().isoformat())
-    await bot.slack.views_open(trigger_id=click.trigger_id,
-                               view=reject_modal(row_label(click.blocks, click.bill_id),
-                                                           metadata=bot.signer.dump(ctx)))
+    await open_modal(bot, trigger_id=click.trigger_id, channel_id=click.channel_id,
+                     user_id=click.user_id, view=reject_modal(row_label(click.blocks, click.bill_id),
+                                                              metadata=bot.signer.dump(ctx)))
 
 
 async def reject_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str) -> None:

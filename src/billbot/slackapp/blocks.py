@@ -245,6 +245,14 @@ HELP_TEXT = (
     "• `/bills help` — this help"
 )
 
+ADMIN_HELP_TEXT = (
+    "*Admin commands* (you are a billbot admin):\n"
+    "• `/bills approvers add|remove @person` · `/bills approvers list` — who approves\n"
+    "• `/bills payers add|remove @person` · `/bills payers list` — who pays\n"
+    "• `/bills connect <companyId> <connectionId>` — bind this channel to a Codat company\n"
+    "• `/bills audit [bill]` — the audit trail, or one bill's"
+)
+
 
 def due_list_blocks(bills: list[Bill], summary: DigestSummary, *, today: date,
                     days: int) -> list[Block]:

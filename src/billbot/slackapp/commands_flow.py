@@ -20,14 +20,20 @@ from billbot.services.bindings import NOT_BOUND_COMMAND, Binding
 from billbot.slackapp import commands as cmd
 from billbot.slackapp import digests
 from billbot.slackapp.audit_text import audit_text
-from billbot.slackapp.blocks import HELP_TEXT, bill_detail_blocks, due_list_blocks
+from billbot.slackapp.blocks import ADMIN_HELP_TEXT, HELP_TEXT, bill_detail_blocks, due_list_blocks
 from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error, what_to_do
 from billbot.slackapp.payload import request_id, text_at
 
 logger = logging.getLogger("billbot.commands")
 
-def _help(hint: str | None) -> str:
-    return f"{hint}\n\n{HELP_TEXT}" if hint else HELP_TEXT
+def _help(hint: str | None, *, admin: bool = False) -> str:
+    text = f"{HELP_TEXT}\n\n{ADMIN_HELP_TEXT}" if admin else HELP_TEXT
+    return f"{hint}\n\n{text}" if hint else text
+
+
+async def _is_admin(bot: Billbot, user: str) -> bool:
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user), read_only=True)
+    return Role.ADMIN in user_roles
 
 
 async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
@@ -45,7 +51,7 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
     rid = request_id(raw_body)
     match command:
         case cmd.Help(hint=hint):
-            await ack(text=_help(hint))
+            await ack(text=_help(hint, admin=await _is_admin(bot, user)))
         case cmd.Due(days=days):
             await ack()
             await _due(bot, respond, user, channel, days)

@@ -31,6 +31,7 @@ from billbot.slackapp.interactions import (
     require_role,
     start_click,
 )
+from billbot.slackapp.modal_open import open_modal
 from billbot.slackapp.payload import dig, text_at, view_value
 from billbot.slackapp.payment_outcomes import outcome_text, show_outcome
 from billbot.slackapp.rows import refresh_row
@@ -57,8 +58,11 @@ async def pay_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None
         return
     if not click.trigger_id:
         return
-    opened = await bot.slack.views_open(trigger_id=click.trigger_id, view=loading_modal(
+    opened = await open_modal(bot, trigger_id=click.trigger_id, channel_id=click.channel_id,
+                              user_id=click.user_id, view=loading_modal(
         "Pay bill", ":hourglass_flowing_sand: Reading the bill and accounts from Codat…"))
+    if opened is None:
+        return
     view_id = str(dig(opened.data, "view", "id") or "")
 
     async def show(title: str, text: str) -> None:

@@ -109,7 +109,7 @@ async def test_unreachable_slack_leaves_billbot_running_and_not_ready_until_it_a
                                      content=b"ssl_check=1&command=%2Fbills&text=digest")
             assert forged.status_code == 200 and forged.content == b""
 
-            workspace = SlackWorkspace()
+            workspace = SlackWorkspace(bot_tokens=[BOT_TOKEN])
             slack = serve_slack_standin(workspace, port=slack_port)
 
             async def ready_now() -> bool:

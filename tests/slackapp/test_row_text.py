@@ -11,7 +11,7 @@ from billbot.codat.models import Bill
 from billbot.domain.digest import DigestSummary
 from billbot.slackapp.blocks import bill_row
 from billbot.slackapp.digest_header import totals_text
-from billbot.slackapp.mrkdwn import ZWJ, clip_mrkdwn, user_text
+from billbot.slackapp.mrkdwn import BACKTICK_LOOKALIKE, ZERO_WIDTH, clip_mrkdwn, user_text
 from billbot.slackapp.row_model import PaymentState, PaymentSummary, RowState
 
 TODAY = date(2026, 11, 22)
@@ -39,8 +39,9 @@ def test_user_text_neither_formats_nor_mentions() -> None:
     out = user_text("*bold* _it_ ~x~ `code` <!here> <@U123> a&b", 200)
     assert "<" not in out and ">" not in out
     assert "&lt;!here&gt;" in out and "a&amp;b" in out
-    for marker in "*_~`":
-        assert f"{ZWJ}{marker}{ZWJ}" in out
+    for marker in "*_~":
+        assert f"{ZERO_WIDTH}{marker}{ZERO_WIDTH}" in out
+    assert "`" not in out and f"{BACKTICK_LOOKALIKE}code{BACKTICK_LOOKALIKE}" in out
 
 
 def test_clipping_never_splits_an_escape() -> None:

@@ -2,16 +2,19 @@
 never able to change formatting or mention anyone, and never cut inside an escape.
 
 Slack asks for `&`, `<` and `>` to be escaped (which also defuses `<!here>` and `<@U…>`);
-`*`, `_`, `~` and backticks have no escape, so a zero-width joiner is put on both sides of
-each: a marker glued to a neighbouring character can neither open nor close formatting.
+`*`, `_` and `~` have no escape, so a zero-width no-break space (U+FEFF, which parsers count
+as white space) is put on both sides of each: a marker followed by white space cannot open
+formatting and one preceded by it cannot close it. It is invisible. A code span takes any
+text between two backticks, so a backtick is shown as its look-alike `ˋ` (U+02CB) instead.
 """
 
 from __future__ import annotations
 
 import re
 
-ZWJ = "\u200d"
-_FORMATTING = re.compile(r"([*_~`])")
+ZERO_WIDTH = "\ufeff"
+_FORMATTING = re.compile(r"([*_~])")
+BACKTICK_LOOKALIKE = "\u02cb"
 _ESCAPE_TAIL = re.compile(r"&[a-z]{0,4}$")
 
 
@@ -27,7 +30,9 @@ def clip(text: str, limit: int) -> str:
 
 def user_text(text: str, limit: int) -> str:
     """Untrusted text for mrkdwn: clipped to `limit` characters first, then made inert."""
-    return _FORMATTING.sub(rf"{ZWJ}\1{ZWJ}", escape(clip(" ".join(text.split()), limit)))
+    safe = escape(clip(" ".join(text.split()), limit)).replace("`", BACKTICK_LOOKALIKE)
+    # Not at the ends: the text is often wrapped in billbot's own `*…*`, which must still close.
+    return _FORMATTING.sub(rf"{ZERO_WIDTH}\1{ZERO_WIDTH}", safe).strip(ZERO_WIDTH)
 
 
 def clip_mrkdwn(text: str, limit: int) -> str:
@@ -40,4 +45,4 @@ def clip_mrkdwn(text: str, limit: int) -> str:
     return head + "…"
 
 
-__all__ = ["ZWJ", "clip", "clip_mrkdwn", "escape", "user_text"]
+__all__ = ["BACKTICK_LOOKALIKE", "ZERO_WIDTH", "clip", "clip_mrkdwn", "escape", "user_text"]

@@ -13,11 +13,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from sqlmodel import col, select
-
 from billbot.slackapp.blocks import ACTION_APPROVE
-from billbot.storage.db import session_scope
-from billbot.storage.tables import AuditLog
 from tests.e2e.conftest import (
     ANN,
     BEN,
@@ -25,6 +21,7 @@ from tests.e2e.conftest import (
     PAT,
     Stack,
     approve,
+    audit,
     buttons,
     click,
     current,
@@ -38,12 +35,6 @@ from tests.e2e.conftest import (
     row_text,
     today,
 )
-
-
-def audit(stack: Stack, *actions: str) -> list[AuditLog]:
-    with session_scope(stack.bot.engine, read_only=True) as session:
-        return list(session.exec(select(AuditLog).where(col(AuditLog.action).in_(actions))
-                                 .order_by(col(AuditLog.id))).all())
 
 
 def ephemerals(stack: Stack, user: str) -> list[str]:

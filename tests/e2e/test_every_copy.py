@@ -151,3 +151,20 @@ async def test_a_fully_paid_overdue_bill_is_no_longer_shown_overdue(stack: Stack
     count = int(re.search(r"\*(\d+) bills?\*", before).group(1))  # type: ignore[union-attr]
     assert f"*{count - 1} bill" in after, after
     no_slack_violations(stack)
+
+
+async def test_a_long_hostile_reference_and_supplier_leave_the_rest_of_the_row_intact(
+        stack: Stack) -> None:
+    bill = first_due(stack)
+    stored = stack.sandbox.main_ledger.bills[bill["id"]]
+    stored["reference"] = "*bold* _it_ ~s~ `c` <!here> <@U0BEN> &amp; " * 60
+    stored["supplierRef"] = {**stored["supplierRef"], "supplierName": "Acme & Sons *" * 400}
+    main = await post_digest(stack)
+    text = row_text(main, bill["id"])
+    assert f"{Decimal(str(bill['amountDue'])):,.2f}* due" in text
+    assert "overdue" in text or "due" in text.split("\n")[1]
+    assert "Awaiting approval" in text
+    assert "<!here>" not in text and "<@U0BEN>" not in text and "`" not in text
+    assert "&amp;amp;" in text  # escaped once, never split: no dangling "&am…"
+    assert not re.search(r"&[a-z]{0,4}…", text)
+    no_slack_violations(stack)

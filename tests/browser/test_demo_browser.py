@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from billbot.demo import ADA, ANN, OSCAR, PAT, Demo
 from billbot.money import format_money
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id, section_block_id
+from billbot.slackapp.mrkdwn import BACKTICK_LOOKALIKE, ZERO_WIDTH
 
 pytestmark = pytest.mark.browser
 
@@ -90,6 +91,8 @@ def test_digest_approve_then_pay_choosing_an_account(slack: SlackPage, demo: Dem
     row = slack.row(bill["id"], digest)
     expect(row).to_contain_text(bill["reference"])
     expect(row).to_contain_text("Awaiting approval")
+    summary = digest.locator('[data-block-id^="digest-summary"]')
+    summary_before = summary.inner_text()
 
     slack.button(bill["id"], ACTION_APPROVE, digest).click()
     expect(row).to_contain_text(f"Approved by @{ANN.real_name}")
@@ -121,7 +124,10 @@ def test_digest_approve_then_pay_choosing_an_account(slack: SlackPage, demo: Dem
     amount.fill(str(due))
     modal.locator("#modal-submit").click()
     expect(modal.locator(".dialog-title")).to_contain_text("Paid")
-    expect(row).to_contain_text(f"Paid {format_money(due, 'GBP')} by @{PAT.real_name}")
+    expect(row).to_contain_text(f"Paid {format_money(due, 'GBP')} in 1 payment by "
+                                f"@{PAT.real_name}")
+    expect(row).not_to_contain_text("overdue")  # nothing due: never shown overdue
+    expect(summary).not_to_have_text(summary_before)  # the header's totals follow payments
     expect(slack.button(bill["id"], ACTION_PAY, digest)).to_have_count(0)
 
     expect(slack.book_row(bill["id"])).to_contain_text("Paid")
@@ -149,7 +155,7 @@ def test_outsider_click_gets_a_refusal_only_they_see(slack: SlackPage, demo: Dem
 def test_bill_text_is_shown_as_text_in_a_digest_posted_from_the_command_box(
         slack: SlackPage, demo: Demo) -> None:
     bill = due_bills(demo, "EUR")[0]
-    hostile = '<img src=x onerror="window.__pwned=1"> & <@U0ANN>'
+    hostile = '<img src=x onerror="window.__pwned=1"> & <@U0ANN> *b* _i_ ~s~ `c`'
     httpx.patch(f"{demo.codat_url}/_sandbox/bills/{bill['id']}",
                 json={"reference": hostile}).raise_for_status()
 
@@ -160,7 +166,12 @@ def test_bill_text_is_shown_as_text_in_a_digest_posted_from_the_command_box(
     expect(slack.page.locator('#timeline .message[data-kind="message"]')).to_have_count(before + 1)
 
     row = slack.row(bill["id"], slack.latest_bot_message())
-    expect(row).to_contain_text(hostile)
+    expect(row).to_contain_text("onerror")
+    # Shown as typed; the zero-width spaces that keep `_` from formatting are invisible.
+    # (backticks as their look-alike: a code span would take any text between two).
+    shown = row.inner_text().replace(ZERO_WIDTH, "").replace(BACKTICK_LOOKALIKE, "`")
+    assert hostile in shown
     assert row.locator("img, .mention").count() == 0
+    assert row.locator("b b, i, s, code").count() == 0  # the markers formatted nothing
     expect(slack.book_row(bill["id"])).to_contain_text(hostile)
     assert slack.page.evaluate("window.__pwned") is None

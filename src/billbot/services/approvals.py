@@ -31,6 +31,7 @@ from billbot.storage.upsert import insert_if_absent
 from . import tracks
 from .bill_status import ApprovalResult, BillApprovalState, Outcome
 from .bindings import Binding
+from .final_payment import approval_blocker
 from .roles import record_refusal, roles_of
 
 logger = logging.getLogger("billbot.approvals")
@@ -107,6 +108,9 @@ def approve(
     decision = can_approve(roles_of(session, policy, user_id))
     if not decision:
         return click.refuse(session, decision.reason)
+    blocker = approval_blocker(session, ref, bill)  # nothing is approved after the final payment
+    if blocker is not None:
+        return click.refuse(session, blocker)
     track = _current_track(session, ref, current, user_id=user_id, request_id=request_id, at=at)
     if track is None:
         return click.refuse(session, WAITS_FOR_PAYMENT)

@@ -13,7 +13,7 @@ from billbot.context_token import ModalContext
 from billbot.domain.policy import Role
 from billbot.logs import bind, event
 from billbot.runtime import Billbot
-from billbot.services import approvals
+from billbot.services import approvals, copies
 from billbot.services.bindings import NOT_BOUND
 from billbot.slackapp.blocks import reject_modal, row_label
 from billbot.slackapp.interactions import (
@@ -42,6 +42,16 @@ async def approve_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> 
     bill = await fresh_bill(bot, click.channel_id, click.user_id, binding, click.bill_id,
                             action="approve", request_id=click.request_id)
     if bill is None:
+        return
+    # Judged against what the clicked copy showed: nobody approves figures they did not see.
+    stale = await bot.db(lambda s: copies.stale_copy_refusal(
+        s, channel_id=click.channel_id, ts=click.message_ts, bill=bill, binding=binding,
+        user_id=click.user_id, request_id=click.request_id, at=bot.clock.now()))
+    if stale is not None:
+        event(logger, "approve", outcome="stale_copy")
+        await ephemeral(bot, click.channel_id, click.user_id, stale)
+        await refresh_row(bot, channel_id=click.channel_id, ts=click.message_ts, bill=bill,
+                          binding=binding, clicked_blocks=click.blocks)
         return
     result = await bot.db(lambda s: approvals.approve(
         s, bill=bill, binding=binding, user_id=click.user_id, request_id=click.request_id,

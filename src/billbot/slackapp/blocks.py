@@ -14,15 +14,21 @@ from decimal import Decimal
 from typing import Any
 
 from billbot.codat.models import BankAccountOption, Bill
+from billbot.domain.copies import nothing_due
 from billbot.domain.digest import DigestSummary, due_in_words
 from billbot.money import format_money, quantize
 from billbot.slack_web.block_revisions import base_block_id
+from billbot.slackapp.digest_header import summary_block, totals_text
+from billbot.slackapp.mrkdwn import clip_mrkdwn, escape, user_text
 from billbot.slackapp.row_model import PaymentState, RowState
 
 Block = dict[str, Any]
 
 MAX_MESSAGE_BLOCKS = 50
 BLOCKS_PER_BILL = 2
+# Characters of a supplier name or reference on a row (before escaping), so the row's other
+# lines always fit in a section's 3000.
+FIELD_LIMIT = 120
 # Main message: header, summary, divider and a "continued in thread" note.
 BILLS_IN_MAIN = (MAX_MESSAGE_BLOCKS - 4) // BLOCKS_PER_BILL  # 23
 # Thread replies: one context line then bills.
@@ -40,16 +46,11 @@ def _plain(text: str, limit: int) -> dict[str, Any]:
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": _clip(text, 3000)}
+    return {"type": "mrkdwn", "text": clip_mrkdwn(text, 3000)}
 
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters; supplier names and references are untrusted text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def mention(user_id: str) -> str:
@@ -79,25 +80,38 @@ def payable_now(bill: Bill) -> bool:
     return bill.status.payable and bill.amount_due is not None and bill.amount_due > 0
 
 
+def _paid_line(bill: Bill, state: RowState) -> str | None:
+    """"Paid GBP 900.03 in 3 payments by <@U1> · GBP 99.97 remains": every payment counted."""
+    done = [p for p in state.payments if p.state is PaymentState.SUCCEEDED]
+    if not done:
+        return None
+    totals: dict[str, Decimal] = {}
+    for p in done:
+        totals[p.currency] = totals.get(p.currency, Decimal(0)) + p.amount
+    paid = " + ".join(format_money(amount, cur) for cur, amount in totals.items())
+    payers = list(dict.fromkeys(p.payer_id for p in done))
+    count = f" in {len(done)} payment{'s' if len(done) != 1 else ''}"
+    by = " by " + ", ".join(mention(u) for u in payers[:5])
+    if payable_now(bill):
+        return f":moneybag: Paid {paid}{count}{by} · *{amount_due_text(bill)}* remains"
+    return f":moneybag: *Paid* {paid}{count}{by}"
+
+
 def _status_line(bill: Bill, state: RowState) -> str:
     lines: list[str] = []
     last = state.last_payment
-    if last and last.state is PaymentState.SUCCEEDED:
-        paid = format_money(last.amount, last.currency)
-        if payable_now(bill):
-            lines.append(f":moneybag: Paid {paid} by {mention(last.payer_id)}"
-                         f" · *{amount_due_text(bill)}* remains")
-        else:
-            lines.append(f":moneybag: *Paid* {paid} by {mention(last.payer_id)}")
-    elif last and last.state is PaymentState.IN_PROGRESS:
+    paid = _paid_line(bill, state)
+    if paid:
+        lines.append(paid)
+    if last and last.state is PaymentState.IN_PROGRESS:
         lines.append(f":hourglass_flowing_sand: Payment of {format_money(last.amount, last.currency)}"
                      f" by {mention(last.payer_id)} in progress")
     elif last and last.state is PaymentState.FAILED:
-        reason = escape(last.reason or "Codat refused it")
+        reason = user_text(last.reason or "Codat refused it", 200)
         lines.append(f":warning: Payment by {mention(last.payer_id)} failed: {reason}")
     if state.rejected_by:
-        reason = escape(state.reject_reason or "")
-        lines.append(f":x: Rejected by {mention(state.rejected_by)}: “{_clip(reason, 500)}”")
+        reason = user_text(state.reject_reason or "", 300)
+        lines.append(f":x: Rejected by {mention(state.rejected_by)}: “{reason}”")
     elif state.approvers:
         who = ", ".join(mention(u) for u in state.approvers)
         if state.approved:
@@ -112,13 +126,17 @@ def _status_line(bill: Bill, state: RowState) -> str:
 
 
 def bill_row(bill: Bill, state: RowState, *, today: date) -> list[Block]:
-    """A bill's section and its buttons: reference, supplier, amount due, due date, state."""
-    supplier = escape(bill.supplier_ref.supplier_name or bill.supplier_ref.id)
-    reference = escape(bill.reference or bill.id)
-    overdue = bill.due_date < today
-    icon = ":red_circle:" if overdue else (":large_orange_circle:" if bill.due_date == today
-                                           else ":white_circle:")
-    when = f"{due_in_words(bill.due_date, today)} ({bill.due_date.strftime('%a %d %b %Y')})"
+    """A bill's section and its buttons: reference, supplier, amount due, due date, state.
+    Each field is clipped on its own, so amount, due date and status always show."""
+    supplier = user_text(bill.supplier_ref.supplier_name or bill.supplier_ref.id, FIELD_LIMIT)
+    reference = user_text(bill.reference or bill.id, FIELD_LIMIT)
+    on = bill.due_date.strftime('%a %d %b %Y')
+    if nothing_due(bill):  # paid or void: never shown overdue
+        icon, when = ":white_check_mark:", f"was due {on}"
+    else:
+        icon = (":red_circle:" if bill.due_date < today else
+                ":large_orange_circle:" if bill.due_date == today else ":white_circle:")
+        when = f"{due_in_words(bill.due_date, today)} ({on})"
     text = (f"*{reference}* · {supplier}\n"
             f"*{amount_due_text(bill)}* due · {icon} {when}")
     status = _status_line(bill, state)
@@ -153,7 +171,8 @@ def _row_buttons(bill: Bill, state: RowState) -> list[Block]:
             "confirm": {
                 "title": _plain("Record a payment?", 100),
                 "text": _mrkdwn(_clip(
-                    f"Pay *{escape(supplier)}* for bill *{escape(bill.reference or bill.id)}*: "
+                    f"Pay *{user_text(supplier, 80)}* for bill "
+                    f"*{user_text(bill.reference or bill.id, 60)}*: "
                     f"*{amount_due_text(bill)}* due. You pick the account and amount next; "
                     "nothing is recorded until you submit.", 300)),
                 "confirm": _plain("Continue", 30),
@@ -173,14 +192,6 @@ class MessageSpec:
     bill_ids: list[str]
 
 
-def _totals_text(summary: DigestSummary) -> str:
-    parts = [f"*{format_money(amount, cur)}*" for cur, amount in summary.totals.items()]
-    text = " · ".join(parts) if parts else "nothing with a known amount"
-    if summary.unknown_amounts:
-        text += f" (+{summary.unknown_amounts} with amount due unknown)"
-    return text
-
-
 def digest_messages(bills: list[Bill], states: dict[str, RowState], summary: DigestSummary, *,
                     today: date, within_days: int) -> list[MessageSpec]:
     """The digest as a main message plus thread replies: every due bill, 50 blocks a message."""
@@ -190,16 +201,13 @@ def digest_messages(bills: list[Bill], states: dict[str, RowState], summary: Dig
         return [MessageSpec(text=text, blocks=[{"type": "section", "block_id": "digest-empty",
                                                 "text": _mrkdwn(text)}], bill_ids=[])]
     plural = "s" if summary.count != 1 else ""
-    overdue = f", *{summary.overdue} overdue*" if summary.overdue else ""
     header_text = f"Bills due · {today.strftime('%A %d %B %Y')}"
-    summary_text = (f"*{summary.count} bill{plural}* overdue or due within {within_days} days"
-                    f"{overdue}.\n*Total due:* {_totals_text(summary)}")
-    fallback = (f"{summary.count} bill{plural} due: "
-                + ", ".join(format_money(a, c) for c, a in summary.totals.items()))
+    fallback = _clip(f"{summary.count} bill{plural} due: "
+                     + ", ".join(format_money(a, c) for c, a in summary.totals.items()), 300)
     head = bills[:BILLS_IN_MAIN]
     blocks: list[Block] = [
         {"type": "header", "block_id": "digest-header", "text": _plain(header_text, 150)},
-        {"type": "section", "block_id": "digest-summary", "text": _mrkdwn(summary_text)},
+        summary_block(summary, within_days=within_days),
         {"type": "divider", "block_id": "digest-divider"},
     ]
     for bill in head:
@@ -262,9 +270,9 @@ def due_list_blocks(bills: list[Bill], summary: DigestSummary, *, today: date,
             f"No bills are overdue or due in the next {days} days.")}]
     blocks: list[Block] = [{"type": "section", "text": _mrkdwn(
         f"*{summary.count} bill{'s' if summary.count != 1 else ''}* overdue or due within "
-        f"{days} days. *Total due:* {_totals_text(summary)}")}]
-    lines = [f"• *{escape(b.reference or b.id)}* · "
-             f"{escape(b.supplier_ref.supplier_name or b.supplier_ref.id)} · "
+        f"{days} days. *Total due:* {totals_text(summary)}")}]
+    lines = [f"• *{user_text(b.reference or b.id, FIELD_LIMIT)}* · "
+             f"{user_text(b.supplier_ref.supplier_name or b.supplier_ref.id, FIELD_LIMIT)} · "
              f"{amount_due_text(b)} · {due_in_words(b.due_date, today)}" for b in bills]
     chunk: list[str] = []
     for line in lines:
@@ -284,9 +292,9 @@ def due_list_blocks(bills: list[Bill], summary: DigestSummary, *, today: date,
 
 
 def bill_detail_blocks(bill: Bill, attachment_names: list[str], *, today: date) -> list[Block]:
-    supplier = escape(bill.supplier_ref.supplier_name or bill.supplier_ref.id)
+    supplier = user_text(bill.supplier_ref.supplier_name or bill.supplier_ref.id, FIELD_LIMIT)
     total = format_money(bill.total_amount, bill.currency) if bill.total_amount is not None else "—"
-    head = (f"*{escape(bill.reference or bill.id)}* · {supplier} · {bill.status.value}\n"
+    head = (f"*{user_text(bill.reference or bill.id, FIELD_LIMIT)}* · {supplier} · {bill.status.value}\n"
             f"Issued {bill.issue_date.isoformat()} · due {bill.due_date.isoformat()} "
             f"({due_in_words(bill.due_date, today)})\n"
             f"Total {total} · amount due *{amount_due_text(bill)}*")
@@ -295,14 +303,15 @@ def bill_detail_blocks(bill: Bill, attachment_names: list[str], *, today: date) 
     lines = []
     for item in items[:40]:
         amount = item.total_amount if item.total_amount is not None else item.unit_amount
-        lines.append(f"• {escape(item.description or 'Item')} — {quantize(item.quantity, 'XXX')}"
+        lines.append(f"• {user_text(item.description or 'Item', FIELD_LIMIT)} — "
+                     f"{quantize(item.quantity, 'XXX')}"
                      f" × {format_money(item.unit_amount, bill.currency)} ="
                      f" {format_money(amount, bill.currency)}")
     if len(items) > 40:
         lines.append(f"…and {len(items) - 40} more lines")
     blocks.append({"type": "section", "text": _mrkdwn(
         "*Line items*\n" + ("\n".join(lines) if lines else "_none recorded_"))})
-    names = ", ".join(escape(n) for n in attachment_names) if attachment_names else "_none_"
+    names = ", ".join(user_text(n, FIELD_LIMIT) for n in attachment_names) if attachment_names else "_none_"
     blocks.append({"type": "context", "elements": [_mrkdwn(f":paperclip: Attachments: {names}")]})
     return blocks
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from functools import partial
 
+from sqlmodel import Session
+
+from billbot.domain.copies import shown_of
 from billbot.domain.digest import summarise
 from billbot.domain.schedule import DigestSchedule
 from billbot.logs import event
 from billbot.runtime import Billbot
 from billbot.services import bindings as bindings_service
 from billbot.services.bindings import Binding
-from billbot.slackapp.blocks import digest_messages
+from billbot.slackapp.blocks import MessageSpec, digest_messages
 from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error
 from billbot.slackapp.rows import row_states
-from billbot.storage import slack_messages
+from billbot.storage import bill_copies, slack_messages
+from billbot.storage.bill_copies import ShownBill
 
 logger = logging.getLogger("billbot.digests")
 
@@ -32,6 +35,7 @@ async def post_digest(bot: Billbot, channel_id: str, binding: Binding) -> list[s
     today = bot.today()
     specs = digest_messages(bills, states, summarise(bills, today=today), today=today,
                             within_days=within)
+    by_id = {b.id: b for b in bills}
     posted: list[str] = []
     thread_ts: str | None = None
     for spec in specs:
@@ -42,9 +46,20 @@ async def post_digest(bot: Billbot, channel_id: str, binding: Binding) -> list[s
         posted.append(ts)
         thread_ts = thread_ts or ts
         parent = None if ts == thread_ts else thread_ts
-        await bot.db(partial(slack_messages.save_message, channel_id=channel_id, ts=ts,
-                             blocks=spec.blocks, bill_ids=spec.bill_ids, at=bot.clock.now(),
-                             thread_ts=parent))
+        shown = [shown_of(by_id[b]) for b in spec.bill_ids]
+
+        def save(session: Session, ts: str = ts, parent: str | None = parent,
+                 spec: MessageSpec = spec, shown: list[ShownBill] = shown) -> None:
+            now = bot.clock.now()
+            slack_messages.save_message(session, channel_id=channel_id, ts=ts,
+                                        blocks=spec.blocks, bill_ids=spec.bill_ids, at=now,
+                                        thread_ts=parent)
+            bill_copies.remember(session, channel_id=channel_id, ts=ts,
+                                 company_id=binding.company_id,
+                                 connection_id=binding.connection_id,
+                                 digest_ts=parent or ts, shown=shown, at=now)
+
+        await bot.db(save)
     await bot.db(lambda s: slack_messages.clear_channel_notices(s, channel_id=channel_id))
     event(logger, "digest posted", channel_id=channel_id, bills=len(bills), messages=len(posted))
     return posted

@@ -11,14 +11,16 @@ from typing import Any
 from sqlmodel import Session
 
 from billbot.codat.models import Bill
+from billbot.domain.copies import shown_of, summarise_shown
 from billbot.domain.policy import PolicySettings
 from billbot.runtime import Billbot
 from billbot.services import approvals
 from billbot.services.bill_status import BillApprovalState, PaymentView
 from billbot.services.bindings import Binding
 from billbot.slackapp.blocks import replace_bill_row
+from billbot.slackapp.digest_header import replace_summary
 from billbot.slackapp.row_model import PaymentState, PaymentSummary, RowState
-from billbot.storage import slack_messages
+from billbot.storage import bill_copies, slack_messages
 
 logger = logging.getLogger("billbot.rows")
 
@@ -57,7 +59,34 @@ async def row_states(bot: Billbot, binding: Binding, bills: Sequence[Bill]) -> d
 
 async def refresh_row(bot: Billbot, *, channel_id: str, ts: str, bill: Bill, binding: Binding,
                       clicked_blocks: list[dict[str, Any]] | None = None) -> None:
-    """Re-render one bill's row in place in the message that shows it (chat.update).
+    """Re-render the bill's row in the message clicked and in every other message that shows
+    it (older digests, thread replies), then the header of each digest that holds it."""
+    places = await bot.db(lambda s: bill_copies.places_of(
+        s, company_id=binding.company_id, connection_id=binding.connection_id,
+        bill_id=bill.id), read_only=True)
+    targets = [(channel_id, ts)] + [(p.channel_id, p.ts) for p in places]
+    headers = [(p.channel_id, p.digest_ts) for p in places if p.digest_ts]
+    done: set[tuple[str, str]] = set()
+    for channel, message_ts in [*targets, *headers]:
+        if (channel, message_ts) in done:
+            continue
+        done.add((channel, message_ts))
+        try:
+            await _refresh_message(bot, channel_id=channel, ts=message_ts, bill=bill,
+                                   binding=binding,
+                                   clicked_blocks=clicked_blocks if message_ts == ts else None)
+        except Exception:
+            if message_ts == ts and channel == channel_id:
+                raise
+            # Another copy (deleted, channel archived) must not stop the others.
+            logger.warning("a copy of the bill could not be refreshed")
+
+
+async def _refresh_message(bot: Billbot, *, channel_id: str, ts: str, bill: Bill,
+                           binding: Binding,
+                           clicked_blocks: list[dict[str, Any]] | None = None) -> None:
+    """Re-render one bill's row in place in the message that shows it (chat.update), and the
+    message's digest summary when it has one.
 
     The approval and payment state is read in the same transaction that stores the new
     blocks (compare-and-set on the message's version), so a render made from a state read
@@ -75,6 +104,14 @@ async def refresh_row(bot: Billbot, *, channel_id: str, ts: str, bill: Bill, bin
         blocks = list(stored.blocks) if stored else list(clicked_blocks or [])
         state = row_state_for(session, binding, bill, bot.policy)
         new = replace_bill_row(blocks, bill, state, today=today)
+        if new is not None:
+            bill_copies.update_shown(session, channel_id=channel_id, ts=ts,
+                                     shown=shown_of(bill), at=bot.clock.now())
+        shown = bill_copies.digest_shown(session, channel_id=channel_id, digest_ts=ts)
+        if shown:  # a digest's main message: its totals follow what its rows show now
+            new = replace_summary(new if new is not None else blocks,
+                                  summarise_shown(shown, today=today),
+                                  within_days=bot.settings.billbot_due_within_days) or new
         if new is None or stored is None:
             return new, None, True
         expected = stored.version  # read first: the ORM update refreshes `stored`

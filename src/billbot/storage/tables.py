@@ -274,3 +274,28 @@ __all__ = [
     "RoleGrant",
     "SlackMessage",
 ]
+
+
+class BillCopy(SQLModel, table=True):
+    """One message that shows a bill's row (migration 0005): where it is, which digest it
+    belongs to, and the figures it shows, so every copy is re-rendered when the bill changes
+    and a click on a copy is judged against what that copy showed."""
+
+    __tablename__ = "bill_copy"
+    __table_args__ = (
+        Index("ix_bill_copy_bill", "company_id", "connection_id", "bill_id"),
+        Index("ix_bill_copy_digest", "channel_id", "digest_ts"),
+    )
+
+    channel_id: str = Field(primary_key=True, max_length=ID)
+    ts: str = Field(primary_key=True, max_length=ID)
+    bill_id: str = Field(primary_key=True, max_length=FREE_ID)
+    company_id: str = Field(max_length=ID)
+    connection_id: str = Field(max_length=ID)
+    digest_ts: str | None = Field(default=None, max_length=ID)  # the digest's main message
+    token: str = Field(max_length=16)
+    amount_due: Decimal | None = _money(nullable=True)
+    currency: str = Field(max_length=3)
+    due_date: date = Field(sa_column=Column(Date(), nullable=False))
+    settled: bool = False
+    updated_at: datetime = _at()

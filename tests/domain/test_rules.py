@@ -16,6 +16,7 @@ from billbot.domain.policy import (
     apply_grants,
     can_administer,
     can_approve,
+    can_lift_rejection,
     can_pay,
     can_reject,
 )
@@ -53,6 +54,16 @@ class TestDecisions:
         assert can_reject({Role.APPROVER}, "duplicate invoice")
         assert not can_reject({Role.APPROVER}, "   ")
         assert not can_reject({Role.PAYER}, "duplicate invoice")
+        assert not can_reject({Role.APPROVER}, "  dup inv  ")  # 7 characters once trimmed
+
+    def test_a_rejection_is_lifted_by_its_author_or_an_admin_with_a_reason(self) -> None:
+        assert can_lift_rejection("UA", {Role.APPROVER}, "UA", None).reason == "withdraw"
+        assert can_lift_rejection("UA", set(), "UA", None)  # even after losing the role
+        refused = can_lift_rejection("UB", {Role.APPROVER}, "UA", "a good long reason")
+        assert not refused and "<@UA>" in refused.reason
+        assert not can_lift_rejection("UX", {Role.ADMIN}, "UA", "too short")
+        assert can_lift_rejection("UX", {Role.ADMIN}, "UA", "checked with them").reason == (
+            "override")
 
     def test_only_payers_pay(self) -> None:
         assert can_pay("UA", {Role.PAYER}, POLICY, ["UA"])

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from sqlmodel import col, select
 
 from billbot.clock import Clock
 from billbot.config import Settings
@@ -34,6 +35,8 @@ from billbot.slackapp.blocks import (
     actions_block_id,
     section_block_id,
 )
+from billbot.storage.db import session_scope
+from billbot.storage.tables import AuditLog
 from tests.support.openapi_contract import validated_sandbox_app
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789"
@@ -262,3 +265,10 @@ def modal_account_ids(view: Any) -> list[str]:
 
 def no_slack_violations(stack: Stack) -> None:
     assert stack.workspace.violations == [], stack.workspace.violations
+
+
+def audit(stack: Stack, *actions: str) -> list[AuditLog]:
+    """The audit entries with these actions, oldest first."""
+    with session_scope(stack.bot.engine, read_only=True) as session:
+        return list(session.exec(select(AuditLog).where(col(AuditLog.action).in_(actions))
+                                 .order_by(col(AuditLog.id))).all())

@@ -17,12 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlmodel import col, select
 
 from billbot.slackapp.blocks import ACTION_APPROVE
 from billbot.slackapp.payload import request_id
-from billbot.storage.db import session_scope
-from billbot.storage.tables import AuditLog
 from tests.e2e.conftest import (
     ADA,
     ANN,
@@ -30,6 +27,7 @@ from tests.e2e.conftest import (
     PAT,
     Stack,
     approve,
+    audit,
     buttons,
     click,
     current,
@@ -65,12 +63,6 @@ def keep_bodies(stack: Stack) -> list[bytes]:
 
     stack.driver.http.event_hooks["request"].append(keep)
     return sent
-
-
-def audit(stack: Stack, *actions: str) -> list[AuditLog]:
-    with session_scope(stack.bot.engine, read_only=True) as session:
-        return list(session.exec(select(AuditLog).where(col(AuditLog.action).in_(actions))
-                                 .order_by(col(AuditLog.id))).all())
 
 
 def modal_texts(stack: Stack, title: str) -> list[str]:

@@ -104,13 +104,36 @@ def can_approve(roles: Collection[Role]) -> Decision:
     return deny("Only approvers can approve or reject bills. Ask a billbot admin for the role.")
 
 
+# A reason (rejection, override) must say something: this many characters once trimmed.
+MIN_REASON_CHARS = 10
+
+
+def reason_problem(reason: str | None) -> str | None:
+    """Why a typed reason is not enough, or None when it says something."""
+    if reason is None or len(reason.strip()) < MIN_REASON_CHARS:
+        return f"Say why in at least {MIN_REASON_CHARS} characters."
+    return None
+
+
 def can_reject(roles: Collection[Role], reason: str | None) -> Decision:
     decision = can_approve(roles)
     if not decision:
         return decision
-    if reason is None or not reason.strip():
-        return deny("A rejection needs a reason.")
-    return allow()
+    problem = reason_problem(reason)
+    return deny(problem) if problem else allow()
+
+
+def can_lift_rejection(user_id: str, roles: Collection[Role], rejected_by: str,
+                       reason: str | None) -> Decision:
+    """The person who rejected withdraws (reason "withdraw"); an admin overrides someone
+    else's rejection, with a reason (reason "override"); nobody else lifts it."""
+    if user_id == rejected_by:
+        return allow("withdraw")
+    if Role.ADMIN not in roles:
+        return deny(f"Only <@{rejected_by}>, who rejected this bill, can withdraw the rejection, "
+                    "or a billbot admin override it.")
+    problem = reason_problem(reason)
+    return deny(problem) if problem else allow("override")
 
 
 def can_pay(
@@ -141,7 +164,9 @@ __all__ = [
     "apply_grants",
     "can_administer",
     "can_approve",
+    "can_lift_rejection",
     "can_pay",
     "can_reject",
     "deny",
+    "reason_problem",
 ]

@@ -11,21 +11,21 @@ from typing import Any
 
 from billbot.context_token import ModalContext
 from billbot.domain.policy import Role
-from billbot.logs import bind, event
+from billbot.logs import event
 from billbot.runtime import Billbot
 from billbot.services import approvals
-from billbot.services.bindings import NOT_BOUND
-from billbot.slackapp.blocks import reject_modal, row_label
+from billbot.slackapp.blocks import row_label
 from billbot.slackapp.interactions import (
     ephemeral,
+    form_bill,
     fresh_bill,
     read_signed_form,
-    refuse,
     require_role,
     start_click,
+    typed_reason,
 )
 from billbot.slackapp.modal_open import open_modal
-from billbot.slackapp.payload import view_value
+from billbot.slackapp.rejection_blocks import reject_modal
 from billbot.slackapp.rows import refresh_row
 
 logger = logging.getLogger("billbot.approvals")
@@ -77,26 +77,18 @@ async def reject_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
     form = await read_signed_form(bot, ack, body, raw_body, action="reject", error_field="reason")
     if form is None:
         return
-    user, ctx, rid = form.user, form.ctx, form.request_id
-    reason = (view_value(form.view, "reason", "reason") or {}).get("value")
-    if not isinstance(reason, str) or not reason.strip():
-        await ack(response_action="errors", errors={"reason": "Say why the bill is rejected."})
+    reason, problem = typed_reason(form.view)
+    if reason is None:
+        await ack(response_action="errors", errors={"reason": problem})
         return
-    reason = reason.strip()[:500]
     await ack()
-    bind(bill_id=ctx.bill_id, user_id=user, channel_id=ctx.channel_id)
-    binding = await bot.binding_for(ctx.channel_id)
-    if binding is None:
-        await refuse(bot, user=user, action="reject", request_id=rid, reason=NOT_BOUND,
-                     bill_id=ctx.bill_id)
-        await ephemeral(bot, ctx.channel_id, user, NOT_BOUND)
+    found = await form_bill(bot, form, action="reject")
+    if found is None:
         return
-    bill = await fresh_bill(bot, ctx.channel_id, user, binding, ctx.bill_id, action="reject",
-                            request_id=rid)
-    if bill is None:
-        return
+    binding, bill = found
+    user, ctx = form.user, form.ctx
     result = await bot.db(lambda s: approvals.reject(
-        s, bill=bill, binding=binding, user_id=user, reason=reason, request_id=rid,
+        s, bill=bill, binding=binding, user_id=user, reason=reason, request_id=form.request_id,
         policy=bot.policy, at=bot.clock.now()))
     event(logger, "reject", outcome=result.outcome.value)
     if result.message and result.outcome != "recorded":

@@ -12,14 +12,17 @@ from typing import Any
 from billbot.codat.errors import CodatError, CodatNotFound
 from billbot.codat.models import Bill
 from billbot.context_token import BadContext, ModalContext
-from billbot.domain.policy import Role
+from billbot.domain.policy import Role, reason_problem
 from billbot.logs import bind, event
 from billbot.runtime import Billbot
 from billbot.services import roles
 from billbot.services.bindings import NOT_BOUND, Binding
-from billbot.slackapp.payload import Click, read_click, request_id, text_at
+from billbot.slackapp.payload import Click, read_click, request_id, text_at, view_value
 
 logger = logging.getLogger("billbot.interactions")
+
+# Reasons (rejection, override) are kept to this many characters.
+REASON_MAX_CHARS = 500
 
 NOT_IN_COMPANY = "That bill is not a bill of the company connected to this channel."
 
@@ -129,3 +132,30 @@ async def read_signed_form(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
         await refuse(bot, user=user, action=action, request_id=rid, reason=str(exc))
         return None
     return SignedForm(user=user, view=view, ctx=ctx, request_id=rid)
+
+
+async def form_bill(bot: Billbot, form: SignedForm, *, action: str) -> tuple[Binding, Bill] | None:
+    """After a reason form was acknowledged: its channel's binding and the bill read afresh;
+    None (audited, explained) when the channel is unbound or the bill cannot be read."""
+    ctx = form.ctx
+    bind(bill_id=ctx.bill_id, user_id=form.user, channel_id=ctx.channel_id)
+    binding = await bot.binding_for(ctx.channel_id)
+    if binding is None:
+        await refuse(bot, user=form.user, action=action, request_id=form.request_id,
+                     reason=NOT_BOUND, bill_id=ctx.bill_id)
+        await ephemeral(bot, ctx.channel_id, form.user, NOT_BOUND)
+        return None
+    bill = await fresh_bill(bot, ctx.channel_id, form.user, binding, ctx.bill_id, action=action,
+                            request_id=form.request_id)
+    return None if bill is None else (binding, bill)
+
+
+def typed_reason(view: Any) -> tuple[str | None, str | None]:
+    """The reason typed in a reason form (block and action `reason`), trimmed and clipped,
+    or the inline error that refuses it."""
+    value = (view_value(view, "reason", "reason") or {}).get("value")
+    text = value if isinstance(value, str) else None
+    problem = reason_problem(text)
+    if problem or text is None:
+        return None, problem or "Say why."
+    return text.strip()[:REASON_MAX_CHARS], None

@@ -26,8 +26,9 @@ POLICY = PolicySettings(approvers=frozenset({"UA", "UB"}), admins=frozenset({"UX
 
 
 class TestRoles:
-    def test_payers_default_to_the_approvers(self) -> None:
-        assert POLICY.env_roles("UA") == {Role.APPROVER, Role.PAYER}
+    def test_payers_are_nobody_unless_named(self) -> None:
+        assert POLICY.env_roles("UA") == {Role.APPROVER}
+        assert POLICY.payer_cannot_approve
         assert POLICY.env_roles("UX") == {Role.ADMIN}
         assert POLICY.env_roles("nobody") == frozenset()
 
@@ -66,14 +67,16 @@ class TestDecisions:
             "override")
 
     def test_only_payers_pay(self) -> None:
-        assert can_pay("UA", {Role.PAYER}, POLICY, ["UA"])
+        assert can_pay("UA", {Role.PAYER}, POLICY, ["UB"])
         assert not can_pay("UA", {Role.APPROVER}, POLICY, [])
 
     def test_segregation_of_duties(self) -> None:
-        strict = PolicySettings(approvers=frozenset({"UA", "UB"}), payer_cannot_approve=True)
+        strict = PolicySettings(approvers=frozenset({"UA", "UB"}))  # the default
         refused = can_pay("UA", {Role.PAYER}, strict, ["UA"])
         assert not refused and "someone else" in refused.reason
         assert can_pay("UB", {Role.PAYER}, strict, ["UA"])
+        relaxed = PolicySettings(approvers=frozenset({"UA"}), payer_cannot_approve=False)
+        assert can_pay("UA", {Role.PAYER}, relaxed, ["UA"])
 
     def test_admin(self) -> None:
         assert can_administer({Role.ADMIN})

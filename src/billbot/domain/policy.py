@@ -42,30 +42,25 @@ class PolicySettings:
     """The approval policy from configuration (BILLBOT_APPROVERS, BILLBOT_PAYERS, ...)."""
 
     approvers: frozenset[str] = field(default_factory=frozenset)
-    payers: frozenset[str] | None = None  # None: the approvers pay too
+    payers: frozenset[str] = field(default_factory=frozenset)  # nobody pays unless named
     admins: frozenset[str] = field(default_factory=frozenset)
     dual_approval_over: Decimal | None = None
-    payer_cannot_approve: bool = False
+    payer_cannot_approve: bool = True  # separation of duties unless switched off
 
     def __post_init__(self) -> None:
         # Accept any iterable of ids from callers but keep the frozen, hashable form.
         object.__setattr__(self, "approvers", frozenset(self.approvers))
         object.__setattr__(self, "admins", frozenset(self.admins))
-        if self.payers is not None:
-            object.__setattr__(self, "payers", frozenset(self.payers))
+        object.__setattr__(self, "payers", frozenset(self.payers))
         if self.dual_approval_over is not None and self.dual_approval_over < 0:
             raise ValueError("dual_approval_over must not be negative")
-
-    @property
-    def effective_payers(self) -> frozenset[str]:
-        return self.approvers if self.payers is None else self.payers
 
     def env_roles(self, user_id: str) -> frozenset[Role]:
         """The roles the environment lists give a user, before admin overrides."""
         roles = set()
         if user_id in self.approvers:
             roles.add(Role.APPROVER)
-        if user_id in self.effective_payers:
+        if user_id in self.payers:
             roles.add(Role.PAYER)
         if user_id in self.admins:
             roles.add(Role.ADMIN)
@@ -75,7 +70,7 @@ class PolicySettings:
         if role is Role.APPROVER:
             return self.approvers
         if role is Role.PAYER:
-            return self.effective_payers
+            return self.payers
         return self.admins
 
     def required_approvals(self, amount_due: Decimal | None) -> Literal[1, 2]:

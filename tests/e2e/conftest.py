@@ -275,3 +275,9 @@ def audit(stack: Stack, *actions: str) -> list[AuditLog]:
     with session_scope(stack.bot.engine, read_only=True) as session:
         return list(session.exec(select(AuditLog).where(col(AuditLog.action).in_(actions))
                                  .order_by(col(AuditLog.id))).all())
+
+
+def ephemeral_texts(stack: Stack, user: str, channel: str = CHANNEL) -> list[str]:
+    """What `user` was shown only to them in `channel`: each ephemeral's text and blocks."""
+    return [e.text + " " + " ".join(str(b) for b in e.blocks)
+            for e in stack.workspace.ephemerals(channel, user)]

@@ -42,3 +42,9 @@ def test_several_matches_are_listed_briefly() -> None:
     text = matches_text([BILL] * 12, "acme", shown=10)
     assert text.startswith("12 bills match `acme`") and text.endswith("…and 2 more.")
     assert "*INV-1* · Acme &lt;Ltd&gt; · GBP 1,500.01 · Paid" in text
+
+
+def test_mentions_in_billbot_refusals_stay_mentions() -> None:
+    line = audit_text([entry("access.refused", reason="<@UB> rejected this bill: “<b>”")]
+                      ).splitlines()[1]
+    assert "reason “<@UB> rejected this bill: “&lt;b&gt;”" in line

@@ -7,6 +7,7 @@ supplier's name; without them the reference and amount recorded with the entry a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,6 +17,7 @@ from billbot.money import format_money
 from billbot.slackapp.blocks import escape
 from billbot.storage.tables import AuditLog
 
+_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{1,20})&gt;")
 # Detail keys shown as they are (ids and codes no person needs translated).
 _RAW_KEYS = ("remote_payment_id", "attempted", "error", "role")
 
@@ -70,7 +72,9 @@ def _detail_part(entry: AuditLog) -> str:
         shown.append(f"rejected by {_mention(str(detail['rejected_by']))}"
                      + (f" “{escape(str(because))[:120]}”" if because else ""))
     if detail.get("reason"):
-        shown.append(f"reason “{escape(str(detail['reason']))[:200]}”")
+        # billbot's own refusals name people as mentions: keep those, escape the rest.
+        reason = _MENTION.sub(r"<@\1>", escape(str(detail["reason"])[:200]))
+        shown.append(f"reason “{reason}”")
     if detail.get("user_id"):
         shown.append(f"for {_mention(str(detail['user_id']))}")
     shown.extend(f"{key}={escape(str(detail[key]))[:120]}" for key in _RAW_KEYS

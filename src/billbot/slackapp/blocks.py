@@ -139,7 +139,7 @@ def _row_buttons(bill: Bill, state: RowState) -> list[Block]:
     if not bill.status.payable:
         return []  # paid, void or draft: nothing left to decide
     buttons: list[Block] = []
-    if not state.approved:
+    if not state.approved and not state.rejected_by:  # a rejection stands: no call to act
         buttons.append({"type": "button", "action_id": ACTION_APPROVE, "text": _plain("Approve", 75),
                         "style": "primary", "value": bill.id})
     else:

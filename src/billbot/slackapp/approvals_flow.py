@@ -17,12 +17,10 @@ from billbot.services import approvals
 from billbot.slackapp.blocks import row_label
 from billbot.slackapp.interactions import (
     ephemeral,
-    form_bill,
     fresh_bill,
-    read_signed_form,
+    read_reason_form,
     require_role,
     start_click,
-    typed_reason,
 )
 from billbot.slackapp.modal_open import open_modal
 from billbot.slackapp.rejection_blocks import reject_modal
@@ -74,25 +72,16 @@ async def reject_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> N
 
 
 async def reject_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str) -> None:
-    form = await read_signed_form(bot, ack, body, raw_body, action="reject", error_field="reason")
-    if form is None:
+    submitted = await read_reason_form(bot, ack, body, raw_body, action="reject")
+    if submitted is None:
         return
-    reason, problem = typed_reason(form.view)
-    if reason is None:
-        await ack(response_action="errors", errors={"reason": problem})
-        return
-    await ack()
-    found = await form_bill(bot, form, action="reject")
-    if found is None:
-        return
-    binding, bill = found
-    user, ctx = form.user, form.ctx
+    form, binding, bill = submitted.form, submitted.binding, submitted.bill
     result = await bot.db(lambda s: approvals.reject(
-        s, bill=bill, binding=binding, user_id=user, reason=reason, request_id=form.request_id,
-        policy=bot.policy, at=bot.clock.now()))
+        s, bill=bill, binding=binding, user_id=form.user, reason=submitted.reason,
+        request_id=form.request_id, policy=bot.policy, at=bot.clock.now()))
     event(logger, "reject", outcome=result.outcome.value)
     if result.message and result.outcome != "recorded":
-        await ephemeral(bot, ctx.channel_id, user, result.message)
-    if ctx.message_ts:
-        await refresh_row(bot, channel_id=ctx.channel_id, ts=ctx.message_ts, bill=bill,
-                              binding=binding)
+        await ephemeral(bot, form.ctx.channel_id, form.user, result.message)
+    if form.ctx.message_ts:
+        await refresh_row(bot, channel_id=form.ctx.channel_id, ts=form.ctx.message_ts, bill=bill,
+                          binding=binding)

@@ -134,9 +134,28 @@ async def read_signed_form(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
     return SignedForm(user=user, view=view, ctx=ctx, request_id=rid)
 
 
-async def form_bill(bot: Billbot, form: SignedForm, *, action: str) -> tuple[Binding, Bill] | None:
-    """After a reason form was acknowledged: its channel's binding and the bill read afresh;
-    None (audited, explained) when the channel is unbound or the bill cannot be read."""
+@dataclass(frozen=True)
+class ReasonForm:
+    """A submitted reason form (reject, override): who, why, where, and the bill read afresh."""
+
+    form: SignedForm
+    reason: str
+    binding: Binding
+    bill: Bill
+
+
+async def read_reason_form(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str, *,
+                           action: str) -> ReasonForm | None:
+    """Check the signed context and the typed reason (answered inline), acknowledge, then find
+    the channel's binding and read the bill afresh; None (audited, explained) when any fails."""
+    form = await read_signed_form(bot, ack, body, raw_body, action=action, error_field="reason")
+    if form is None:
+        return None
+    reason, problem = _typed_reason(form.view)
+    if reason is None:
+        await ack(response_action="errors", errors={"reason": problem})
+        return None
+    await ack()
     ctx = form.ctx
     bind(bill_id=ctx.bill_id, user_id=form.user, channel_id=ctx.channel_id)
     binding = await bot.binding_for(ctx.channel_id)
@@ -147,10 +166,10 @@ async def form_bill(bot: Billbot, form: SignedForm, *, action: str) -> tuple[Bin
         return None
     bill = await fresh_bill(bot, ctx.channel_id, form.user, binding, ctx.bill_id, action=action,
                             request_id=form.request_id)
-    return None if bill is None else (binding, bill)
+    return None if bill is None else ReasonForm(form, reason, binding, bill)
 
 
-def typed_reason(view: Any) -> tuple[str | None, str | None]:
+def _typed_reason(view: Any) -> tuple[str | None, str | None]:
     """The reason typed in a reason form (block and action `reason`), trimmed and clipped,
     or the inline error that refuses it."""
     value = (view_value(view, "reason", "reason") or {}).get("value")

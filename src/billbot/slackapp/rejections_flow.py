@@ -21,12 +21,10 @@ from billbot.services.bindings import Binding
 from billbot.slackapp.blocks import row_label
 from billbot.slackapp.interactions import (
     ephemeral,
-    form_bill,
     fresh_bill,
-    read_signed_form,
+    read_reason_form,
     refuse,
     start_click,
-    typed_reason,
 )
 from billbot.slackapp.modal_open import open_modal
 from billbot.slackapp.rejection_blocks import override_modal
@@ -71,21 +69,13 @@ async def withdraw_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) ->
 
 
 async def override_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str) -> None:
-    form = await read_signed_form(bot, ack, body, raw_body, action=ACTION, error_field="reason")
-    if form is None:
+    submitted = await read_reason_form(bot, ack, body, raw_body, action=ACTION)
+    if submitted is None:
         return
-    reason, problem = typed_reason(form.view)
-    if reason is None:
-        await ack(response_action="errors", errors={"reason": problem})
-        return
-    await ack()
-    found = await form_bill(bot, form, action=ACTION)
-    if found is None:
-        return
-    binding, bill = found
-    await _lift(bot, binding=binding, bill=bill, user=form.user, reason=reason,
-                request_id=form.request_id, channel_id=form.ctx.channel_id,
-                ts=form.ctx.message_ts)
+    form = submitted.form
+    await _lift(bot, binding=submitted.binding, bill=submitted.bill, user=form.user,
+                reason=submitted.reason, request_id=form.request_id,
+                channel_id=form.ctx.channel_id, ts=form.ctx.message_ts)
 
 
 async def _lift(bot: Billbot, *, binding: Binding, bill: Bill, user: str, reason: str | None,

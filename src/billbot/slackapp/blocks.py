@@ -251,7 +251,7 @@ HELP_TEXT = (
     "*billbot* — approve and pay supplier bills from Slack.\n"
     "• `/bills due [days]` — bills overdue or due within _days_ (default from settings), only to you\n"
     "• `/bills digest` — post the digest of due bills into this channel now\n"
-    "• `/bills show <reference>` — a bill's line items and attachments\n"
+    "• `/bills show <bill>` — a bill (reference, supplier or Codat id; paid ones too)\n"
     "• `/bills help` — this help"
 )
 

@@ -28,11 +28,12 @@ def test_defaults_follow_the_contract(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert s.billbot_due_within_days == 7
     assert s.database_url == "sqlite:///billbot.db"
     assert s.billbot_approvers == frozenset()
-    assert s.effective_payers == frozenset()
+    assert s.billbot_payers == frozenset()
+    assert s.billbot_payer_cannot_approve is True
     assert s.billbot_dual_approval_over is None
 
 
-def test_lists_and_payers_default_to_approvers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_lists_and_payers_are_nobody_unless_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for k, v in REQUIRED.items():
         monkeypatch.setenv(k, v)
@@ -41,11 +42,13 @@ def test_lists_and_payers_default_to_approvers(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("BILLBOT_DIGEST_DAYS", "FRI-mon")
     s = load_settings()
     assert s.billbot_approvers == {"U111", "U222"}
-    assert s.effective_payers == {"U111", "U222"}
+    assert s.billbot_payers == frozenset()  # approvers do not pay unless named
     assert s.billbot_dual_approval_over == Decimal("5000.50")
     assert s.billbot_digest_days == {4, 5, 6, 0}
     monkeypatch.setenv("BILLBOT_PAYERS", "U333")
-    assert load_settings().effective_payers == {"U333"}
+    assert load_settings().billbot_payers == {"U333"}
+    monkeypatch.setenv("BILLBOT_PAYER_CANNOT_APPROVE", "false")
+    assert load_settings().billbot_payer_cannot_approve is False
 
 
 def test_every_bad_variable_is_named_at_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -54,9 +54,9 @@ class Settings(BaseSettings):
     codat_connection_id: str | None = None
     billbot_channel: str | None = None
     billbot_approvers: UserIds = frozenset()
-    billbot_payers: UserIds | None = None
+    billbot_payers: UserIds = frozenset()  # nobody pays unless named
     billbot_admins: UserIds = frozenset()
-    billbot_payer_cannot_approve: bool = False
+    billbot_payer_cannot_approve: bool = True  # a payer may not pay what they approved
     billbot_dual_approval_over: Decimal | None = None
     billbot_digest_at: time = time(9, 0)
     billbot_timezone: ZoneInfo = Field(default_factory=lambda: ZoneInfo("UTC"))
@@ -193,11 +193,6 @@ class Settings(BaseSettings):
         return self
 
     # --- derived values -------------------------------------------------------------------
-
-    @property
-    def effective_payers(self) -> frozenset[str]:
-        """BILLBOT_PAYERS, or the approvers when it is unset (the contract's default)."""
-        return self.billbot_approvers if self.billbot_payers is None else self.billbot_payers
 
     @property
     def slack_api_base(self) -> str:

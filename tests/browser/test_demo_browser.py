@@ -16,9 +16,16 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from billbot.demo import ADA, ANN, OSCAR, PAT, Demo
+from billbot.demo import ADA, ANN, BEN, OSCAR, PAT, Demo
 from billbot.money import format_money
-from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id, section_block_id
+from billbot.slackapp.blocks import (
+    ACTION_APPROVE,
+    ACTION_PAY,
+    ACTION_REJECT,
+    ACTION_WITHDRAW_REJECTION,
+    actions_block_id,
+    section_block_id,
+)
 from billbot.slackapp.mrkdwn import BACKTICK_LOOKALIKE, ZERO_WIDTH
 
 pytestmark = pytest.mark.browser
@@ -175,3 +182,35 @@ def test_bill_text_is_shown_as_text_in_a_digest_posted_from_the_command_box(
     assert row.locator("b b, i, s, code").count() == 0  # the markers formatted nothing
     expect(slack.book_row(bill["id"])).to_contain_text(hostile)
     assert slack.page.evaluate("window.__pwned") is None
+
+
+def test_a_rejection_stands_until_its_author_withdraws_it(slack: SlackPage, demo: Demo) -> None:
+    bill = due_bills(demo, "GBP")[-1]
+    digest = slack.message(demo.digest_ts[0])
+    row = slack.row(bill["id"], digest)
+
+    slack.open_as(BEN.user_id)
+    slack.button(bill["id"], ACTION_REJECT, digest).click()
+    modal = slack.modal()
+    expect(modal).to_have_attribute("data-callback-id", "reject_bill")
+    reason = modal.locator('textarea[data-block-id="reason"]')
+    reason.fill("dup")
+    modal.locator("#modal-submit").click()
+    expect(modal.locator('[data-error-for="reason"]')).to_contain_text("10 characters")
+    reason.fill("Duplicate of INV-00002")
+    modal.locator("#modal-submit").click()
+    expect(row).to_contain_text(f"Rejected by @{BEN.real_name}")
+
+    slack.become(ANN.user_id)
+    slack.button(bill["id"], ACTION_APPROVE, digest).click()
+    expect(slack.ephemerals().filter(has_text="rejected this bill")).to_contain_text(
+        "Duplicate of INV-00002")
+    expect(row).to_contain_text(f"Rejected by @{BEN.real_name}")
+
+    slack.become(BEN.user_id)
+    slack.button(bill["id"], ACTION_WITHDRAW_REJECTION, digest).click()
+    confirm = slack.page.locator("#confirm")
+    expect(confirm).to_contain_text("Withdraw the rejection?")
+    confirm.get_by_role("button", name="Withdraw").click()
+    expect(row).to_contain_text("Awaiting approval")
+    expect(slack.button(bill["id"], ACTION_WITHDRAW_REJECTION, digest)).to_have_count(0)

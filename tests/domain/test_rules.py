@@ -16,6 +16,7 @@ from billbot.domain.policy import (
     apply_grants,
     can_administer,
     can_approve,
+    can_lift_rejection,
     can_pay,
     can_reject,
 )
@@ -25,8 +26,9 @@ POLICY = PolicySettings(approvers=frozenset({"UA", "UB"}), admins=frozenset({"UX
 
 
 class TestRoles:
-    def test_payers_default_to_the_approvers(self) -> None:
-        assert POLICY.env_roles("UA") == {Role.APPROVER, Role.PAYER}
+    def test_payers_are_nobody_unless_named(self) -> None:
+        assert POLICY.env_roles("UA") == {Role.APPROVER}
+        assert POLICY.payer_cannot_approve
         assert POLICY.env_roles("UX") == {Role.ADMIN}
         assert POLICY.env_roles("nobody") == frozenset()
 
@@ -53,16 +55,28 @@ class TestDecisions:
         assert can_reject({Role.APPROVER}, "duplicate invoice")
         assert not can_reject({Role.APPROVER}, "   ")
         assert not can_reject({Role.PAYER}, "duplicate invoice")
+        assert not can_reject({Role.APPROVER}, "  dup inv  ")  # 7 characters once trimmed
+
+    def test_a_rejection_is_lifted_by_its_author_or_an_admin_with_a_reason(self) -> None:
+        assert can_lift_rejection("UA", {Role.APPROVER}, "UA", None).reason == "withdraw"
+        assert can_lift_rejection("UA", set(), "UA", None)  # even after losing the role
+        refused = can_lift_rejection("UB", {Role.APPROVER}, "UA", "a good long reason")
+        assert not refused and "<@UA>" in refused.reason
+        assert not can_lift_rejection("UX", {Role.ADMIN}, "UA", "too short")
+        assert can_lift_rejection("UX", {Role.ADMIN}, "UA", "checked with them").reason == (
+            "override")
 
     def test_only_payers_pay(self) -> None:
-        assert can_pay("UA", {Role.PAYER}, POLICY, ["UA"])
+        assert can_pay("UA", {Role.PAYER}, POLICY, ["UB"])
         assert not can_pay("UA", {Role.APPROVER}, POLICY, [])
 
     def test_segregation_of_duties(self) -> None:
-        strict = PolicySettings(approvers=frozenset({"UA", "UB"}), payer_cannot_approve=True)
+        strict = PolicySettings(approvers=frozenset({"UA", "UB"}))  # the default
         refused = can_pay("UA", {Role.PAYER}, strict, ["UA"])
         assert not refused and "someone else" in refused.reason
         assert can_pay("UB", {Role.PAYER}, strict, ["UA"])
+        relaxed = PolicySettings(approvers=frozenset({"UA"}), payer_cannot_approve=False)
+        assert can_pay("UA", {Role.PAYER}, relaxed, ["UA"])
 
     def test_admin(self) -> None:
         assert can_administer({Role.ADMIN})

@@ -44,6 +44,8 @@ CODAT_KEY = "e2e-codat-key"
 CHANNEL = "C0FINANCE"
 OTHER_CHANNEL = "C0RANDOM"
 ANN, BEN, PAT, OSCAR, ADA = "U0ANN", "U0BEN", "U0PAT", "U0OSCAR", "U0ADA"
+# An override of this value leaves the setting out, so that its default applies.
+UNSET: Any = object()
 
 T = TypeVar("T")
 
@@ -110,6 +112,7 @@ def build_stack(database_url: str, *, bills: int | None = None, clock: Clock | N
     if socket_mode:  # the bot connects with the app token the workspace issued
         values["slack_app_token"] = workspace.socket_mode.issue_app_token()
     values.update(overrides)
+    values = {k: v for k, v in values.items() if v is not UNSET}
     settings = Settings(_env_file=None, **values)
     app, bot = build_web_app(settings, run_scheduler=run_scheduler, clock=clock)
     server = serve_in_thread(app)
@@ -272,3 +275,9 @@ def audit(stack: Stack, *actions: str) -> list[AuditLog]:
     with session_scope(stack.bot.engine, read_only=True) as session:
         return list(session.exec(select(AuditLog).where(col(AuditLog.action).in_(actions))
                                  .order_by(col(AuditLog.id))).all())
+
+
+def ephemeral_texts(stack: Stack, user: str, channel: str = CHANNEL) -> list[str]:
+    """What `user` was shown only to them in `channel`: each ephemeral's text and blocks."""
+    return [e.text + " " + " ".join(str(b) for b in e.blocks)
+            for e in stack.workspace.ephemerals(channel, user)]

@@ -91,7 +91,9 @@ async def replay_as_retries(stack: Stack, bodies: list[bytes], *, submissions: b
 
 
 async def test_fifty_concurrent_pay_submissions_pay_once(stack_factory: Any) -> None:
-    stack: Stack = stack_factory(billbot_payers=frozenset(PAYERS))
+    # Every payer approved or not: the storm is about concurrency, not separation of duties.
+    stack: Stack = stack_factory(billbot_payers=frozenset(PAYERS),
+                                 billbot_payer_cannot_approve=False)
     stack.driver.widen_ack_deadline(STORM_DEADLINE, reason=STORM_REASON)
     main = await post_digest(stack)
     bill = first_due(stack)

@@ -21,6 +21,7 @@ from tests.e2e.conftest import (
     Stack,
     bot_messages,
     current,
+    ephemeral_texts,
     eventually,
     post_digest,
     row_text,
@@ -28,11 +29,6 @@ from tests.e2e.conftest import (
 
 FORM = "application/x-www-form-urlencoded"
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
-
-
-def ephemeral_texts(stack: Stack, user: str, channel: str = CHANNEL) -> list[str]:
-    return [e.text + " " + " ".join(str(b) for b in e.blocks)
-            for e in stack.workspace.ephemerals(channel, user)]
 
 
 def record_bodies(stack: Stack) -> list[bytes]:
@@ -65,7 +61,7 @@ async def test_show_lists_line_items_and_attachment_names(stack: Stack) -> None:
 
 async def test_show_unknown_reference_and_unbound_channel_explain(stack: Stack) -> None:
     await stack.driver.slash_command(ANN, CHANNEL, "show NO-SUCH-REF")
-    await eventually(lambda: any("No open bill" in t for t in ephemeral_texts(stack, ANN)))
+    await eventually(lambda: any("No bill matches" in t for t in ephemeral_texts(stack, ANN)))
     await stack.driver.slash_command(ANN, OTHER_CHANNEL, "show NO-SUCH-REF")
     await eventually(lambda: any("not connected" in t
                                  for t in ephemeral_texts(stack, ANN, OTHER_CHANNEL)))

@@ -17,7 +17,7 @@ import pytest
 
 from billbot.testhooks import CrashPoint
 from tests.conftest import _fresh_postgres_database, postgres_url
-from tests.process.harness import ANN, PAT, eventually, figures_line, process_world
+from tests.process.harness import ANN, BEN, PAT, eventually, figures_line, process_world
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -42,7 +42,7 @@ async def test_two_processes_pay_once_and_finish_each_others_payments(
         storm_bill, crash_bill = world.due_gbp_bills(main)[:2]
 
         # Concurrent submissions by two payers, each through a different process.
-        await world.approve(second, main.ts, storm_bill["id"], ANN)
+        await world.approve(second, main.ts, storm_bill["id"], BEN)  # ANN pays: not hers
         pat_account = await world.open_pay_modal(first, main.ts, storm_bill["id"], PAT)
         ann_account = await world.open_pay_modal(second, main.ts, storm_bill["id"], ANN)
         amount = Decimal(str(storm_bill["amountDue"]))

@@ -93,7 +93,7 @@ async def test_a_bill_of_a_company_not_bound_to_the_channel_is_refused(stack: St
     assert rejected is not None
     await post_interaction(stack, submission_payload(
         stack, BEN, rejected, {"reason": {"reason": {"type": "plain_text_input",
-                                                     "value": "not ours"}}}))
+                                                     "value": "not our company"}}}))
     await eventually(lambda: len(refusals(stack, BEN)) >= 1)
 
     assert changed(effects(stack), before) == 0, effects(stack) - before
@@ -145,7 +145,7 @@ async def test_an_approver_whose_role_is_removed_before_the_reason_is_refused(
     await quiet(stack)
     before = effects(stack)
     await post_interaction(stack, submission_payload(
-        stack, BEN, view, {"reason": {"reason": {"type": "plain_text_input", "value": "no"}}}))
+        stack, BEN, view, {"reason": {"reason": {"type": "plain_text_input", "value": "not approved here"}}}))
     await eventually(lambda: any(r.detail.get("attempted") == "reject"
                                  for r in refusals(stack, BEN)))
     await quiet(stack)

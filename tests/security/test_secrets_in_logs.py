@@ -39,7 +39,7 @@ from billbot.sandbox.serving import free_port, serve_in_thread
 from billbot.sandbox.slack.driver import SlackDriver
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.workspace import SlackWorkspace
-from billbot.slackapp.blocks import ACTION_REJECT
+from billbot.slackapp.blocks import ACTION_REJECT, actions_block_id
 from tests.e2e.conftest import (
     ANN,
     BEN,
@@ -131,8 +131,11 @@ async def full_flow(stack: Stack) -> None:
     await click(stack, BEN, main, bill["id"], ACTION_REJECT)
     await eventually(lambda: stack.workspace.open_view(BEN) is not None)
     await stack.driver.submit_view(BEN, {"reason": {"reason": {
-        "type": "plain_text_input", "value": "Wrong amount"}}})
+        "type": "plain_text_input", "value": "Wrong amount on it"}}})
     await eventually(lambda: "Rejected" in row_text(current(stack, main.ts), bill["id"]))
+    await stack.driver.click(BEN, main.channel, main.ts, text="Withdraw rejection",
+                             block_id=actions_block_id(bill["id"]))
+    await eventually(lambda: "Rejected" not in row_text(current(stack, main.ts), bill["id"]))
     await approve(stack, main, bill["id"], ANN)
     part = (Decimal(str(bill["amountDue"])) / 4).quantize(Decimal("0.01"))
     view = await open_pay_modal(stack, main, bill["id"], user=PAT)

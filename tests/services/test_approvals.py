@@ -16,7 +16,7 @@ from billbot.services import approvals
 from billbot.services.approvals import Outcome
 from billbot.services.bindings import Binding
 from billbot.storage.db import session_scope
-from billbot.storage.tables import Approval
+from billbot.storage.tables import Approval, AuditLog
 
 from .conftest import T0, audit_of, make_bill, run_together
 
@@ -33,6 +33,14 @@ def reject(engine: Engine, binding: Binding, policy: PolicySettings, user: str,
     with session_scope(engine) as session:
         return approvals.reject(session, bill=bill or make_bill(), binding=binding, user_id=user,
                                 reason=reason, request_id=f"req-{user}", policy=policy, at=T0)
+
+
+def lift(engine: Engine, binding: Binding, policy: PolicySettings, user: str,
+         reason: str | None = None) -> approvals.ApprovalResult:
+    with session_scope(engine) as session:
+        return approvals.lift_rejection(session, bill=make_bill(), binding=binding, user_id=user,
+                                        reason=reason, request_id=f"req-lift-{user}",
+                                        policy=policy, at=T0)
 
 
 def approval_rows(engine: Engine) -> int:
@@ -122,12 +130,15 @@ class TestReject:
                                                       policy: PolicySettings) -> None:
         assert reject(engine, binding, policy, "UP").outcome == Outcome.REFUSED
         no_reason = reject(engine, binding, policy, "UA", reason="  ")
-        assert no_reason.outcome == Outcome.REFUSED and "reason" in no_reason.message
+        assert no_reason.outcome == Outcome.REFUSED and "Say why" in no_reason.message
+        short = reject(engine, binding, policy, "UA", reason="  too short ")
+        assert short.outcome == Outcome.REFUSED and "10 characters" in short.message
         assert approval_rows(engine) == 0
-        assert audit_of(engine) == ["binding.set", "access.refused", "access.refused"]
+        assert audit_of(engine) == ["binding.set", "access.refused", "access.refused",
+                                    "access.refused"]
 
-    def test_reject_then_approve_lifts_the_rejection(self, engine: Engine, binding: Binding,
-                                                     dual_policy: PolicySettings) -> None:
+    def test_a_rejection_stands_against_another_approvers_approve(
+            self, engine: Engine, binding: Binding, dual_policy: PolicySettings) -> None:
         approve(engine, binding, dual_policy, "UA")
         rejected = reject(engine, binding, dual_policy, "UB", reason="wrong supplier")
         assert rejected.outcome == Outcome.RECORDED
@@ -135,15 +146,47 @@ class TestReject:
         assert (rejected.state.rejected.by, rejected.state.rejected.reason) == (
             "UB", "wrong supplier")
         assert rejected.state.approvers == () and not rejected.state.is_approved
-        assert reject(engine, binding, dual_policy, "UB").outcome == Outcome.ALREADY_DONE
-        # UA's approval was voided by the rejection: approving again counts, and lifts it.
-        lifted = approve(engine, binding, dual_policy, "UA")
-        assert lifted.outcome == Outcome.RECORDED and lifted.state.rejected is None
-        assert lifted.state.approvers == ("UA",) and not lifted.state.is_approved
-        assert approve(engine, binding, dual_policy, "UC").state.is_approved
+        assert reject(engine, binding, dual_policy, "UB", reason="wrong supplier").outcome == (
+            Outcome.ALREADY_DONE)
+        # UA's Approve is refused: told who rejected it and why; the rejection stands.
+        refused = approve(engine, binding, dual_policy, "UA")
+        assert refused.outcome == Outcome.REFUSED
+        assert "<@UB>" in refused.message and "wrong supplier" in refused.message
+        assert refused.state.rejected is not None and refused.state.approvers == ()
+        # The rejecter's own Approve does not flip it either.
+        own = approve(engine, binding, dual_policy, "UB")
+        assert own.outcome == Outcome.REFUSED and "Withdraw rejection" in own.message
         assert audit_of(engine, "bill-1") == [
-            "approval.recorded", "rejection.recorded", "rejection.lifted", "approval.recorded",
-            "approval.recorded"]
+            "approval.recorded", "rejection.recorded", "access.refused", "access.refused"]
+
+    def test_the_rejecter_withdraws_and_the_bill_is_approved_afresh(
+            self, engine: Engine, binding: Binding, dual_policy: PolicySettings) -> None:
+        approve(engine, binding, dual_policy, "UA")
+        reject(engine, binding, dual_policy, "UB", reason="wrong supplier")
+        withdrawn = lift(engine, binding, dual_policy, "UB")
+        assert withdrawn.outcome == Outcome.RECORDED and withdrawn.state.rejected is None
+        assert withdrawn.state.approvers == ()  # approvals before the rejection stay void
+        assert lift(engine, binding, dual_policy, "UB").outcome == Outcome.ALREADY_DONE
+        approve(engine, binding, dual_policy, "UA")
+        assert approve(engine, binding, dual_policy, "UB").state.is_approved
+        assert audit_of(engine, "bill-1") == [
+            "approval.recorded", "rejection.recorded", "rejection.withdrawn",
+            "approval.recorded", "approval.recorded"]
+
+    def test_only_an_admin_with_a_reason_overrides_someone_elses_rejection(
+            self, engine: Engine, binding: Binding, dual_policy: PolicySettings) -> None:
+        reject(engine, binding, dual_policy, "UB", reason="wrong supplier")
+        other = lift(engine, binding, dual_policy, "UA")
+        assert other.outcome == Outcome.REFUSED and "<@UB>" in other.message
+        no_reason = lift(engine, binding, dual_policy, "UX", reason="ok")
+        assert no_reason.outcome == Outcome.REFUSED and "10 characters" in no_reason.message
+        overridden = lift(engine, binding, dual_policy, "UX", reason="checked with them")
+        assert overridden.outcome == Outcome.RECORDED and overridden.state.rejected is None
+        with session_scope(engine, read_only=True) as session:
+            entry = session.exec(select(AuditLog).where(
+                AuditLog.action == "rejection.overridden")).one()
+        assert entry.detail["rejected_by"] == "UB"
+        assert entry.detail["reason"] == "checked with them"
 
 
 class TestConcurrency:

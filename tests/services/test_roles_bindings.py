@@ -98,7 +98,8 @@ class TestAuditHistory:
             other_company = shown(company="another-company")
         lines = everything.splitlines()
         assert "access.refused" in lines[1] and "<@UP>" in lines[1]
-        assert "approval.recorded" in lines[2] and "bill `INV-b0`" in lines[2]
+        assert "approval.recorded" in lines[2] and "*INV-b0*" in lines[2]
+        assert "GBP 1,200.50" in lines[2] and "approvals <@UA> (1 of 1)" in lines[2]
         assert "binding.set" in lines[3]
         assert one.splitlines()[1:] == [lines[2]]
         assert none == "No audit entries for `nope`."

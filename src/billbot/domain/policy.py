@@ -42,30 +42,25 @@ class PolicySettings:
     """The approval policy from configuration (BILLBOT_APPROVERS, BILLBOT_PAYERS, ...)."""
 
     approvers: frozenset[str] = field(default_factory=frozenset)
-    payers: frozenset[str] | None = None  # None: the approvers pay too
+    payers: frozenset[str] = field(default_factory=frozenset)  # nobody pays unless named
     admins: frozenset[str] = field(default_factory=frozenset)
     dual_approval_over: Decimal | None = None
-    payer_cannot_approve: bool = False
+    payer_cannot_approve: bool = True  # separation of duties unless switched off
 
     def __post_init__(self) -> None:
         # Accept any iterable of ids from callers but keep the frozen, hashable form.
         object.__setattr__(self, "approvers", frozenset(self.approvers))
         object.__setattr__(self, "admins", frozenset(self.admins))
-        if self.payers is not None:
-            object.__setattr__(self, "payers", frozenset(self.payers))
+        object.__setattr__(self, "payers", frozenset(self.payers))
         if self.dual_approval_over is not None and self.dual_approval_over < 0:
             raise ValueError("dual_approval_over must not be negative")
-
-    @property
-    def effective_payers(self) -> frozenset[str]:
-        return self.approvers if self.payers is None else self.payers
 
     def env_roles(self, user_id: str) -> frozenset[Role]:
         """The roles the environment lists give a user, before admin overrides."""
         roles = set()
         if user_id in self.approvers:
             roles.add(Role.APPROVER)
-        if user_id in self.effective_payers:
+        if user_id in self.payers:
             roles.add(Role.PAYER)
         if user_id in self.admins:
             roles.add(Role.ADMIN)
@@ -75,7 +70,7 @@ class PolicySettings:
         if role is Role.APPROVER:
             return self.approvers
         if role is Role.PAYER:
-            return self.effective_payers
+            return self.payers
         return self.admins
 
     def required_approvals(self, amount_due: Decimal | None) -> Literal[1, 2]:
@@ -104,13 +99,36 @@ def can_approve(roles: Collection[Role]) -> Decision:
     return deny("Only approvers can approve or reject bills. Ask a billbot admin for the role.")
 
 
+# A reason (rejection, override) must say something: this many characters once trimmed.
+MIN_REASON_CHARS = 10
+
+
+def reason_problem(reason: str | None) -> str | None:
+    """Why a typed reason is not enough, or None when it says something."""
+    if reason is None or len(reason.strip()) < MIN_REASON_CHARS:
+        return f"Say why in at least {MIN_REASON_CHARS} characters."
+    return None
+
+
 def can_reject(roles: Collection[Role], reason: str | None) -> Decision:
     decision = can_approve(roles)
     if not decision:
         return decision
-    if reason is None or not reason.strip():
-        return deny("A rejection needs a reason.")
-    return allow()
+    problem = reason_problem(reason)
+    return deny(problem) if problem else allow()
+
+
+def can_lift_rejection(user_id: str, roles: Collection[Role], rejected_by: str,
+                       reason: str | None) -> Decision:
+    """The person who rejected withdraws (reason "withdraw"); an admin overrides someone
+    else's rejection, with a reason (reason "override"); nobody else lifts it."""
+    if user_id == rejected_by:
+        return allow("withdraw")
+    if Role.ADMIN not in roles:
+        return deny(f"Only <@{rejected_by}>, who rejected this bill, can withdraw the rejection, "
+                    "or a billbot admin override it.")
+    problem = reason_problem(reason)
+    return deny(problem) if problem else allow("override")
 
 
 def can_pay(
@@ -141,7 +159,9 @@ __all__ = [
     "apply_grants",
     "can_administer",
     "can_approve",
+    "can_lift_rejection",
     "can_pay",
     "can_reject",
     "deny",
+    "reason_problem",
 ]

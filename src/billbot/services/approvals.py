@@ -7,7 +7,9 @@ Every decision is taken from the database and the FRESH Codat bill the caller ju
 - if the bill changed since the round's decisions, the round is closed ("approval lapsed")
   and a new one opened against the new version before anything is recorded;
 - a rejection needs a reason and starts a new round in state `rejected`, so approvals given
-  before it no longer count; approving a rejected bill lifts the rejection.
+  before it no longer count; it stands (Approve is refused, naming who rejected and why) until
+  the person who rejected withdraws it or an admin overrides it with a reason; either opens a
+  new round, so approvals are given afresh.
 """
 
 from __future__ import annotations
@@ -22,14 +24,19 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from billbot.codat.models import Bill
-from billbot.domain.policy import PolicySettings, can_approve, can_reject
+from billbot.domain.policy import (
+    PolicySettings,
+    can_approve,
+    can_lift_rejection,
+    can_reject,
+)
 from billbot.domain.versions import BillVersion
 from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import Approval, BillTrack, PaymentIntent
 from billbot.storage.upsert import insert_if_absent
 
 from . import tracks
-from .bill_status import ApprovalResult, BillApprovalState, Outcome
+from .bill_status import ApprovalResult, BillApprovalState, Outcome, Rejection
 from .bindings import Binding
 from .final_payment import approval_blocker
 from .roles import record_refusal, roles_of
@@ -114,6 +121,8 @@ def approve(
     track = _current_track(session, ref, current, user_id=user_id, request_id=request_id, at=at)
     if track is None:
         return click.refuse(session, WAITS_FOR_PAYMENT)
+    if track.state == "rejected":
+        return click.refuse(session, rejected_message(track, user_id))
     inserted = insert_if_absent(session, Approval, {
         "bill_track_id": track.id, "round": track.round, "user_id": user_id,
         "decision": "approve", "reason": None, "bill_version": current.to_json(),
@@ -121,12 +130,6 @@ def approve(
     })
     if not inserted:
         return click.result(session, Outcome.ALREADY_DONE, "You have already approved this bill.")
-    lifted = track.state == "rejected"
-    if lifted:
-        record_audit(session, at=at, actor=user_id, action="rejection.lifted", bill=ref,
-                     bill_version=current.to_json(), request_id=request_id,
-                     detail={"round": track.round, "rejected_by": track.rejected_by,
-                             "reject_reason": track.reject_reason, "reference": bill.reference})
     approvers = tracks.approvers_of(tracks.round_decisions(session, track))
     needed = tracks.needed_approvals(policy, tracks.baseline_of(track))
     new_state = "approved" if len(approvers) >= needed else "pending"
@@ -138,7 +141,7 @@ def approve(
     record_audit(session, at=at, actor=user_id, action="approval.recorded", bill=ref,
                  bill_version=current.to_json(), request_id=request_id,
                  detail={"round": track.round, "approvals": list(approvers), "needed": needed,
-                         "lifted_rejection": lifted, "reference": bill.reference})
+                         "reference": bill.reference})
     if len(approvers) >= needed:
         message = "Approved."
     else:
@@ -192,6 +195,69 @@ def reject(
     return click.result(session, Outcome.RECORDED, "Rejected.")
 
 
+def rejected_message(track: BillTrack, user_id: str) -> str:
+    """What an Approve on a rejected bill is told: who rejected it, why, and what lifts it."""
+    why = f"“{track.reject_reason or ''}”"
+    if track.rejected_by == user_id:
+        return (f"You rejected this bill ({why}). Press Withdraw rejection first if it may be "
+                "approved after all; nothing was recorded.")
+    return (f"<@{track.rejected_by}> rejected this bill: {why}. It can be approved once they "
+            "withdraw the rejection or a billbot admin overrides it; nothing was recorded.")
+
+
+def rejection_of(session: Session, *, binding: Binding, bill_id: str) -> Rejection | None:
+    """The rejection that stands on a bill, from the database alone (no Codat read)."""
+    track = tracks.load_track(session, BillRef(binding.company_id, binding.connection_id, bill_id))
+    if track is None or track.state != "rejected" or not track.rejected_by:
+        return None
+    return Rejection(track.rejected_by, track.reject_reason or "", track.rejected_at or track.updated_at)
+
+
+def lift_rejection(
+    session: Session,
+    *,
+    bill: Bill,
+    binding: Binding,
+    user_id: str,
+    reason: str | None,
+    request_id: str | None,
+    policy: PolicySettings,
+    at: datetime,
+) -> ApprovalResult:
+    """Withdraw one's own rejection, or (an admin, with a reason) override someone else's.
+
+    Either opens a new round in state `pending`: the bill is approved afresh."""
+    ref = _ref(binding, bill)
+    current = BillVersion.of(bill)
+    click = _Click(ref, current, user_id, "withdraw_rejection", request_id, at, policy)
+    track = _current_track(session, ref, current, user_id=user_id, request_id=request_id, at=at)
+    if track is None:
+        return click.refuse(session, WAITS_FOR_PAYMENT)
+    if track.state != "rejected" or not track.rejected_by:
+        return click.result(session, Outcome.ALREADY_DONE,
+                            "This bill is not rejected any more; nothing changed.")
+    decision = can_lift_rejection(user_id, roles_of(session, policy, user_id), track.rejected_by,
+                                  reason)
+    if not decision:
+        return click.refuse(session, decision.reason)
+    withdrawn = decision.reason == "withdraw"
+    # Read before the update: the ORM update refreshes `track` in the session.
+    lifted = {"round": track.round + 1, "rejected_by": track.rejected_by,
+              "reject_reason": track.reject_reason,
+              "reason": None if withdrawn else (reason or "").strip(), "reference": bill.reference}
+    session.exec(
+        update(BillTrack).where(col(BillTrack.id) == track.id)
+        .values(round=track.round + 1, state="pending", rejected_by=None, reject_reason=None,
+                rejected_at=None, updated_at=at)
+    )
+    record_audit(session, at=at, actor=user_id,
+                 action="rejection.withdrawn" if withdrawn else "rejection.overridden", bill=ref,
+                 bill_version=current.to_json(), request_id=request_id,
+                 detail=lifted)
+    return click.result(session, Outcome.RECORDED,
+                        "Rejection withdrawn." if withdrawn else "Rejection overridden.")
+
+
 def state_of(session: Session, *, bill: Bill, binding: Binding,
              policy: PolicySettings) -> BillApprovalState:
     ref = _ref(binding, bill)
@@ -243,5 +309,5 @@ def states_of(session: Session, *, bills: Sequence[Bill], binding: Binding,
     return states
 
 
-__all__ = ["ApprovalResult", "BillApprovalState", "Outcome", "approve", "reject", "state_of",
-           "states_of"]
+__all__ = ["ApprovalResult", "BillApprovalState", "Outcome", "approve", "lift_rejection",
+           "reject", "rejected_message", "rejection_of", "state_of", "states_of"]

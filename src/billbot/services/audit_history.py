@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlmodel import Session, col, select
 
@@ -14,9 +14,19 @@ DEFAULT_LIMIT = 20
 
 
 def recent_entries(session: Session, *, company_id: str, connection_id: str,
-                   reference: str | None = None,
+                   reference: str | None = None, bill_ids: Collection[str] = (),
                    limit: int = DEFAULT_LIMIT) -> Sequence[AuditLog]:
-    """Newest first: the company's entries, or those of the bill with that reference or id."""
+    """Newest first: the company's entries; or those of the bills with these Codat ids (found
+    from what the person typed); or, when Codat found none, those of the bill whose recorded
+    reference or id is `reference`."""
+    if bill_ids:
+        return session.exec(
+            select(AuditLog)
+            .where(AuditLog.company_id == company_id, AuditLog.connection_id == connection_id,
+                   col(AuditLog.bill_id).in_(list(bill_ids)))
+            .order_by(col(AuditLog.id).desc())
+            .limit(limit)
+        ).all()
     rows = session.exec(
         select(AuditLog)
         .where(AuditLog.company_id == company_id, AuditLog.connection_id == connection_id)

@@ -19,11 +19,13 @@ from slack_bolt.response import BoltResponse
 
 from billbot.logs import bind
 from billbot.runtime import Billbot
-from billbot.slackapp import approvals_flow, commands_flow, payments_flow
+from billbot.slackapp import approvals_flow, commands_flow, payments_flow, rejections_flow
 from billbot.slackapp.blocks import (
     ACTION_APPROVE,
     ACTION_PAY,
     ACTION_REJECT,
+    ACTION_WITHDRAW_REJECTION,
+    CALLBACK_OVERRIDE_REJECTION,
     CALLBACK_PAY,
     CALLBACK_REJECT,
 )
@@ -112,6 +114,16 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     @app.view(CALLBACK_REJECT)
     async def reject_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await approvals_flow.reject_submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_WITHDRAW_REJECTION)
+    async def withdraw_rejection(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await rejections_flow.withdraw_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_OVERRIDE_REJECTION)
+    async def override_rejection(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await rejections_flow.override_submitted(bot, then_work(ack), body, request.raw_body)
 
     @app.action(ACTION_PAY)
     async def pay(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:

@@ -11,21 +11,19 @@ from typing import Any
 
 from billbot.context_token import ModalContext
 from billbot.domain.policy import Role
-from billbot.logs import bind, event
+from billbot.logs import event
 from billbot.runtime import Billbot
 from billbot.services import approvals, copies
-from billbot.services.bindings import NOT_BOUND
-from billbot.slackapp.blocks import reject_modal, row_label
+from billbot.slackapp.blocks import row_label
 from billbot.slackapp.interactions import (
     ephemeral,
     fresh_bill,
-    read_signed_form,
-    refuse,
+    read_reason_form,
     require_role,
     start_click,
 )
 from billbot.slackapp.modal_open import open_modal
-from billbot.slackapp.payload import view_value
+from billbot.slackapp.rejection_blocks import reject_modal
 from billbot.slackapp.rows import refresh_row
 
 logger = logging.getLogger("billbot.approvals")
@@ -84,33 +82,16 @@ async def reject_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> N
 
 
 async def reject_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str) -> None:
-    form = await read_signed_form(bot, ack, body, raw_body, action="reject", error_field="reason")
-    if form is None:
+    submitted = await read_reason_form(bot, ack, body, raw_body, action="reject")
+    if submitted is None:
         return
-    user, ctx, rid = form.user, form.ctx, form.request_id
-    reason = (view_value(form.view, "reason", "reason") or {}).get("value")
-    if not isinstance(reason, str) or not reason.strip():
-        await ack(response_action="errors", errors={"reason": "Say why the bill is rejected."})
-        return
-    reason = reason.strip()[:500]
-    await ack()
-    bind(bill_id=ctx.bill_id, user_id=user, channel_id=ctx.channel_id)
-    binding = await bot.binding_for(ctx.channel_id)
-    if binding is None:
-        await refuse(bot, user=user, action="reject", request_id=rid, reason=NOT_BOUND,
-                     bill_id=ctx.bill_id)
-        await ephemeral(bot, ctx.channel_id, user, NOT_BOUND)
-        return
-    bill = await fresh_bill(bot, ctx.channel_id, user, binding, ctx.bill_id, action="reject",
-                            request_id=rid)
-    if bill is None:
-        return
+    form, binding, bill = submitted.form, submitted.binding, submitted.bill
     result = await bot.db(lambda s: approvals.reject(
-        s, bill=bill, binding=binding, user_id=user, reason=reason, request_id=rid,
-        policy=bot.policy, at=bot.clock.now()))
+        s, bill=bill, binding=binding, user_id=form.user, reason=submitted.reason,
+        request_id=form.request_id, policy=bot.policy, at=bot.clock.now()))
     event(logger, "reject", outcome=result.outcome.value)
     if result.message and result.outcome != "recorded":
-        await ephemeral(bot, ctx.channel_id, user, result.message)
-    if ctx.message_ts:
-        await refresh_row(bot, channel_id=ctx.channel_id, ts=ctx.message_ts, bill=bill,
-                              binding=binding)
+        await ephemeral(bot, form.ctx.channel_id, form.user, result.message)
+    if form.ctx.message_ts:
+        await refresh_row(bot, channel_id=form.ctx.channel_id, ts=form.ctx.message_ts, bill=bill,
+                          binding=binding)

@@ -37,8 +37,10 @@ BILLS_PER_REPLY = (MAX_MESSAGE_BLOCKS - 1) // BLOCKS_PER_BILL  # 24
 ACTION_APPROVE = "bill_approve"
 ACTION_REJECT = "bill_reject"
 ACTION_PAY = "bill_pay"
+ACTION_WITHDRAW_REJECTION = "bill_withdraw_rejection"
 CALLBACK_PAY = "pay_bill"
 CALLBACK_REJECT = "reject_bill"
+CALLBACK_OVERRIDE_REJECTION = "override_rejection"
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
@@ -155,7 +157,7 @@ def _row_buttons(bill: Bill, state: RowState) -> list[Block]:
     if not bill.status.payable:
         return []  # paid, void or draft: nothing left to decide
     buttons: list[Block] = []
-    if not state.approved:
+    if not state.approved and not state.rejected_by:  # a rejection stands: no call to act
         buttons.append({"type": "button", "action_id": ACTION_APPROVE, "text": _plain("Approve", 75),
                         "style": "primary", "value": bill.id})
     else:
@@ -163,6 +165,14 @@ def _row_buttons(bill: Bill, state: RowState) -> list[Block]:
                         "value": bill.id})
     buttons.append({"type": "button", "action_id": ACTION_REJECT, "text": _plain("Reject", 75),
                     "style": "danger", "value": bill.id})
+    if state.rejected_by:
+        buttons.append({
+            "type": "button", "action_id": ACTION_WITHDRAW_REJECTION,
+            "text": _plain("Withdraw rejection", 75), "value": bill.id,
+            "confirm": {"title": _plain("Withdraw the rejection?", 100),
+                        "text": _mrkdwn("The bill can then be approved again. An admin lifting "
+                                        "someone else's rejection is asked for a reason."),
+                        "confirm": _plain("Withdraw", 30), "deny": _plain("Keep it", 30)}})
     if state.approved and payable_now(bill) and not state.payment_in_progress:
         supplier = bill.supplier_ref.supplier_name or bill.supplier_ref.id
         buttons.append({
@@ -249,7 +259,7 @@ HELP_TEXT = (
     "*billbot* — approve and pay supplier bills from Slack.\n"
     "• `/bills due [days]` — bills overdue or due within _days_ (default from settings), only to you\n"
     "• `/bills digest` — post the digest of due bills into this channel now\n"
-    "• `/bills show <reference>` — a bill's line items and attachments\n"
+    "• `/bills show <bill>` — a bill (reference, supplier or Codat id; paid ones too)\n"
     "• `/bills help` — this help"
 )
 
@@ -364,20 +374,6 @@ def pay_modal(bill: Bill, accounts: list[BankAccountOption], *, today: date,
     return {"type": "modal", "callback_id": CALLBACK_PAY, "private_metadata": metadata,
             "title": _plain("Pay bill", 24), "submit": _plain("Pay", 24),
             "close": _plain("Cancel", 24), "blocks": blocks}
-
-
-def reject_modal(label: str, *, metadata: str) -> Block:
-    """The reason modal. Opened straight from the click (trigger ids live 3 s), so it names the
-    bill by the row's own first line rather than waiting on Codat."""
-    return {"type": "modal", "callback_id": CALLBACK_REJECT, "private_metadata": metadata,
-            "title": _plain("Reject bill", 24), "submit": _plain("Reject", 24),
-            "close": _plain("Cancel", 24), "blocks": [
-                {"type": "section", "block_id": "reject-summary",
-                 "text": _mrkdwn(f"Reject {_clip(label, 500)}?")},
-                {"type": "input", "block_id": "reason", "label": _plain("Reason", 2000),
-                 "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
-                             "min_length": 1, "max_length": 500}},
-            ]}
 
 
 def row_label(blocks: list[Block], bill_id: str) -> str:

@@ -80,7 +80,8 @@ def parse(text: str) -> Command:
         return Digest() if not args else Help(hint="`/bills digest` takes no arguments.")
     if verb == "show":
         if not args:
-            return Help(hint="`/bills show <reference>` needs a bill reference, e.g. `INV-1042`.")
+            return Help(hint="`/bills show <bill>` needs a reference, a supplier name or a "
+                        "Codat bill id, e.g. `INV-1042`.")
         return Show(reference=" ".join(args)[:255])
     if verb in ("approvers", "payers"):
         role: Literal["approver", "payer"] = "approver" if verb == "approvers" else "payer"

@@ -15,13 +15,19 @@ from billbot.codat.models import Bill
 from billbot.domain.digest import summarise
 from billbot.domain.policy import Role
 from billbot.runtime import Billbot
-from billbot.services import audit_history, bindings, roles
+from billbot.services import audit_history, bill_search, bindings, roles
 from billbot.services.bindings import NOT_BOUND_COMMAND, Binding
 from billbot.slackapp import commands as cmd
 from billbot.slackapp import digests
-from billbot.slackapp.audit_text import audit_text
-from billbot.slackapp.blocks import ADMIN_HELP_TEXT, HELP_TEXT, bill_detail_blocks, due_list_blocks
+from billbot.slackapp.audit_text import audit_text, matches_text
+from billbot.slackapp.blocks import (
+    ADMIN_HELP_TEXT,
+    HELP_TEXT,
+    bill_detail_blocks,
+    due_list_blocks,
+)
 from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error, what_to_do
+from billbot.slackapp.mrkdwn import escape
 from billbot.slackapp.payload import request_id, text_at
 
 logger = logging.getLogger("billbot.commands")
@@ -127,11 +133,12 @@ async def _show(bot: Billbot, respond: Any, channel: str, reference: str) -> Non
     if binding is None:
         return
     try:
-        bill = await _find_by_reference(bot, binding, reference)
-        if bill is None:
-            await respond(text=f"No open bill with reference `{reference[:80]}` in this company.",
-                          response_type="ephemeral")
+        found = await bill_search.find_bills(bot.codat, binding.company_id,
+                                             binding.connection_id, reference)
+        if len(found) != 1:
+            await respond(text=_not_one(found, reference), response_type="ephemeral")
             return
+        bill = found[0]
         attachments = await bot.codat.list_attachments(binding.company_id, binding.connection_id,
                                                        bill.id)
     except CodatError as exc:
@@ -143,12 +150,36 @@ async def _show(bot: Billbot, respond: Any, channel: str, reference: str) -> Non
                   blocks=bill_detail_blocks(bill, names, today=bot.today()))
 
 
-async def _find_by_reference(bot: Billbot, binding: Binding, reference: str) -> Bill | None:
-    wanted = reference.strip().lower()
-    async for bill in bot.codat.iter_bills(binding.company_id, binding.connection_id):
-        if (bill.reference or "").strip().lower() == wanted or bill.id == reference.strip():
-            return bill
-    return None
+def _not_one(found: list[Bill], text: str) -> str:
+    if not found:
+        return (f"No bill matches `{escape(text[:80])}` in this company (a reference, a "
+                "supplier's name or a Codat bill id; paid and void bills count too).")
+    return matches_text(found, text[:80], shown=bill_search.MAX_LISTED)
+
+
+async def _audit(bot: Billbot, binding: Binding, reference: str | None) -> str:
+    """The audit trail of the bills `reference` names (any status), or the company's."""
+    scope = (binding.company_id, binding.connection_id)
+    found: list[Bill] = []
+    try:
+        if reference:
+            found = await bill_search.find_bills(bot.codat, *scope, reference)
+    except CodatError as exc:
+        logger.warning("audit bill search failed: %s", exc.__class__.__name__)
+    if reference and len(found) > bill_search.MAX_LISTED:
+        return matches_text(found, reference[:80], shown=bill_search.MAX_LISTED)
+    bill_ids = [b.id for b in found]
+    entries = await bot.db(lambda s: audit_history.recent_entries(
+        s, company_id=scope[0], connection_id=scope[1], reference=reference,
+        bill_ids=bill_ids, limit=50 if bill_ids else audit_history.DEFAULT_LIMIT),
+        read_only=True)
+    bills = {b.id: b for b in found}
+    missing = {e.bill_id for e in entries if e.bill_id and e.bill_id not in bills}
+    try:
+        bills.update(await bill_search.bills_by_id(bot.codat, *scope, missing))
+    except CodatError as exc:  # the lines still show what the audit recorded
+        logger.warning("audit bill read failed: %s", exc.__class__.__name__)
+    return audit_text(entries, reference=reference, bills=bills)
 
 
 async def _admin(bot: Billbot, user: str, channel: str, command: cmd.Command, rid: str) -> str:
@@ -186,14 +217,7 @@ async def _admin(bot: Billbot, user: str, channel: str, command: cmd.Command, ri
             binding = await bot.binding_for(channel)
             if binding is None:
                 return NOT_BOUND_COMMAND
-            bill_id: str | None = None
-            if reference:
-                found = await _find_by_reference(bot, binding, reference)
-                bill_id = found.id if found else reference
-            entries = await bot.db(lambda s: audit_history.recent_entries(
-                s, company_id=binding.company_id, connection_id=binding.connection_id,
-                reference=bill_id), read_only=True)
-            return audit_text(entries, reference=reference)
+            return await _audit(bot, binding, reference)
     return HELP_TEXT
 
 

@@ -12,14 +12,17 @@ from typing import Any
 from billbot.codat.errors import CodatError, CodatNotFound
 from billbot.codat.models import Bill
 from billbot.context_token import BadContext, ModalContext
-from billbot.domain.policy import Role
+from billbot.domain.policy import Role, reason_problem
 from billbot.logs import bind, event
 from billbot.runtime import Billbot
 from billbot.services import roles
 from billbot.services.bindings import NOT_BOUND, Binding
-from billbot.slackapp.payload import Click, read_click, request_id, text_at
+from billbot.slackapp.payload import Click, read_click, request_id, text_at, view_value
 
 logger = logging.getLogger("billbot.interactions")
+
+# Reasons (rejection, override) are kept to this many characters.
+REASON_MAX_CHARS = 500
 
 NOT_IN_COMPANY = "That bill is not a bill of the company connected to this channel."
 
@@ -129,3 +132,49 @@ async def read_signed_form(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
         await refuse(bot, user=user, action=action, request_id=rid, reason=str(exc))
         return None
     return SignedForm(user=user, view=view, ctx=ctx, request_id=rid)
+
+
+@dataclass(frozen=True)
+class ReasonForm:
+    """A submitted reason form (reject, override): who, why, where, and the bill read afresh."""
+
+    form: SignedForm
+    reason: str
+    binding: Binding
+    bill: Bill
+
+
+async def read_reason_form(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str, *,
+                           action: str) -> ReasonForm | None:
+    """Check the signed context and the typed reason (answered inline), acknowledge, then find
+    the channel's binding and read the bill afresh; None (audited, explained) when any fails."""
+    form = await read_signed_form(bot, ack, body, raw_body, action=action, error_field="reason")
+    if form is None:
+        return None
+    reason, problem = _typed_reason(form.view)
+    if reason is None:
+        await ack(response_action="errors", errors={"reason": problem})
+        return None
+    await ack()
+    ctx = form.ctx
+    bind(bill_id=ctx.bill_id, user_id=form.user, channel_id=ctx.channel_id)
+    binding = await bot.binding_for(ctx.channel_id)
+    if binding is None:
+        await refuse(bot, user=form.user, action=action, request_id=form.request_id,
+                     reason=NOT_BOUND, bill_id=ctx.bill_id)
+        await ephemeral(bot, ctx.channel_id, form.user, NOT_BOUND)
+        return None
+    bill = await fresh_bill(bot, ctx.channel_id, form.user, binding, ctx.bill_id, action=action,
+                            request_id=form.request_id)
+    return None if bill is None else ReasonForm(form, reason, binding, bill)
+
+
+def _typed_reason(view: Any) -> tuple[str | None, str | None]:
+    """The reason typed in a reason form (block and action `reason`), trimmed and clipped,
+    or the inline error that refuses it."""
+    value = (view_value(view, "reason", "reason") or {}).get("value")
+    text = value if isinstance(value, str) else None
+    problem = reason_problem(text)
+    if problem or text is None:
+        return None, problem or "Say why."
+    return text.strip()[:REASON_MAX_CHARS], None

@@ -139,3 +139,26 @@ async def test_a_two_character_reason_is_refused_inline(stack: Stack) -> None:
     assert audit(stack, "rejection.recorded") == []
     assert "Rejected" not in row_text(current(stack, main.ts), bill["id"])
 
+
+
+async def test_a_rejection_stands_when_the_bill_changes_in_the_books(stack: Stack) -> None:
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    await reject(stack, main, bill["id"], BEN, REASON)
+    await eventually(lambda: "Rejected" in row_text(current(stack, main.ts), bill["id"]))
+    # A bookkeeper edits the bill: approvals of the old version lapse, the rejection does not.
+    stored = stack.sandbox.main_ledger.bills[bill["id"]]
+    stored["amountDue"] = Decimal(str(stored["amountDue"])) + Decimal("10.00")
+    stored["totalAmount"] = Decimal(str(stored["totalAmount"])) + Decimal("10.00")
+    # The row showed the old figures: that click is refused with the new ones, rows refreshed.
+    await click(stack, ANN, main, bill["id"], ACTION_APPROVE)
+    await eventually(lambda: stack.workspace.ephemerals(CHANNEL, ANN))
+    await click(stack, ANN, main, bill["id"], ACTION_APPROVE)
+    told = await eventually(lambda: [e.text for e in stack.workspace.ephemerals(CHANNEL, ANN)
+                                     if "rejected" in e.text])
+    assert f"<@{BEN}>" in told[-1] and REASON in told[-1]
+    assert audit(stack, "approval.recorded") == []
+    [lapsed] = audit(stack, "approval.lapsed")
+    assert lapsed.detail["rejection_kept"] == BEN
+    await eventually(lambda: "Rejected" in row_text(current(stack, main.ts), bill["id"]))
+    assert "Pay" not in buttons(current(stack, main.ts), bill["id"])

@@ -46,7 +46,8 @@ def why_not_payable(bill: Bill, state: BillApprovalState, *, user_id: str, polic
     if problem:
         return problem
     if state.rejected is not None:
-        return f"The bill was rejected by <@{state.rejected.by}>; an approver must approve it first."
+        return (f"The bill was rejected by <@{state.rejected.by}>; it cannot be paid until they "
+                "withdraw the rejection or an admin overrides it.")
     if state.lapsed:
         return ("The bill changed in the accounting software since it was approved, so it "
                 "must be approved again before it can be paid.")

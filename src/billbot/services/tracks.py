@@ -152,13 +152,15 @@ def rebase(
 ) -> bool:
     """Close a round whose bill changed and open the next one against `current`. Audited."""
     previous = round_decisions(session, track)
+    rejected = track.state == "rejected"
     result = session.exec(
         update(BillTrack)
         .where(col(BillTrack.id) == track.id, col(BillTrack.round) == track.round,
                col(BillTrack.open_intent_id).is_(None))
-        .values(round=track.round + 1, state="pending", paid_in_round=Decimal(0),
-                rejected_by=None, reject_reason=None, rejected_at=None, updated_at=at,
-                **_baseline_values(current))
+        # A rejection stands through a change in the books: only its author or an admin
+        # lifts it. Approvals are of one version, so they lapse.
+        .values(round=track.round + 1, state="rejected" if rejected else "pending",
+                paid_in_round=Decimal(0), updated_at=at, **_baseline_values(current))
     )
     if result.rowcount != 1:
         return False
@@ -168,7 +170,7 @@ def rebase(
         detail={
             "closed_round": track.round, "new_round": track.round + 1,
             "approvals_voided": list(approvers_of(previous)),
-            "rejection_voided": track.rejected_by,
+            "rejection_kept": track.rejected_by if rejected else None,
             "approved_version": baseline_of(track).to_json(),
             "paid_in_closed_round": format(track.paid_in_round, "f"),
         },
@@ -191,13 +193,13 @@ def build_state(
                                  needed=needed_approvals(policy, current), rejected=None,
                                  paid_in_round=Decimal(0), payments=payments)
     in_flight = next((p.amount for p in payments if p.in_progress), None)
-    if not is_current(track, current, in_flight):
-        return BillApprovalState(bill_id=bill_id, round=track.round, approvers=(),
-                                 needed=needed_approvals(policy, current), rejected=None,
-                                 paid_in_round=Decimal(0), payments=payments, lapsed=True)
     rejected = None
     if track.state == "rejected" and track.rejected_by and track.rejected_at:
         rejected = Rejection(track.rejected_by, track.reject_reason or "", track.rejected_at)
+    if not is_current(track, current, in_flight):
+        return BillApprovalState(bill_id=bill_id, round=track.round, approvers=(),
+                                 needed=needed_approvals(policy, current), rejected=rejected,
+                                 paid_in_round=Decimal(0), payments=payments, lapsed=True)
     return BillApprovalState(
         bill_id=bill_id, round=track.round, approvers=approvers_of(decisions),
         needed=needed_approvals(policy, baseline_of(track)), rejected=rejected,

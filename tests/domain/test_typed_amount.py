@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billbot.domain.typed_amount import AmountRefused, read_typed_amount
+from billbot.domain.typed_amount import (
+    AmountRefused,
+    rate_from_amounts,
+    read_typed_amount,
+    read_typed_rate,
+)
 from billbot.money import format_money, minor_units
 
 
@@ -89,3 +94,15 @@ def test_anything_read_is_a_positive_finite_amount_in_the_currency_decimals(
 def test_exponents_are_never_read(mantissa: int, exponent: int) -> None:
     with pytest.raises(AmountRefused):
         read_typed_amount(f"{mantissa}e{exponent}", "GBP")
+
+
+def test_a_typed_rate_is_plain_digits_and_positive() -> None:
+    assert read_typed_rate(" 0.781 ", base="GBP", currency="USD") == Decimal("0.781")
+    for bad in ("1e-3", "0", "-0.7", "nan", "0.7812345678", "abc", ""):
+        with pytest.raises(AmountRefused):
+            read_typed_rate(bad, base="GBP", currency="USD")
+
+
+def test_the_rate_follows_from_the_amount_leaving_the_account() -> None:
+    assert rate_from_amounts(Decimal("1000.00"), Decimal("781.00")) == Decimal("0.781")
+    assert rate_from_amounts(Decimal("3"), Decimal("1")) == Decimal("0.333333333")

@@ -36,6 +36,7 @@ from tests.e2e.conftest import (
     today,
 )
 from tests.security.forge import audit_rows, quiet
+from tests.support.pay_review import submit_pay
 
 BILL_ACTIONS = {"approval.recorded", "rejection.recorded", "payment.started",
                 "payment.succeeded", "payment.failed", "payment.refused", "access.refused"}
@@ -65,14 +66,14 @@ async def real_flow(stack: Stack) -> tuple[dict[str, Any], dict[str, Any]]:
 
     part = (Decimal(str(paid["amountDue"])) / 4).quantize(Decimal("0.01"))
     view = await open_pay_modal(stack, main, paid["id"])
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(part),
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0], str(part),
                                                    today().isoformat()))
     await eventually(lambda: len(stack.payments()) == 1)
     await eventually(lambda: "remains" in row_text(current(stack, main.ts), paid["id"]))
     # Dated before the bill was issued: Codat answers 400, a final failure.
     before_issue = (date.fromisoformat(str(paid["issueDate"])[:10]) - timedelta(days=1))
     view = await open_pay_modal(stack, main, paid["id"])
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(part),
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0], str(part),
                                                    before_issue.isoformat()))
     await eventually(lambda: any(r.action == "payment.failed" for r in audit_rows(stack)))
     await stack.driver.slash_command(ADA, CHANNEL, f"approvers add <@{OSCAR}>")

@@ -63,6 +63,7 @@ from tests.e2e.conftest import (
     today,
 )
 from tests.security.forge import Effects, click_payload, effects, quiet, submission_payload
+from tests.support.pay_review import submit_pay
 
 EXAMPLES = int(os.environ.get("BILLBOT_HOSTILE_EXAMPLES", "120"))
 WITH_ROLES = (ANN, BEN, PAT)
@@ -209,7 +210,7 @@ async def build_world(target: Target) -> World:
 
     stack.driver.http.event_hooks["request"].append(keep)
     values = pay_values(modal_account_ids(view)[0], str(bill["amountDue"]), today().isoformat())
-    await stack.driver.submit_view(PAT, values)
+    await submit_pay(stack.driver, PAT, values)
     await eventually(lambda: len(stack.payments()) == 1)
     await eventually(lambda: "Paid" in row_text(current(stack, main.ts), bill["id"]))
     await quiet(stack)

@@ -60,6 +60,7 @@ from tests.e2e.conftest import (
 )
 from tests.security.forge import audit_rows, quiet
 from tests.support.openapi_contract import validated_sandbox_app
+from tests.support.pay_review import submit_pay
 
 BOT_TOKEN = "xoxb-LEAKCHECK-bot-7f3a9c2e"
 SIGNING_SECRET = "LEAKCHECK-signing-51e2d0b4"
@@ -136,13 +137,13 @@ async def full_flow(stack: Stack) -> None:
     await approve(stack, main, bill["id"], ANN)
     part = (Decimal(str(bill["amountDue"])) / 4).quantize(Decimal("0.01"))
     view = await open_pay_modal(stack, main, bill["id"], user=PAT)
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(part),
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0], str(part),
                                                    today().isoformat()))
     await eventually(lambda: len(stack.payments()) == 1)
     await eventually(lambda: "remains" in row_text(current(stack, main.ts), bill["id"]))
     early = date.fromisoformat(str(bill["issueDate"])[:10]) - timedelta(days=1)
     view = await open_pay_modal(stack, main, bill["id"], user=PAT)
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(part),
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0], str(part),
                                                    early.isoformat()))  # Codat answers 400
     await eventually(lambda: any(r.action == "payment.failed" for r in audit_rows(stack)))
     body = "command=%2Fbills&text=digest&user_id=U0ANN&channel_id=C0FINANCE"

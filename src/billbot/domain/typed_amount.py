@@ -99,4 +99,27 @@ def read_typed_amount(text: str, currency: str) -> Decimal:
     return value
 
 
-__all__ = ["MAX_TYPED_LENGTH", "AmountRefused", "read_typed_amount"]
+_RATE = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+RATE_PLACES = 9
+
+
+def read_typed_rate(text: str, *, base: str, currency: str) -> Decimal:
+    """A typed exchange rate (`base` units per unit of `currency`), or AmountRefused."""
+    cleaned = text.strip()
+    if not _RATE.fullmatch(cleaned) or len(cleaned) > MAX_TYPED_LENGTH:
+        raise AmountRefused(f"Enter the rate in digits: {base} per 1 {currency}, e.g. 0.781.")
+    rate = Decimal(cleaned)
+    if rate <= 0:
+        raise AmountRefused("The rate must be more than zero.")
+    if rate != rate.quantize(Decimal(1).scaleb(-RATE_PLACES)):
+        raise AmountRefused(f"The rate has at most {RATE_PLACES} decimals.")
+    return rate
+
+
+def rate_from_amounts(amount: Decimal, base_amount: Decimal) -> Decimal:
+    """The rate that turns `amount` of the bill's currency into `base_amount` left the account."""
+    return (base_amount / amount).quantize(Decimal(1).scaleb(-RATE_PLACES)).normalize()
+
+
+__all__ = ["MAX_TYPED_LENGTH", "RATE_PLACES", "AmountRefused", "rate_from_amounts",
+           "read_typed_amount", "read_typed_rate"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from billbot.codat.models import BankAccountOption, Bill
@@ -93,8 +92,9 @@ def _status_line(bill: Bill, state: RowState) -> str:
         lines.append(f":hourglass_flowing_sand: Payment of {format_money(last.amount, last.currency)}"
                      f" by {mention(last.payer_id)} in progress")
     elif last and last.state is PaymentState.FAILED:
-        reason = escape(last.reason or "Codat refused it")
-        lines.append(f":warning: Payment by {mention(last.payer_id)} failed: {reason}")
+        # Codat's words go to the payer only (the form and a private message), never the row.
+        lines.append(f":warning: Payment by {mention(last.payer_id)} failed — see the payer; "
+                     "nothing was recorded")
     if state.rejected_by:
         reason = escape(state.reject_reason or "")
         lines.append(f":x: Rejected by {mention(state.rejected_by)}: “{_clip(reason, 500)}”")
@@ -325,36 +325,6 @@ def account_label(account: BankAccountOption) -> str:
     if account.account_number:
         extra += f" ···{account.account_number[-4:]}"
     return _clip(name + extra, 75)
-
-
-def pay_modal(bill: Bill, accounts: list[BankAccountOption], *, today: date,
-              metadata: str) -> Block:
-    supplier = escape(bill.supplier_ref.supplier_name or bill.supplier_ref.id)
-    options = [{"text": _plain(account_label(a), 75), "value": a.id} for a in accounts[:100]]
-    due = bill.amount_due if bill.amount_due is not None else Decimal(0)
-    blocks: list[Block] = [
-        {"type": "section", "block_id": "pay-summary", "text": _mrkdwn(
-            f"Pay *{supplier}* for bill *{escape(bill.reference or bill.id)}*\n"
-            f"Amount due: *{amount_due_text(bill)}* · {due_in_words(bill.due_date, today)}")},
-        {"type": "input", "block_id": "account", "label": _plain("Pay from account", 2000),
-         "element": {"type": "static_select", "action_id": "account",
-                     "placeholder": _plain("Choose an account", 150), "options": options}},
-        {"type": "input", "block_id": "amount",
-         "label": _plain(f"Amount ({bill.currency})", 2000),
-         "hint": _plain("A smaller amount records a partial payment.", 2000),
-         "element": {"type": "number_input", "action_id": "amount", "is_decimal_allowed": True,
-                     "initial_value": str(quantize(due, bill.currency)),
-                     "min_value": "0"}},
-        {"type": "input", "block_id": "date", "label": _plain("Payment date", 2000),
-         "element": {"type": "datepicker", "action_id": "date",
-                     "initial_date": today.isoformat()}},
-        {"type": "context", "elements": [_mrkdwn(
-            "Submitting records this payment in the company's accounting software through "
-            "Codat. It does not move money by itself.")]},
-    ]
-    return {"type": "modal", "callback_id": CALLBACK_PAY, "private_metadata": metadata,
-            "title": _plain("Pay bill", 24), "submit": _plain("Pay", 24),
-            "close": _plain("Cancel", 24), "blocks": blocks}
 
 
 def reject_modal(label: str, *, metadata: str) -> Block:

@@ -145,14 +145,16 @@ def slack_shaped(body: bytes) -> bool:
 
 
 def answered(response: httpx.Response) -> bool:
-    """The HTTP answer itself speaks to the person: a command's text, a modal's errors."""
+    """The HTTP answer itself speaks to the person: a command's text, a modal's errors or the
+    view that replaces it (the pay form's review step)."""
     if not response.content.strip():
         return False
     try:
         body = json.loads(response.content)
     except ValueError:
         return bool(response.text.strip())
-    return isinstance(body, dict) and bool(body.get("text") or body.get("errors"))
+    return isinstance(body, dict) and bool(body.get("text") or body.get("errors")
+                                           or body.get("response_action") == "update")
 
 
 @pytest.fixture

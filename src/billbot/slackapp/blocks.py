@@ -82,14 +82,14 @@ def _status_line(bill: Bill, state: RowState) -> str:
     lines: list[str] = []
     last = state.last_payment
     if last and last.state is PaymentState.SUCCEEDED:
-        paid = format_money(last.amount, last.currency)
+        paid = last.shown
         if payable_now(bill):
             lines.append(f":moneybag: Paid {paid} by {mention(last.payer_id)}"
                          f" · *{amount_due_text(bill)}* remains")
         else:
             lines.append(f":moneybag: *Paid* {paid} by {mention(last.payer_id)}")
     elif last and last.state is PaymentState.IN_PROGRESS:
-        lines.append(f":hourglass_flowing_sand: Payment of {format_money(last.amount, last.currency)}"
+        lines.append(f":hourglass_flowing_sand: Payment of {last.shown}"
                      f" by {mention(last.payer_id)} in progress")
     elif last and last.state is PaymentState.FAILED:
         # Codat's words go to the payer only (the form and a private message), never the row.

@@ -69,7 +69,8 @@ async def review_confirmed(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
         s, bill_ref=bill_ref, fresh_bill=bill, user_id=user, amount=choice.amount,
         account_id=account.id, account_name=account.name, payment_date=choice.paid_on,
         channel_id=ctx.channel_id, message_ts=ctx.message_ts, request_id=rid,
-        policy=bot.policy, at=bot.clock.now(), view_id=view_id if 0 < len(view_id) <= 64 else None))
+        policy=bot.policy, at=bot.clock.now(), view_id=view_id if 0 < len(view_id) <= 64 else None,
+        currency_rate=choice.currency_rate, base_currency=ctx.base_currency))
     event(logger, "pay", outcome=started.outcome.value)
     if started.intent_id is None:
         await update_modal(bot, view_id, message_modal("Cannot pay", started.message))

@@ -23,7 +23,7 @@ from billbot.domain.typed_amount import (
     read_typed_amount,
     read_typed_rate,
 )
-from billbot.money import format_money, quantize
+from billbot.money import converted, format_money
 from billbot.services.payability import amount_problem, date_problem
 from billbot.slackapp.blocks import (
     CALLBACK_PAY,
@@ -54,21 +54,6 @@ class PayChoice:
 
 def crosses_currency(bill_currency: str, base_currency: str | None) -> bool:
     return base_currency is not None and base_currency.upper() != bill_currency.upper()
-
-
-def converted(amount: Decimal, rate: Decimal, base_currency: str) -> Decimal:
-    """The base-currency amount `amount` comes to at `rate`."""
-    return quantize(amount * rate, base_currency)
-
-
-def both_amounts(amount: Decimal, currency: str, rate: Decimal | None,
-                 base_currency: str | None) -> str:
-    """`USD 1,000.00 (GBP 781.00 at 0.781)`, or the one amount when nothing is converted."""
-    text = format_money(amount, currency)
-    if rate is None or base_currency is None or not crosses_currency(currency, base_currency):
-        return text
-    return (f"{text} ({format_money(converted(amount, rate, base_currency), base_currency)} "
-            f"at {rate.normalize():f})")
 
 
 def _rate_blocks(bill: Bill, base_currency: str) -> list[Block]:
@@ -226,6 +211,5 @@ def check_pay_input(view: Any, ctx: ModalContext, *,
     return {}, PayChoice(account_id=account, amount=amount, paid_on=paid_on, currency_rate=rate)
 
 
-__all__ = ["CALLBACK_PAY_REVIEW", "MAX_SELECT_OPTIONS", "PayChoice", "both_amounts",
-           "check_pay_input", "chosen_account_label", "converted", "crosses_currency", "pay_modal",
-           "review_modal"]
+__all__ = ["CALLBACK_PAY_REVIEW", "MAX_SELECT_OPTIONS", "PayChoice", "check_pay_input",
+           "chosen_account_label", "crosses_currency", "pay_modal", "review_modal"]

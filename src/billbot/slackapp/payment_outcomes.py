@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from billbot.codat.errors import CodatError
-from billbot.money import format_money
+from billbot.money import both_amounts, format_money
 from billbot.runtime import Billbot
 from billbot.services import intents
 from billbot.services.bindings import Binding
@@ -19,7 +19,8 @@ logger = logging.getLogger("billbot.payments")
 
 
 def outcome_text(outcome: PaymentOutcome, account: str) -> tuple[str, str]:
-    money = format_money(outcome.amount, outcome.currency)
+    money = both_amounts(outcome.amount, outcome.currency, outcome.currency_rate,
+                         outcome.base_currency)
     if outcome.status is PaymentStatus.SUCCEEDED:
         return "Paid", f":white_check_mark: Recorded a payment of *{money}* from *{account}*."
     if outcome.status is PaymentStatus.FAILED:

@@ -32,15 +32,16 @@ def usd_bill(stack: Stack) -> dict[str, Any]:
 def gbp_account(view: Any) -> str:
     for block in view.definition["blocks"]:
         if block.get("block_id") == "account":
-            return next(o["value"] for o in block["element"]["options"]
-                        if "(GBP)" in o["text"]["text"])
+            return str(next(o["value"] for o in block["element"]["options"]
+                            if "(GBP)" in o["text"]["text"]))
     raise AssertionError("no account input")
 
 
 def prefilled_rate(view: Any) -> str | None:
     for block in view.definition["blocks"]:
         if block.get("block_id") == "rate":
-            return block["element"].get("initial_value")
+            value = block["element"].get("initial_value")
+            return str(value) if value is not None else None
     return None
 
 

@@ -20,6 +20,8 @@ from slack_bolt.response import BoltResponse
 from billbot.logs import bind
 from billbot.runtime import Billbot
 from billbot.slackapp import approvals_flow, commands_flow, pay_confirm_flow, payments_flow
+from billbot.slackapp.account_choices import ACTION_ACCOUNT
+from billbot.slackapp.account_search import account_suggestions
 from billbot.slackapp.blocks import (
     ACTION_APPROVE,
     ACTION_PAY,
@@ -127,6 +129,11 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     @app.view(CALLBACK_PAY_REVIEW)
     async def pay_review_confirmed(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await pay_confirm_flow.review_confirmed(bot, then_work(ack), body, request.raw_body)
+
+    @app.options(ACTION_ACCOUNT)
+    async def account_search(ack: Any, body: dict[str, Any]) -> None:
+        # The answer is the acknowledgement itself (the options), within Slack's 3 seconds.
+        await account_suggestions(bot, ack, body)
 
     @app.action(re.compile(".*"))
     async def other_action(ack: Any) -> None:

@@ -25,19 +25,18 @@ from billbot.domain.typed_amount import (
 )
 from billbot.money import converted, format_money
 from billbot.services.payability import amount_problem, date_problem
+from billbot.slackapp.account_choices import account_element
 from billbot.slackapp.blocks import (
     CALLBACK_PAY,
     Block,
     _mrkdwn,
     _plain,
-    account_label,
     amount_due_text,
     escape,
 )
 from billbot.slackapp.payload import text_at, view_value
 
 CALLBACK_PAY_REVIEW = "pay_review"
-MAX_SELECT_OPTIONS = 100
 _NOT_MONEY_MOVED = ("Recording this payment puts it in the company's accounting software through "
                     "Codat. It does not move money by itself.")
 
@@ -78,16 +77,13 @@ def _rate_blocks(bill: Bill, base_currency: str) -> list[Block]:
 def pay_modal(bill: Bill, accounts: list[BankAccountOption], *, today: date, metadata: str,
               base_currency: str | None = None) -> Block:
     supplier = escape(bill.supplier_ref.supplier_name or bill.supplier_ref.id)
-    options = [{"text": _plain(account_label(a), 75), "value": a.id}
-               for a in accounts[:MAX_SELECT_OPTIONS]]
     due = bill.amount_due if bill.amount_due is not None else Decimal(0)
     blocks: list[Block] = [
         {"type": "section", "block_id": "pay-summary", "text": _mrkdwn(
             f"Pay *{supplier}* for bill *{escape(bill.reference or bill.id)}*\n"
             f"Amount due: *{amount_due_text(bill)}* · {due_in_words(bill.due_date, today)}")},
         {"type": "input", "block_id": "account", "label": _plain("Pay from account", 2000),
-         "element": {"type": "static_select", "action_id": "account",
-                     "placeholder": _plain("Choose an account", 150), "options": options}},
+         "element": account_element(accounts)},
         {"type": "input", "block_id": "amount",
          "label": _plain(f"Amount ({bill.currency})", 2000),
          "hint": _plain("A smaller amount records a partial payment.", 2000),
@@ -211,5 +207,5 @@ def check_pay_input(view: Any, ctx: ModalContext, *,
     return {}, PayChoice(account_id=account, amount=amount, paid_on=paid_on, currency_rate=rate)
 
 
-__all__ = ["CALLBACK_PAY_REVIEW", "MAX_SELECT_OPTIONS", "PayChoice", "check_pay_input",
+__all__ = ["CALLBACK_PAY_REVIEW", "PayChoice", "check_pay_input",
            "chosen_account_label", "crosses_currency", "pay_modal", "review_modal"]

@@ -25,6 +25,8 @@ from billbot.services.payability import (
     payment_accounts,
     why_not_payable,
 )
+from billbot.slackapp.account_choices import find_account
+from billbot.slackapp.account_search import form_key, offered_accounts
 from billbot.slackapp.blocks import loading_modal, message_modal
 from billbot.slackapp.interactions import (
     fresh_bill,
@@ -55,7 +57,7 @@ class Accounts:
     base_currency: str | None
 
     def find(self, account_id: str) -> BankAccountOption | None:
-        return next((a for a in self.offered if a.id == account_id), None)
+        return find_account(self.offered, account_id)
 
 
 @dataclass(frozen=True)
@@ -126,8 +128,10 @@ async def pay_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None
                        base_currency=accounts.base_currency,
                        payee=(bill.supplier_ref.supplier_name or bill.supplier_ref.id)[:150],
                        reference=(bill.reference or bill.id)[:150])
+    metadata = bot.signer.dump(ctx)
+    offered_accounts(bot).remember(form_key(metadata), accounts.offered)
     await bot.slack.views_update(view_id=view_id, view=pay_modal(
-        bill, accounts.offered, today=bot.today(), metadata=bot.signer.dump(ctx),
+        bill, accounts.offered, today=bot.today(), metadata=metadata,
         base_currency=accounts.base_currency))
 
 

@@ -24,7 +24,10 @@ def outcome_text(outcome: PaymentOutcome, account: str) -> tuple[str, str]:
     if outcome.status is PaymentStatus.SUCCEEDED:
         return "Paid", f":white_check_mark: Recorded a payment of *{money}* from *{account}*."
     if outcome.status is PaymentStatus.FAILED:
-        return "Payment failed", f":x: The payment was not recorded: {outcome.reason or outcome.message}"
+        # Told to the payer only (here and in a private message); the row just says it failed.
+        return "Payment failed", (":x: The payment was not recorded: "
+                                  f"{outcome.reason or outcome.message}\n"
+                                  "Correct what is wrong and press Pay again.")
     return "Payment pending", (":hourglass_flowing_sand: Codat has not confirmed the payment yet. "
                                "billbot keeps trying with the same request, so it cannot be "
                                "recorded twice; the bill's row will show the outcome.")

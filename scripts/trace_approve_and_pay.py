@@ -37,6 +37,7 @@ from billbot.sandbox.slack.workspace import SlackWorkspace
 from billbot.server import build_web_app
 from billbot.slack_web.block_revisions import base_block_id
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id
+from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 
 CHANNEL, ANN, PAT = "C0FINANCE", "U0ANN", "U0PAT"
 SECRET, KEY = "trace-signing-secret", "trace-codat-key"
@@ -157,9 +158,13 @@ async def run() -> tuple[list[dict[str, Any]], list[str]]:
                 await driver.submit_view(PAT, {
                     "account": {"account": {"type": "static_select",
                                             "selected_option": account}},
-                    "amount": {"amount": {"type": "number_input", "value": amount}},
+                    "amount": {"amount": {"type": "plain_text_input", "value": amount}},
                     "date": {"date": {"type": "datepicker",
                                       "selected_date": state.today.isoformat()}}})
+                # The form is answered with the review step; confirming it records the payment.
+                await until(lambda: (v := workspace.open_view(PAT)) is not None
+                            and v.definition.get("callback_id") == CALLBACK_PAY_REVIEW)
+                await driver.submit_view(PAT, {})
                 await until(lambda: state.payments and "Paid" in json.dumps(
                     workspace.message(CHANNEL, main.ts).blocks))  # type: ignore[union-attr]
                 await asyncio.sleep(0.5)  # the last row update and modal update land

@@ -31,6 +31,15 @@ class ModalContext:
     issued_at: str  # ISO instant
     amount_due: str | None = None  # the bill's amountDue when the modal opened (inline checks)
     currency: str | None = None
+    issue_date: str | None = None  # the bill's issue date (the payment date's lower bound)
+    base_currency: str | None = None  # the company's (the rate is asked when it differs)
+    payee: str | None = None  # the supplier's name and the bill's reference, for the review
+    reference: str | None = None
+    # The review step's choices, carried signed from the form to the confirmation.
+    account_id: str | None = None
+    amount: str | None = None
+    paid_on: str | None = None
+    currency_rate: str | None = None
 
 
 class ContextSigner:

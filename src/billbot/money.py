@@ -28,6 +28,21 @@ def format_money(amount: Decimal, currency: str) -> str:
     return f"{currency.upper()} {q:,.{minor_units(currency)}f}"
 
 
+def converted(amount: Decimal, rate: Decimal, base_currency: str) -> Decimal:
+    """What `amount` comes to in the base currency at `rate` (base units per unit)."""
+    return quantize(amount * rate, base_currency)
+
+
+def both_amounts(amount: Decimal, currency: str, rate: Decimal | None,
+                 base_currency: str | None) -> str:
+    """`USD 1,000.00 (GBP 781.00 at 0.781)`, or the one amount when nothing is converted."""
+    text = format_money(amount, currency)
+    if rate is None or base_currency is None or base_currency.upper() == currency.upper():
+        return text
+    return (f"{text} ({format_money(converted(amount, rate, base_currency), base_currency)} "
+            f"at {rate.normalize():f})")
+
+
 def parse_amount(text: str) -> Decimal | None:
     """A person's typed amount (`1,234.50`, ` 10 `) as a Decimal, or None when it is not one."""
     cleaned = text.strip().replace(",", "").replace("_", "")

@@ -254,7 +254,7 @@ def pay_values(account_id: str | None, amount: str | None, day: str | None) -> d
     if account_id is not None:
         values["account"] = {"account": {"type": "static_select", "selected_option": {
             "text": {"type": "plain_text", "text": "x"}, "value": account_id}}}
-    values["amount"] = {"amount": {"type": "number_input", "value": amount}}
+    values["amount"] = {"amount": {"type": "plain_text_input", "value": amount}}
     values["date"] = {"date": {"type": "datepicker", "selected_date": day}}
     return values
 

@@ -45,6 +45,7 @@ from tests.e2e.conftest import (
     socket_mode_connected,
     today,
 )
+from tests.support.pay_review import submit_pay
 
 # --- the digest ---------------------------------------------------------------------------------
 
@@ -151,7 +152,7 @@ async def test_approve_then_pay_records_one_payment(stack_factory: Any,
     view = await open_pay_modal(stack, main, bill["id"])
     accounts = modal_account_ids(view)
     assert accounts
-    await stack.driver.submit_view(PAT, pay_values(accounts[0], str(bill["amountDue"]),
+    await submit_pay(stack.driver, PAT, pay_values(accounts[0], str(bill["amountDue"]),
                                                    today().isoformat()))
     await eventually(lambda: len(stack.payments()) == 1)
     payment = stack.payments()[0]
@@ -239,7 +240,7 @@ async def test_partial_payment_keeps_pay_and_shows_what_remains(stack: Stack) ->
     view = await open_pay_modal(stack, main, bill["id"])
     due = Decimal(str(bill["amountDue"]))
     part = (due / 4).quantize(Decimal("0.01"))
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(part),
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0], str(part),
                                                    today().isoformat()))
     await eventually(lambda: len(stack.payments()) == 1)
     assert stack.sandbox_bill(bill["id"])["status"] == "PartiallyPaid"
@@ -248,7 +249,7 @@ async def test_partial_payment_keeps_pay_and_shows_what_remains(stack: Stack) ->
     assert "Pay" in buttons(current(stack, main.ts), bill["id"])
     # The remainder needs no new approval: the approval covers it.
     view = await open_pay_modal(stack, main, bill["id"])
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(due - part),
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0], str(due - part),
                                                    today().isoformat()))
     await eventually(lambda: len(stack.payments()) == 2)
     assert stack.sandbox_bill(bill["id"])["status"] == "Paid"
@@ -319,7 +320,7 @@ async def test_a_replayed_pay_submission_records_no_second_payment(stack: Stack)
 
     stack.driver.http.event_hooks["request"].append(keep)
     part = (Decimal(str(bill["amountDue"])) / 4).quantize(Decimal("0.01"))
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(part),
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0], str(part),
                                                    today().isoformat()))
     await eventually(lambda: len(stack.payments()) == 1)
     await eventually(lambda: "remains" in row_text(current(stack, main.ts), bill["id"]))

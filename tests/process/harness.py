@@ -37,6 +37,7 @@ from billbot.slack_web.block_revisions import base_block_id
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id, section_block_id
 from billbot.storage.db import make_engine, session_scope
 from billbot.storage.tables import PaymentIntent
+from tests.support.pay_review import submit_pay
 
 SECRET = "process-signing-secret-0123456789"
 CODAT_KEY = "process-codat-key"
@@ -230,10 +231,10 @@ class ProcessWorld:
         values: dict[str, dict[str, dict[str, Any]]] = {
             "account": {"account": {"type": "static_select", "selected_option": {
                 "text": {"type": "plain_text", "text": "x"}, "value": account}}},
-            "amount": {"amount": {"type": "number_input", "value": str(amount)}},
+            "amount": {"amount": {"type": "plain_text_input", "value": str(amount)}},
             "date": {"date": {"type": "datepicker", "selected_date": day}},
         }
-        return (await self.driver(bot).submit_view(user, values)).status
+        return (await submit_pay(self.driver(bot), user, values)).status
 
     # --- what happened ---------------------------------------------------------------------
 

@@ -9,10 +9,11 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from billbot.sandbox.codat.faults import FaultKind
 from billbot.services.intents import SYSTEM_ACTOR
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_REJECT
 from tests.e2e.conftest import (
@@ -36,6 +37,7 @@ from tests.e2e.conftest import (
     today,
 )
 from tests.security.forge import audit_rows, quiet
+from tests.support.pay_review import submit_pay
 
 BILL_ACTIONS = {"approval.recorded", "rejection.recorded", "payment.started",
                 "payment.succeeded", "payment.failed", "payment.refused", "access.refused"}
@@ -65,15 +67,15 @@ async def real_flow(stack: Stack) -> tuple[dict[str, Any], dict[str, Any]]:
 
     part = (Decimal(str(paid["amountDue"])) / 4).quantize(Decimal("0.01"))
     view = await open_pay_modal(stack, main, paid["id"])
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(part),
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0], str(part),
                                                    today().isoformat()))
     await eventually(lambda: len(stack.payments()) == 1)
     await eventually(lambda: "remains" in row_text(current(stack, main.ts), paid["id"]))
-    # Dated before the bill was issued: Codat answers 400, a final failure.
-    before_issue = (date.fromisoformat(str(paid["issueDate"])[:10]) - timedelta(days=1))
+    # Codat refuses the next payment (a 400): a final failure.
+    stack.sandbox.faults.next(FaultKind.REFUSE, 1, path="/payment$", method="POST")
     view = await open_pay_modal(stack, main, paid["id"])
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(part),
-                                                   before_issue.isoformat()))
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0], str(part),
+                                                   today().isoformat()))
     await eventually(lambda: any(r.action == "payment.failed" for r in audit_rows(stack)))
     await stack.driver.slash_command(ADA, CHANNEL, f"approvers add <@{OSCAR}>")
     await eventually(lambda: any(r.action == "role.granted" for r in audit_rows(stack)))
@@ -106,7 +108,7 @@ async def test_every_entry_says_who_what_when_which_version_and_which_request(
     outcomes = [e for e in entries if e.action in ("payment.succeeded", "payment.failed")]
     assert {e.actor for e in started} == {PAT} and {e.actor for e in outcomes} == {SYSTEM_ACTOR}
     assert {e.request_id for e in outcomes} == {e.request_id for e in started}
-    assert "issue date" in by_action["payment.failed"].detail.get("reason", "")
+    assert "closed for payments" in by_action["payment.failed"].detail.get("reason", "")
 
 
 async def test_bills_audit_is_for_admins_and_shows_a_bills_history(stack: Stack) -> None:

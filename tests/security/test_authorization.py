@@ -43,6 +43,7 @@ from tests.security.forge import (
     quiet,
     submission_payload,
 )
+from tests.support.pay_review import submit_pay
 
 
 def other_company(stack: Stack) -> tuple[str, str, str]:
@@ -114,7 +115,7 @@ async def test_a_payer_whose_role_is_removed_after_opening_the_modal_is_refused(
     assert removed.status == 200
     await eventually(lambda: any(r.action == "role.revoked" for r in audit_rows(stack)))
 
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0],
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0],
                                                    str(bill["amountDue"]), today().isoformat()))
     await eventually(lambda: any(r.detail.get("attempted") == "pay" for r in refusals(stack, PAT)))
     assert stack.payments() == []
@@ -212,7 +213,7 @@ async def test_a_payer_who_approved_cannot_pay_when_duties_are_segregated(
     await stack.driver.slash_command(ADA, CHANNEL, f"approvers add <@{PAT}>")
     await eventually(lambda: any(r.action == "role.granted" for r in audit_rows(stack)))
     await approve(stack, main, bill["id"], PAT)
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0],
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0],
                                                    str(bill["amountDue"]), today().isoformat()))
     await eventually(lambda: any(r.detail.get("attempted") == "pay" for r in refusals(stack, PAT)))
     assert stack.payments() == []
@@ -220,7 +221,7 @@ async def test_a_payer_who_approved_cannot_pay_when_duties_are_segregated(
     await stack.driver.slash_command(ADA, CHANNEL, f"payers add <@{BEN}>")
     await eventually(lambda: sum(r.action == "role.granted" for r in audit_rows(stack)) >= 2)
     view = await open_pay_modal(stack, main, bill["id"], user=BEN)
-    await stack.driver.submit_view(BEN, pay_values(modal_account_ids(view)[0],
+    await submit_pay(stack.driver, BEN, pay_values(modal_account_ids(view)[0],
                                                    str(bill["amountDue"]), today().isoformat()))
     await eventually(lambda: len(stack.payments()) == 1)
 

@@ -63,6 +63,7 @@ from tests.e2e.conftest import (
     today,
 )
 from tests.security.forge import Effects, click_payload, effects, quiet, submission_payload
+from tests.support.pay_review import submit_pay
 
 EXAMPLES = int(os.environ.get("BILLBOT_HOSTILE_EXAMPLES", "120"))
 WITH_ROLES = (ANN, BEN, PAT)
@@ -144,14 +145,16 @@ def slack_shaped(body: bytes) -> bool:
 
 
 def answered(response: httpx.Response) -> bool:
-    """The HTTP answer itself speaks to the person: a command's text, a modal's errors."""
+    """The HTTP answer itself speaks to the person: a command's text, a modal's errors or the
+    view that replaces it (the pay form's review step)."""
     if not response.content.strip():
         return False
     try:
         body = json.loads(response.content)
     except ValueError:
         return bool(response.text.strip())
-    return isinstance(body, dict) and bool(body.get("text") or body.get("errors"))
+    return isinstance(body, dict) and bool(body.get("text") or body.get("errors")
+                                           or body.get("response_action") == "update")
 
 
 @pytest.fixture
@@ -209,7 +212,7 @@ async def build_world(target: Target) -> World:
 
     stack.driver.http.event_hooks["request"].append(keep)
     values = pay_values(modal_account_ids(view)[0], str(bill["amountDue"]), today().isoformat())
-    await stack.driver.submit_view(PAT, values)
+    await submit_pay(stack.driver, PAT, values)
     await eventually(lambda: len(stack.payments()) == 1)
     await eventually(lambda: "Paid" in row_text(current(stack, main.ts), bill["id"]))
     await quiet(stack)

@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 import tests.e2e.conftest as e2e
 from billbot.logs import JsonFormatter
+from billbot.sandbox.codat.faults import FaultKind
 from billbot.sandbox.codat.state import SandboxState
 from billbot.sandbox.serving import free_port, serve_in_thread
 from billbot.sandbox.slack.driver import SlackDriver
@@ -60,6 +60,7 @@ from tests.e2e.conftest import (
 )
 from tests.security.forge import audit_rows, quiet
 from tests.support.openapi_contract import validated_sandbox_app
+from tests.support.pay_review import submit_pay
 
 BOT_TOKEN = "xoxb-LEAKCHECK-bot-7f3a9c2e"
 SIGNING_SECRET = "LEAKCHECK-signing-51e2d0b4"
@@ -139,14 +140,14 @@ async def full_flow(stack: Stack) -> None:
     await approve(stack, main, bill["id"], ANN)
     part = (Decimal(str(bill["amountDue"])) / 4).quantize(Decimal("0.01"))
     view = await open_pay_modal(stack, main, bill["id"], user=PAT)
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(part),
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0], str(part),
                                                    today().isoformat()))
     await eventually(lambda: len(stack.payments()) == 1)
     await eventually(lambda: "remains" in row_text(current(stack, main.ts), bill["id"]))
-    early = date.fromisoformat(str(bill["issueDate"])[:10]) - timedelta(days=1)
+    stack.sandbox.faults.next(FaultKind.REFUSE, 1, path="/payment$", method="POST")
     view = await open_pay_modal(stack, main, bill["id"], user=PAT)
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(part),
-                                                   early.isoformat()))  # Codat answers 400
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0], str(part),
+                                                   today().isoformat()))  # Codat answers 400
     await eventually(lambda: any(r.action == "payment.failed" for r in audit_rows(stack)))
     body = "command=%2Fbills&text=digest&user_id=U0ANN&channel_id=C0FINANCE"
     forged = await stack.driver.post_signed(body, "application/x-www-form-urlencoded",
@@ -283,9 +284,9 @@ async def test_billbot_run_stderr_holds_no_secret(tmp_path: Path, database_url: 
             workspace.faults.rate_limit("chat.update", times=1)
             await approve(stack, main, bill["id"], ANN)
             view = await open_pay_modal(stack, main, bill["id"], user=PAT)
-            early = date.fromisoformat(str(bill["issueDate"])[:10]) - timedelta(days=1)
-            await driver.submit_view(PAT, pay_values(modal_account_ids(view)[0],
-                                                     str(bill["amountDue"]), early.isoformat()))
+            state.faults.next(FaultKind.REFUSE, 1, path="/payment$", method="POST")
+            await submit_pay(driver, PAT, pay_values(modal_account_ids(view)[0],
+                                                     str(bill["amountDue"]), today().isoformat()))
             await eventually(lambda: any("not recorded" in e.text
                                          for e in workspace.ephemerals(CHANNEL, PAT)))
             assert (await wrong.slash_command(ANN, CHANNEL, "digest")).status == 401

@@ -4,7 +4,7 @@ modal and start_payment share (services.payability)."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,6 +16,8 @@ from billbot.services.payability import (
     PAYMENT_IN_PROGRESS,
     amount_problem,
     bill_problem,
+    date_problem,
+    latest_payment_date,
     payment_accounts,
     payment_problem,
     why_not_payable,
@@ -102,3 +104,21 @@ def test_accounts_are_active_in_the_bill_or_base_currency() -> None:
     chosen = payment_accounts(options, make_bill(), base_currency="USD")
     assert [a.id for a in chosen] == ["gbp", "usd"]
     assert [a.id for a in payment_accounts(options, make_bill(), None)] == ["gbp"]
+
+
+def test_a_payment_date_from_the_issue_date_to_a_year_ahead_is_accepted() -> None:
+    today = date(2026, 12, 1)
+    issued = date(2026, 11, 3)
+    assert date_problem(issued, issued_on=issued, today=today) is None
+    assert date_problem(date(2027, 12, 1), issued_on=issued, today=today) is None
+    assert date_problem(today, issued_on=None, today=today) is None
+
+
+def test_a_payment_date_before_the_issue_date_or_over_a_year_ahead_is_refused() -> None:
+    today = date(2026, 12, 1)
+    early = date_problem(date(2026, 11, 2), issued_on=date(2026, 11, 3), today=today)
+    assert early is not None and "2026-11-03" in early
+    late = date_problem(date(2030, 1, 1), issued_on=date(2026, 11, 3), today=today)
+    assert late is not None and "2027-12-01" in late
+    assert date_problem(date(2027, 12, 2), issued_on=None, today=today) is not None
+    assert latest_payment_date(date(2028, 2, 29)) == date(2029, 2, 28)

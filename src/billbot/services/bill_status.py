@@ -37,6 +37,8 @@ class PaymentView:
     payment_date: date
     at: datetime  # when it finished, or when it was started while still open
     reason: str | None  # Codat's reason (or billbot's) when it failed
+    currency_rate: Decimal | None = None  # a foreign-currency payment's rate
+    base_currency: str | None = None
 
     @property
     def in_progress(self) -> bool:
@@ -49,6 +51,7 @@ class PaymentView:
             currency=intent.currency, payer_id=intent.payer_id, account_name=intent.account_name,
             payment_date=intent.payment_date, at=intent.finished_at or intent.created_at,
             reason=intent.last_error if intent.state == "failed" else None,
+            currency_rate=intent.rate, base_currency=intent.base_currency,
         )
 
 

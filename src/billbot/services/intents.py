@@ -55,6 +55,8 @@ class PaymentOutcome:
     message_ts: str | None
     remote_payment_id: str | None
     view_id: str | None = None  # the payer's pay modal, if it was recorded
+    currency_rate: Decimal | None = None  # a foreign-currency payment's rate
+    base_currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def _outcome(intent: PaymentIntent, bill: BillRef) -> PaymentOutcome:
         amount=intent.amount, currency=intent.currency, payer_id=intent.payer_id,
         account_name=intent.account_name, channel_id=intent.channel_id,
         message_ts=intent.message_ts, remote_payment_id=intent.remote_payment_id,
-        view_id=intent.view_id,
+        view_id=intent.view_id, currency_rate=intent.rate, base_currency=intent.base_currency,
     )
 
 

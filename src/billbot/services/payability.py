@@ -3,6 +3,7 @@ modal's inline checks and `payments.start_payment` share, each written once here
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from billbot.codat.models import AccountStatus, BankAccountOption, Bill
@@ -31,6 +32,26 @@ def amount_problem(amount: Decimal, *, due: Decimal | None, currency: str) -> st
         return f"The amount is more than the {format_money(due, currency)} still due."
     if amount != amount.quantize(Decimal(1).scaleb(-minor_units(currency))):
         return f"{currency} amounts have at most {minor_units(currency)} decimals."
+    return None
+
+
+def latest_payment_date(today: date) -> date:
+    """One year after today (28 February when today is the 29th)."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:
+        return today.replace(year=today.year + 1, day=28)
+
+
+def date_problem(paid_on: date, *, issued_on: date | None, today: date) -> str | None:
+    """Why `paid_on` cannot be a payment date: before the bill's issue date, or more than a
+    year ahead (Codat refuses the first; the second is a typo far more often than a plan)."""
+    if issued_on is not None and paid_on < issued_on:
+        return (f"The payment date is before the bill's issue date ({issued_on.isoformat()}); "
+                "pick that day or later.")
+    latest = latest_payment_date(today)
+    if paid_on > latest:
+        return f"The payment date is more than a year ahead; pick {latest.isoformat()} or earlier."
     return None
 
 
@@ -67,5 +88,6 @@ def payment_accounts(options: list[BankAccountOption], bill: Bill,
             and (a.currency or "").upper() in allowed]
 
 
-__all__ = ["PAYMENT_IN_PROGRESS", "amount_problem", "bill_problem", "payment_accounts",
+__all__ = ["PAYMENT_IN_PROGRESS", "amount_problem", "bill_problem", "date_problem",
+           "latest_payment_date", "payment_accounts",
            "payment_problem", "why_not_payable"]

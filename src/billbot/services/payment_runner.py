@@ -106,7 +106,8 @@ def payment_body(lease: Lease) -> BillPaymentPrototype:
     intent = lease.intent
     return BillPaymentPrototype(amount=intent.amount,
                                 date=f"{intent.payment_date.isoformat()}T00:00:00",
-                                account_ref=IdRef(id=intent.account_id))
+                                account_ref=IdRef(id=intent.account_id),
+                                currency_rate=intent.rate)
 
 
 class PaymentRunner:

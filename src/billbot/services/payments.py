@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 from billbot.codat.models import Bill
 from billbot.domain.policy import PolicySettings, can_pay
 from billbot.domain.versions import BillVersion
-from billbot.money import format_money
+from billbot.money import both_amounts, converted, format_money
 from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import BillTrack, PaymentIntent
 
@@ -49,6 +49,16 @@ JUST_PAID = ("A payment of this bill was just recorded through billbot (its row 
              "nothing new was started.")
 
 
+def _rate_detail(amount: Decimal, intent: PaymentIntent) -> dict[str, str]:
+    """A foreign-currency payment's rate and the amount leaving the account, for the audit."""
+    rate = intent.rate
+    if rate is None or intent.base_currency is None:
+        return {}
+    return {"currency_rate": format(rate, "f"), "base_currency": intent.base_currency,
+            "base_amount": format(converted(amount, rate, intent.base_currency), "f"),
+            "shown": both_amounts(amount, intent.currency, rate, intent.base_currency)}
+
+
 def start_payment(
     session: Session,
     *,
@@ -65,6 +75,8 @@ def start_payment(
     policy: PolicySettings,
     at: datetime,
     view_id: str | None = None,
+    currency_rate: Decimal | None = None,
+    base_currency: str | None = None,
 ) -> StartResult:
     if fresh_bill.id != bill_ref.bill_id:
         raise ValueError("fresh_bill is not the bill bill_ref names")
@@ -127,6 +139,8 @@ def start_payment(
         payer_id=user_id, round=track.round, bill_version=current.to_json(), attempts=0,
         created_at=at, channel_id=channel_id, message_ts=message_ts, request_id=request_id,
         view_id=view_id,
+        currency_rate=format(currency_rate, "f") if currency_rate is not None else None,
+        base_currency=base_currency.upper() if currency_rate is not None and base_currency else None,
     )
     session.add(intent)
     record_audit(session, at=at, actor=user_id, action="payment.started", bill=bill_ref,
@@ -135,7 +149,8 @@ def start_payment(
                          "amount": format(amount, "f"), "currency": intent.currency,
                          "account_id": account_id, "account_name": account_name,
                          "payment_date": payment_date.isoformat(), "round": track.round,
-                         "approvers": list(approvers), "reference": fresh_bill.reference})
+                         "approvers": list(approvers), "reference": fresh_bill.reference,
+                         **_rate_detail(amount, intent)})
     session.flush()
     message = f"Paying {format_money(amount, intent.currency)}…"
     return StartResult(StartOutcome.STARTED, message, intent_id, state())

@@ -19,7 +19,15 @@ from slack_bolt.response import BoltResponse
 
 from billbot.logs import bind
 from billbot.runtime import Billbot
-from billbot.slackapp import approvals_flow, commands_flow, payments_flow, rejections_flow
+from billbot.slackapp import (
+    approvals_flow,
+    commands_flow,
+    pay_confirm_flow,
+    payments_flow,
+    rejections_flow,
+)
+from billbot.slackapp.account_choices import ACTION_ACCOUNT
+from billbot.slackapp.account_search import account_suggestions
 from billbot.slackapp.blocks import (
     ACTION_APPROVE,
     ACTION_PAY,
@@ -29,6 +37,7 @@ from billbot.slackapp.blocks import (
     CALLBACK_PAY,
     CALLBACK_REJECT,
 )
+from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 from billbot.slackapp.payload import request_id
 from billbot.storage import slack_messages
 
@@ -134,6 +143,15 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     @app.view(CALLBACK_PAY)
     async def pay_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await payments_flow.pay_submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.view(CALLBACK_PAY_REVIEW)
+    async def pay_review_confirmed(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await pay_confirm_flow.review_confirmed(bot, then_work(ack), body, request.raw_body)
+
+    @app.options(ACTION_ACCOUNT)
+    async def account_search(ack: Any, body: dict[str, Any]) -> None:
+        # The answer is the acknowledgement itself (the options), within Slack's 3 seconds.
+        await account_suggestions(bot, ack, body)
 
     @app.action(re.compile(".*"))
     async def other_action(ack: Any) -> None:

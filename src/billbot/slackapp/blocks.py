@@ -90,7 +90,9 @@ def _paid_line(bill: Bill, state: RowState) -> str | None:
     totals: dict[str, Decimal] = {}
     for p in done:
         totals[p.currency] = totals.get(p.currency, Decimal(0)) + p.amount
-    paid = " + ".join(format_money(amount, cur) for cur, amount in totals.items())
+    # One payment shows itself (with both amounts when it crossed currencies); several, totals.
+    paid = done[0].shown if len(done) == 1 else " + ".join(
+        format_money(amount, cur) for cur, amount in totals.items())
     payers = list(dict.fromkeys(p.payer_id for p in done))
     count = f" in {len(done)} payment{'s' if len(done) != 1 else ''}"
     by = " by " + ", ".join(mention(u) for u in payers[:5])
@@ -106,11 +108,12 @@ def _status_line(bill: Bill, state: RowState) -> str:
     if paid:
         lines.append(paid)
     if last and last.state is PaymentState.IN_PROGRESS:
-        lines.append(f":hourglass_flowing_sand: Payment of {format_money(last.amount, last.currency)}"
+        lines.append(f":hourglass_flowing_sand: Payment of {last.shown}"
                      f" by {mention(last.payer_id)} in progress")
     elif last and last.state is PaymentState.FAILED:
-        reason = user_text(last.reason or "Codat refused it", 200)
-        lines.append(f":warning: Payment by {mention(last.payer_id)} failed: {reason}")
+        # Codat's words go to the payer only (the form and a private message), never the row.
+        lines.append(f":warning: Payment by {mention(last.payer_id)} failed — see the payer; "
+                     "nothing was recorded")
     if state.rejected_by:
         reason = user_text(state.reject_reason or "", 300)
         lines.append(f":x: Rejected by {mention(state.rejected_by)}: “{reason}”")
@@ -346,34 +349,6 @@ def account_label(account: BankAccountOption) -> str:
     return _clip(name + extra, 75)
 
 
-def pay_modal(bill: Bill, accounts: list[BankAccountOption], *, today: date,
-              metadata: str) -> Block:
-    supplier = escape(bill.supplier_ref.supplier_name or bill.supplier_ref.id)
-    options = [{"text": _plain(account_label(a), 75), "value": a.id} for a in accounts[:100]]
-    due = bill.amount_due if bill.amount_due is not None else Decimal(0)
-    blocks: list[Block] = [
-        {"type": "section", "block_id": "pay-summary", "text": _mrkdwn(
-            f"Pay *{supplier}* for bill *{escape(bill.reference or bill.id)}*\n"
-            f"Amount due: *{amount_due_text(bill)}* · {due_in_words(bill.due_date, today)}")},
-        {"type": "input", "block_id": "account", "label": _plain("Pay from account", 2000),
-         "element": {"type": "static_select", "action_id": "account",
-                     "placeholder": _plain("Choose an account", 150), "options": options}},
-        {"type": "input", "block_id": "amount",
-         "label": _plain(f"Amount ({bill.currency})", 2000),
-         "hint": _plain("A smaller amount records a partial payment.", 2000),
-         "element": {"type": "number_input", "action_id": "amount", "is_decimal_allowed": True,
-                     "initial_value": str(quantize(due, bill.currency)),
-                     "min_value": "0"}},
-        {"type": "input", "block_id": "date", "label": _plain("Payment date", 2000),
-         "element": {"type": "datepicker", "action_id": "date",
-                     "initial_date": today.isoformat()}},
-        {"type": "context", "elements": [_mrkdwn(
-            "Submitting records this payment in the company's accounting software through "
-            "Codat. It does not move money by itself.")]},
-    ]
-    return {"type": "modal", "callback_id": CALLBACK_PAY, "private_metadata": metadata,
-            "title": _plain("Pay bill", 24), "submit": _plain("Pay", 24),
-            "close": _plain("Cancel", 24), "blocks": blocks}
 
 
 def row_label(blocks: list[Block], bill_id: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from billbot.codat.errors import CodatError
-from billbot.money import format_money
+from billbot.money import both_amounts, format_money
 from billbot.runtime import Billbot
 from billbot.services import intents
 from billbot.services.bindings import Binding
@@ -19,11 +19,15 @@ logger = logging.getLogger("billbot.payments")
 
 
 def outcome_text(outcome: PaymentOutcome, account: str) -> tuple[str, str]:
-    money = format_money(outcome.amount, outcome.currency)
+    money = both_amounts(outcome.amount, outcome.currency, outcome.currency_rate,
+                         outcome.base_currency)
     if outcome.status is PaymentStatus.SUCCEEDED:
         return "Paid", f":white_check_mark: Recorded a payment of *{money}* from *{account}*."
     if outcome.status is PaymentStatus.FAILED:
-        return "Payment failed", f":x: The payment was not recorded: {outcome.reason or outcome.message}"
+        # Told to the payer only (here and in a private message); the row just says it failed.
+        return "Payment failed", (":x: The payment was not recorded: "
+                                  f"{outcome.reason or outcome.message}\n"
+                                  "Correct what is wrong and press Pay again.")
     return "Payment pending", (":hourglass_flowing_sand: Codat has not confirmed the payment yet. "
                                "billbot keeps trying with the same request, so it cannot be "
                                "recorded twice; the bill's row will show the outcome.")

@@ -10,6 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from billbot.money import both_amounts
+
 
 class PaymentState(StrEnum):
     IN_PROGRESS = "in_progress"
@@ -25,6 +27,13 @@ class PaymentSummary:
     payer_id: str
     at: datetime | None = None
     reason: str | None = None  # why it failed, in Codat's words
+    currency_rate: Decimal | None = None  # a foreign-currency payment's rate
+    base_currency: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The amount as the row shows it: both amounts for a foreign-currency payment."""
+        return both_amounts(self.amount, self.currency, self.currency_rate, self.base_currency)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ _STATES = {"succeeded": PaymentState.SUCCEEDED, "failed": PaymentState.FAILED}
 def _payment(view: PaymentView) -> PaymentSummary:
     return PaymentSummary(state=_STATES.get(view.state, PaymentState.IN_PROGRESS),
                           amount=view.amount, currency=view.currency, payer_id=view.payer_id,
-                          at=view.at, reason=view.reason)
+                          at=view.at, reason=view.reason, currency_rate=view.currency_rate,
+                          base_currency=view.base_currency)
 
 
 def row_state_from(state: BillApprovalState) -> RowState:

@@ -183,6 +183,13 @@ class PaymentIntent(SQLModel, table=True):
     request_id: str | None = Field(default=None, max_length=FREE_ID)
     # The payer's pay modal (migration 0003): recovery shows the outcome there too.
     view_id: str | None = Field(default=None, max_length=ID)
+    # A foreign-currency payment's rate, as exact text, and the base currency (migration 0005).
+    currency_rate: str | None = Field(default=None, max_length=32)
+    base_currency: str | None = Field(default=None, max_length=3)
+
+    @property
+    def rate(self) -> Decimal | None:
+        return Decimal(self.currency_rate) if self.currency_rate else None
 
 
 class DigestPost(SQLModel, table=True):

@@ -21,6 +21,7 @@ class FaultKind(StrEnum):
     RATE_LIMIT = "rate_limit"  # 429 with Retry-After
     LOSE_RESPONSE = "lose_response"  # write applied, answer never delivered (writes only)
     LATENCY = "latency"  # extra delay of `latency_ms`
+    REFUSE = "refuse"  # 400: the accounting platform refuses the request (a final answer)
 
 
 @dataclass
@@ -46,7 +47,7 @@ class FaultRule:
 @dataclass(frozen=True)
 class FaultDecision:
     latency_ms: int = 0
-    error_status: int | None = None  # 500 or 503
+    error_status: int | None = None  # 500 or 503; 400 for a refusal
     rate_limited: bool = False
     lose_response: bool = False
 
@@ -111,7 +112,9 @@ class Faults:
             self.rate_limit_next -= 1
             rate_limited = True
         error_status: int | None = None
-        if fired[FaultKind.SERVER_ERROR]:
+        if fired[FaultKind.REFUSE]:
+            error_status = 400
+        elif fired[FaultKind.SERVER_ERROR]:
             error_status = 500
         elif fired[FaultKind.UNAVAILABLE]:
             error_status = 503

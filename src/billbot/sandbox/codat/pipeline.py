@@ -273,6 +273,9 @@ def _raw_path(request: Request) -> str:
 
 
 def _injected_error(status: int | None) -> Reply | None:
+    if status == 400:
+        return error_reply(ApiError(400, "The accounting platform refused the request: "
+                                         "the bank account is closed for payments."))
     if status == 500:
         return error_reply(ApiError(500, "There is a problem with our server. "
                                          "Please try again later."))

@@ -240,6 +240,17 @@ class SlackDriver:
         views.set_submit_failure(view.id, f"unknown response_action {action!r}")
         return "failed"
 
+    async def suggest(self, user_id: str, block_id: str, action_id: str, value: str) -> BotResponse:
+        """The user types `value` into an external select of their top modal; the answer's
+        body holds the app's options (within the ack deadline, as Slack requires)."""
+        ws = self.workspace
+        user = self._user(user_id)
+        view = self._top_view(user_id, None)
+        payload = payloads.block_suggestion(
+            ws, user=user, view=view.to_slack(ws.team_id, ws.app_id, ws.bot_id),
+            block_id=block_id, action_id=action_id, value=value)
+        return await self.post_signed(payloads.interaction_body(payload), payloads.FORM)
+
     async def close_view(self, user_id: str) -> BotResponse | None:
         """The user closes their top modal; the app hears of it only with notify_on_close."""
         ws = self.workspace

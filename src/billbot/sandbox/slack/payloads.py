@@ -93,6 +93,19 @@ def view_submission(ws: SlackWorkspace, *, user: User, view: JsonDict,
     }
 
 
+def block_suggestion(ws: SlackWorkspace, *, user: User, view: JsonDict, block_id: str,
+                     action_id: str, value: str) -> JsonDict:
+    """A user typing into an external select of a modal (Slack asks the app for options)."""
+    return {
+        "type": "block_suggestion", "user": user_ref(ws, user), "team": team_ref(ws),
+        "api_app_id": ws.app_id, "token": ws.verification_token, "container": {
+            "type": "view", "view_id": view.get("id")},
+        "action_id": action_id, "block_id": block_id, "value": value, "view": view,
+        "action_ts": f"{ws.clock.now().timestamp():.6f}",
+        "is_enterprise_install": False, "enterprise": None,
+    }
+
+
 def view_closed(ws: SlackWorkspace, *, user: User, view: JsonDict,
                 is_cleared: bool) -> JsonDict:
     return {

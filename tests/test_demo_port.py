@@ -19,9 +19,8 @@ def _listener() -> socket.socket:
 
 
 def test_a_listening_port_is_busy() -> None:
-    with _listener() as listener:
-        with pytest.raises(DemoBusy, match="in use"):
-            check_port_free("127.0.0.1", listener.getsockname()[1])
+    with _listener() as listener, pytest.raises(DemoBusy, match="in use"):
+        check_port_free("127.0.0.1", listener.getsockname()[1])
 
 
 def test_a_port_left_in_time_wait_is_free() -> None:

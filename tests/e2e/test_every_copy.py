@@ -35,6 +35,7 @@ from tests.e2e.conftest import (
     row_text,
     today,
 )
+from tests.support.pay_review import submit_pay
 
 
 def ephemerals(stack: Stack, user: str) -> list[str]:
@@ -54,7 +55,7 @@ def has_row_text(stack: Stack, ts: str, bill_id: str, wanted: str) -> bool:
 
 async def pay(stack: Stack, message: Any, bill_id: str, amount: Decimal, count: int) -> None:
     view = await open_pay_modal(stack, message, bill_id)
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0], str(amount),
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0], str(amount),
                                                    today().isoformat()))
     await eventually(lambda: len(stack.payments()) == count)
 

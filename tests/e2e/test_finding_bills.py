@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     post_digest,
     today,
 )
+from tests.support.pay_review import submit_pay
 
 
 async def paid_bill(stack: Stack) -> dict[str, Any]:
@@ -31,7 +32,7 @@ async def paid_bill(stack: Stack) -> dict[str, Any]:
     bill = first_due(stack)
     await approve(stack, main, bill["id"], ANN)
     view = await open_pay_modal(stack, main, bill["id"], user=PAT)
-    await stack.driver.submit_view(PAT, pay_values(modal_account_ids(view)[0],
+    await submit_pay(stack.driver, PAT, pay_values(modal_account_ids(view)[0],
                                                    str(bill["amountDue"]), today().isoformat()))
     await eventually(lambda: stack.sandbox_bill(bill["id"])["status"] == "Paid")
     return bill

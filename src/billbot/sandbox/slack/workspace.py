@@ -62,8 +62,7 @@ class SlackWorkspace:
         self.team_id, self.team_domain, self.team_name = team_id, team_domain, team_name
         self.bot_user_id, self.bot_id, self.app_id = bot_user_id, bot_id, app_id
         self.verification_token = verification_token
-        self.credentials = Credentials(bot_tokens=bot_tokens, app_token=app_token,
-                                       scopes=scopes)
+        self.credentials = Credentials(bot_tokens=bot_tokens, app_token=app_token, scopes=scopes)
         self.rate_limits = rate_limits or RateLimits()
         # Where the Web API stand-in is served (no trailing slash); response_urls point there.
         self.base_url: str | None = None

@@ -25,7 +25,7 @@ from pathlib import Path
 # The trial engine (bench/money_trials.py) is shared with the tests; run from anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.money_trials import FAULTS, Figures, run_trials
+from bench.money_trials import FAULTS, Figures, trial_world
 from billbot.storage.db import make_engine, upgrade_database
 
 
@@ -37,14 +37,20 @@ async def main(seeds: int, database_url: str) -> int:
     print(f"{'failure point':<14}{'trials':>7}{'payments':>9}{'dupes':>6}{'lost appr':>10}"
           f"{'open':>5}{'unpaid':>7}{'unaudited':>10}{'paid again':>11}{'seconds':>9}")
     try:
-        for fault in FAULTS:
-            started = time.perf_counter()
-            figures = await run_trials(engine, seeds, (fault,))
-            seconds = time.perf_counter() - started
-            total.add(figures)
-            print(f"{fault:<14}{figures.trials:>7}{figures.payments:>9}{figures.duplicates:>6}"
-                  f"{figures.approvals_lost:>10}{figures.intents_open:>5}{figures.missing:>7}"
-                  f"{figures.unaudited:>10}{figures.repaid:>11}{seconds:>9.1f}")
+        # One world for every failure point: the database remembers every trial, so each
+        # needs a bill of its own (a second world would reuse the first one's bill ids).
+        async with trial_world(engine, seeds * len(FAULTS)) as world:
+            for fault in FAULTS:
+                started = time.perf_counter()
+                figures = Figures()
+                for seed in range(seeds):
+                    figures.add(await world.trial(fault, seed))
+                seconds = time.perf_counter() - started
+                total.add(figures)
+                print(f"{fault:<14}{figures.trials:>7}{figures.payments:>9}"
+                      f"{figures.duplicates:>6}{figures.approvals_lost:>10}"
+                      f"{figures.intents_open:>5}{figures.missing:>7}{figures.unaudited:>10}"
+                      f"{figures.repaid:>11}{seconds:>9.1f}")
     finally:
         engine.dispose()
     print(f"total: {total.table()}")

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from billbot.codat.models import Bill, BillStatus
 from billbot.domain.copies import nothing_due
+from billbot.domain.versions import BillVersion, same_terms
 from billbot.storage.audit import BillRef
 from billbot.storage.tables import OPEN_INTENT_STATES, PaymentIntent
 
@@ -27,6 +28,17 @@ def _paid_in_full(intent: PaymentIntent) -> bool:
     return due is not None and intent.amount >= Decimal(str(due))
 
 
+def _read_predates(intent: PaymentIntent, current: BillVersion) -> bool:
+    """The bill read now is the one this payment was made against: Codat has not caught up
+    with it yet. A bill changed in the books since (its payment deleted, say) is trusted."""
+    try:
+        before = BillVersion.from_json(intent.bill_version)
+    except (KeyError, TypeError, ValueError):
+        return True  # an unreadable snapshot: stay on the safe side
+    return (same_terms(before, current) and before.amount_due == current.amount_due
+            and before.source_modified_date == current.source_modified_date)
+
+
 def approval_blocker(session: Session, ref: BillRef, bill: Bill) -> str | None:
     """Why no approval of this bill may be recorded now (paid, void, or being paid), or None."""
     track = tracks.load_track(session, ref)
@@ -35,7 +47,9 @@ def approval_blocker(session: Session, ref: BillRef, bill: Bill) -> str | None:
             col(PaymentIntent.bill_track_id) == track.id)).all()
         if any(i.state in OPEN_INTENT_STATES for i in intents):
             return BEING_PAID
-        if any(i.state == "succeeded" and _paid_in_full(i) for i in intents):
+        current = BillVersion.of(bill)
+        if any(i.state == "succeeded" and _paid_in_full(i) and _read_predates(i, current)
+               for i in intents):
             return ALREADY_PAID
     if not nothing_due(bill):
         return None

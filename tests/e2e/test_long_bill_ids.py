@@ -9,14 +9,26 @@ from collections.abc import Callable
 from typing import Any
 
 from billbot.domain.bill_handles import HANDLE_PREFIX
-from billbot.slackapp.blocks import ACTION_APPROVE, actions_block_id
+from billbot.sandbox.slack.model import Message
+from billbot.slackapp.blocks import (
+    ACTION_APPROVE,
+    ACTION_REJECT,
+    ACTION_WITHDRAW_REJECTION,
+    actions_block_id,
+)
 from billbot.slackapp.interactions import NOT_IN_COMPANY
 from tests.e2e.conftest import (
+    ADA,
     ANN,
+    BEN,
+    CHANNEL,
+    OTHER_CHANNEL,
     PAT,
     Stack,
     all_blocks,
     approve,
+    audit,
+    click,
     current,
     eventually,
     first_due,
@@ -52,6 +64,13 @@ def button_values(blocks: list[dict[str, Any]], bill_id: str) -> list[str]:
     raise AssertionError("no buttons for the bill")
 
 
+def row_message(stack: Stack, main: Message, bill_id: str) -> Message:
+    """The digest message (main or thread reply) whose buttons act on the bill."""
+    return next(m for m in [main, *stack.workspace.thread(CHANNEL, main.ts)]
+                if any(str(b.get("block_id", "")).startswith(actions_block_id(bill_id))
+                       for b in m.blocks))
+
+
 def paid_row(stack: Stack, ts: str, bill_id: str) -> Callable[[], bool]:
     return lambda: "Paid" in row_text(current(stack, ts), bill_id)
 
@@ -63,9 +82,7 @@ async def test_bills_with_long_ids_are_approved_and_paid_once_each(stack: Stack)
     blocks = all_blocks(stack, main)
     paid_before = len(stack.payments())
     for bill in bills:
-        message = next(m for m in [main, *stack.workspace.thread(main.channel, main.ts)]
-                       if any(str(b.get("block_id", "")).startswith(actions_block_id(bill["id"]))
-                              for b in m.blocks))
+        message = row_message(stack, main, bill["id"])
         await approve(stack, message, bill["id"])
         view = await open_pay_modal(stack, message, bill["id"])
         assert len(view.to_slack("T", "A", "B")["private_metadata"]) <= 3000
@@ -81,17 +98,46 @@ async def test_bills_with_long_ids_are_approved_and_paid_once_each(stack: Stack)
     no_slack_violations(stack)
 
 
-async def test_an_unknown_or_tampered_handle_is_refused(stack: Stack) -> None:
+async def test_an_unknown_tampered_or_foreign_handle_is_refused(stack: Stack) -> None:
+    company, connection = next(key for key in stack.sandbox.ledgers
+                               if key[0] != stack.company_id)
+    await stack.driver.slash_command(ADA, OTHER_CHANNEL, f"connect {company} {connection}")
+    await eventually(lambda: any("now bound" in e.text
+                                 for e in stack.workspace.ephemerals(OTHER_CHANNEL, ADA)))
     add_long_bill(stack, LONG, "LONG-300")
     main = await post_digest(stack)
     await quiet(stack)
     real = button_values(all_blocks(stack, main), LONG)[0]
     before = effects(stack)
-    for forged in (HANDLE_PREFIX + "A" * 26, real[:-1] + ("B" if real[-1] != "B" else "C")):
+    for forged in (HANDLE_PREFIX + "A" * 32, real[:-1] + ("B" if real[-1] != "B" else "C")):
         answer = await post_interaction(stack, click_payload(
-            stack, ANN, main.channel, main, ACTION_APPROVE, forged))
+            stack, ANN, CHANNEL, main, ACTION_APPROVE, forged))
         assert answer.status == 200
+    # This company's handle, clicked in a channel bound to the other company.
+    await post_interaction(stack, click_payload(stack, ANN, OTHER_CHANNEL, main, ACTION_APPROVE,
+                                                real))
     await quiet(stack)
     assert changed(effects(stack), before) == 0
-    texts = [e.text for e in stack.workspace.ephemerals(main.channel, ANN)]
+    texts = [e.text for e in stack.workspace.ephemerals(CHANNEL, ANN)]
     assert texts.count(NOT_IN_COMPANY) == 2, texts
+    assert [e.text for e in stack.workspace.ephemerals(OTHER_CHANNEL, ANN)] == [NOT_IN_COMPANY]
+    no_slack_violations(stack)
+
+
+async def test_a_long_id_bill_is_rejected_and_the_rejection_withdrawn(stack: Stack) -> None:
+    """The reason form's signed context carries the handle (private_metadata stays short)."""
+    add_long_bill(stack, LONGEST, "LONG-2000")
+    main = await post_digest(stack)
+    message = row_message(stack, main, LONGEST)
+    await click(stack, BEN, message, LONGEST, ACTION_REJECT)
+    view = await eventually(lambda: stack.workspace.open_view(BEN))
+    assert view is not None
+    assert len(view.to_slack("T", "A", "B")["private_metadata"]) <= 3000
+    await stack.driver.submit_view(BEN, {"reason": {"reason": {
+        "type": "plain_text_input", "value": "Duplicate of last month's invoice"}}})
+    await eventually(lambda: "Duplicate" in row_text(current(stack, message.ts), LONGEST))
+    assert [r.bill_id for r in audit(stack, "rejection.recorded")] == [LONGEST]
+    await click(stack, BEN, current(stack, message.ts), LONGEST, ACTION_WITHDRAW_REJECTION)
+    await eventually(lambda: [r.bill_id for r in audit(stack, "rejection.withdrawn")]
+                     == [LONGEST])
+    no_slack_violations(stack)

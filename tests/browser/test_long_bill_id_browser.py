@@ -4,15 +4,13 @@ A module of its own, so its demo (and payment) is not shared with the other brow
 
 from __future__ import annotations
 
-import copy
-from datetime import date
-
 import pytest
 from playwright.sync_api import Browser, expect
 
 from billbot.demo import ANN, PAT, Demo
 from billbot.domain.bill_handles import HANDLE_PREFIX
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id, section_block_id
+from tests.support.long_bills import add_copy_due_today
 
 pytestmark = pytest.mark.browser
 
@@ -33,10 +31,7 @@ def test_a_bill_with_a_300_character_id_is_approved_and_paid(browser: Browser,
     ledger = demo.sandbox.main_ledger
     source = next(b for b in ledger.bills.values()
                   if b["status"] == "Open" and b["currency"] == "GBP" and b.get("amountDue"))
-    bill = copy.deepcopy(source)
-    bill.update(id=LONG_ID, reference="LONG-ID-300",
-                dueDate=date.today().isoformat() + str(source["dueDate"])[10:])
-    ledger.bills[LONG_ID] = bill
+    add_copy_due_today(ledger, source, LONG_ID, "LONG-ID-300")
 
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()

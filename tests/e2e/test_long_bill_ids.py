@@ -4,7 +4,6 @@ like any other (exactly one payment each), and a tampered or unknown handle is r
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +40,7 @@ from tests.e2e.conftest import (
     today,
 )
 from tests.security.forge import changed, click_payload, effects, post_interaction, quiet
+from tests.support.long_bills import add_copy_due_today
 from tests.support.pay_review import submit_pay
 
 LONG = "L" * 290 + "-0000000300"  # 301 characters: over Slack's 255
@@ -49,12 +49,7 @@ LONGEST = "X" * 1990 + "0000002000"  # 2000 characters: Slack's button value lim
 
 def add_long_bill(stack: Stack, bill_id: str, reference: str) -> dict[str, Any]:
     """A GBP bill due today in the sandbox's books, under `bill_id`."""
-    bill = copy.deepcopy(first_due(stack))
-    due = str(bill["dueDate"])
-    bill.update(id=bill_id, reference=reference,
-                dueDate=today().isoformat() + due[10:])
-    stack.sandbox.main_ledger.bills[bill_id] = bill
-    return bill
+    return add_copy_due_today(stack.sandbox.main_ledger, first_due(stack), bill_id, reference)
 
 
 def button_values(blocks: list[dict[str, Any]], bill_id: str) -> list[str]:

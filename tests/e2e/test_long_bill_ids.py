@@ -4,11 +4,13 @@ like any other (exactly one payment each), and a tampered or unknown handle is r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from billbot.domain.bill_handles import HANDLE_PREFIX
 from billbot.sandbox.slack.model import Message
+from billbot.slackapp.account_search import offered_accounts
 from billbot.slackapp.blocks import (
     ACTION_APPROVE,
     ACTION_REJECT,
@@ -136,3 +138,24 @@ async def test_a_long_id_bill_is_rejected_and_the_rejection_withdrawn(stack: Sta
     await eventually(lambda: [r.bill_id for r in audit(stack, "rejection.withdrawn")]
                      == [LONGEST])
     no_slack_violations(stack)
+
+
+async def test_an_account_search_reads_a_long_id_bill_again_after_a_restart(
+        stack: Stack) -> None:
+    """The search answers from the accounts the form opened with; a restarted billbot has
+    forgotten them and reads the bill again, through the handle in the form's context."""
+    for n in range(101):  # past Slack's 100 options: the form searches
+        stack.sandbox.main_ledger.bank_accounts[f"sweep-{n:03d}"] = {
+            "id": f"sweep-{n:03d}", "name": f"Sweep account {n:03d}",
+            "accountNumber": f"{n:08d}", "nominalCode": None, "sortCode": None,
+            "currency": "GBP", "status": "Active", "accountType": "Debit",
+            "sourceModifiedDate": "2026-05-15T08:00:00Z"}
+    add_long_bill(stack, LONGEST, "LONG-2000")
+    main = await post_digest(stack)
+    message = row_message(stack, main, LONGEST)
+    await approve(stack, message, LONGEST)
+    await open_pay_modal(stack, message, LONGEST)
+    offered_accounts(stack.bot)._forms.clear()  # as after a restart
+    answer = await stack.driver.suggest(PAT, "account", "account", "Sweep account 042")
+    assert answer.status == 200, answer.body
+    assert [o["value"] for o in json.loads(answer.body)["options"]] == ["sweep-042"]

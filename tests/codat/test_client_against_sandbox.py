@@ -113,6 +113,16 @@ class TestEveryMethod:
         with pytest.raises(CodatNotFound):
             await client.get_bill(*ids(codat_sandbox), "no-such-bill")
 
+    async def test_get_bill_with_a_2000_character_id(self, codat_sandbox: CodatSandbox,
+                                                     http: httpx.AsyncClient) -> None:
+        """Codat bill ids are free strings: a long one is read through `query=id=...`, which
+        the sandbox (like Codat) takes up to its query length limit."""
+        ledger = codat_sandbox.state.main_ledger
+        long_id = "Q" * 1996 + "2000"
+        ledger.bills[long_id] = {**ledger.bills[GBP_BILL], "id": long_id}
+        bill = await client_on(codat_sandbox, http).get_bill(*ids(codat_sandbox), long_id)
+        assert bill.id == long_id and bill.amount_due == Decimal("480.00")
+
     async def test_create_and_update_bill_with_exact_amounts(
             self, codat_sandbox: CodatSandbox, http: httpx.AsyncClient) -> None:
         client = client_on(codat_sandbox, http)

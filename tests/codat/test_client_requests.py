@@ -210,6 +210,13 @@ class TestBills:
         assert bill.status == "Paid"
         assert query_of(script.requests[0]) == {"query": ["id=7"]}
 
+    async def test_get_bill_with_a_2000_character_id(self, make_client: ClientFactory) -> None:
+        long_id = "7" * 1999 + "/"  # free strings: long, and with characters to encode
+        script = Script(json_response(200, {"results": [samples.bill(long_id)]}))
+        bill = await make_client(script).get_bill(COMPANY, CONNECTION, long_id)
+        assert bill.id == long_id
+        assert query_of(script.requests[0]) == {"query": [f"id={long_id}"]}
+
     async def test_get_bill_ignores_other_ids_and_raises_not_found(
             self, make_client: ClientFactory) -> None:
         script = Script(json_response(200, {"results": [samples.bill("70")]}))

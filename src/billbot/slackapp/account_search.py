@@ -17,9 +17,11 @@ from typing import Any
 from billbot.codat.errors import CodatError
 from billbot.codat.models import BankAccountOption
 from billbot.context_token import BadContext, ModalContext
+from billbot.domain.bill_handles import is_handle
 from billbot.runtime import Billbot
 from billbot.services.payability import payment_accounts
 from billbot.slackapp.account_choices import OfferedAccounts, matching_options
+from billbot.slackapp.interactions import resolve_handle
 from billbot.slackapp.payload import text_at
 
 logger = logging.getLogger("billbot.payments")
@@ -44,8 +46,13 @@ async def _read_again(bot: Billbot, ctx: ModalContext) -> list[BankAccountOption
     binding = await bot.binding_for(ctx.channel_id)
     if binding is None:
         return []
+    bill_id: str | None = ctx.bill_id
+    if is_handle(ctx.bill_id):  # a long bill id travels as its handle in the signed context
+        bill_id = await resolve_handle(bot, binding, ctx.bill_id)
+    if bill_id is None:
+        return []
     async with asyncio.timeout(READ_AGAIN_SECONDS):
-        bill = await bot.codat.get_bill(binding.company_id, binding.connection_id, ctx.bill_id)
+        bill = await bot.codat.get_bill(binding.company_id, binding.connection_id, bill_id)
         info = await bot.codat.get_company_info(binding.company_id, binding.connection_id)
         options = await bot.codat.get_payment_mapping_options(binding.company_id,
                                                               binding.connection_id)

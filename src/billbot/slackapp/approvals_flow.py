@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from billbot.context_token import ModalContext
+from billbot.domain.bill_handles import carried
 from billbot.domain.policy import Role
 from billbot.logs import event
 from billbot.runtime import Billbot
@@ -73,7 +74,7 @@ async def reject_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> N
         return
     # Open the modal before anything slow: the trigger id expires 3 s after the click. The
     # bill is read (and its company checked) when the reason is submitted.
-    ctx = ModalContext(bill_id=click.bill_id, channel_id=click.channel_id,
+    ctx = ModalContext(bill_id=carried(click.bill_id), channel_id=click.channel_id,
                        message_ts=click.message_ts, user_id=click.user_id,
                        issued_at=bot.clock.now().isoformat())
     await open_modal(bot, trigger_id=click.trigger_id, channel_id=click.channel_id,

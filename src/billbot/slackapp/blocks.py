@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from billbot.codat.models import BankAccountOption, Bill
+from billbot.domain.bill_handles import carried
 from billbot.domain.copies import nothing_due
 from billbot.domain.digest import DigestSummary, due_in_words
 from billbot.money import format_money, quantize
@@ -162,16 +163,16 @@ def _row_buttons(bill: Bill, state: RowState) -> list[Block]:
     buttons: list[Block] = []
     if not state.approved and not state.rejected_by:  # a rejection stands: no call to act
         buttons.append({"type": "button", "action_id": ACTION_APPROVE, "text": _plain("Approve", 75),
-                        "style": "primary", "value": bill.id})
+                        "style": "primary", "value": carried(bill.id)})
     else:
         buttons.append({"type": "button", "action_id": ACTION_APPROVE, "text": _plain("Approve", 75),
-                        "value": bill.id})
+                        "value": carried(bill.id)})
     buttons.append({"type": "button", "action_id": ACTION_REJECT, "text": _plain("Reject", 75),
-                    "style": "danger", "value": bill.id})
+                    "style": "danger", "value": carried(bill.id)})
     if state.rejected_by:
         buttons.append({
             "type": "button", "action_id": ACTION_WITHDRAW_REJECTION,
-            "text": _plain("Withdraw rejection", 75), "value": bill.id,
+            "text": _plain("Withdraw rejection", 75), "value": carried(bill.id),
             "confirm": {"title": _plain("Withdraw the rejection?", 100),
                         "text": _mrkdwn("The bill can then be approved again. An admin lifting "
                                         "someone else's rejection is asked for a reason."),
@@ -180,7 +181,7 @@ def _row_buttons(bill: Bill, state: RowState) -> list[Block]:
         supplier = bill.supplier_ref.supplier_name or bill.supplier_ref.id
         buttons.append({
             "type": "button", "action_id": ACTION_PAY, "text": _plain("Pay", 75),
-            "style": "primary", "value": bill.id,
+            "style": "primary", "value": carried(bill.id),
             "confirm": {
                 "title": _plain("Record a payment?", 100),
                 "text": _mrkdwn(_clip(

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session
 
+from billbot.domain.bill_handles import handles_of
 from billbot.domain.copies import shown_of
 from billbot.domain.digest import summarise
 from billbot.domain.schedule import DigestSchedule
@@ -18,7 +19,7 @@ from billbot.services.bindings import Binding
 from billbot.slackapp.blocks import MessageSpec, digest_messages
 from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error
 from billbot.slackapp.rows import row_states
-from billbot.storage import bill_copies, slack_messages
+from billbot.storage import bill_copies, bill_handles, slack_messages
 from billbot.storage.bill_copies import ShownBill
 
 logger = logging.getLogger("billbot.digests")
@@ -36,6 +37,12 @@ async def post_digest(bot: Billbot, channel_id: str, binding: Binding) -> list[s
     specs = digest_messages(bills, states, summarise(bills, today=today), today=today,
                             within_days=within)
     by_id = {b.id: b for b in bills}
+    # Handles first: a click on a row posted a moment ago must find its bill.
+    handles = handles_of(list(by_id))
+    if handles:
+        await bot.db(lambda s: bill_handles.remember(
+            s, company_id=binding.company_id, connection_id=binding.connection_id,
+            handles=handles, at=bot.clock.now()))
     posted: list[str] = []
     thread_ts: str | None = None
     for spec in specs:

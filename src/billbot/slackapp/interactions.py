@@ -6,18 +6,20 @@ form's signed context; refusals are audited and explained to the user (ephemeral
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from billbot.codat.errors import CodatError, CodatNotFound
 from billbot.codat.models import Bill
 from billbot.context_token import BadContext, ModalContext
+from billbot.domain.bill_handles import is_handle
 from billbot.domain.policy import Role, reason_problem
 from billbot.logs import bind, event
 from billbot.runtime import Billbot
 from billbot.services import roles
 from billbot.services.bindings import NOT_BOUND, Binding
 from billbot.slackapp.payload import Click, read_click, request_id, text_at, view_value
+from billbot.storage import bill_handles
 
 logger = logging.getLogger("billbot.interactions")
 
@@ -84,7 +86,24 @@ async def start_click(bot: Billbot, body: dict[str, Any], raw_body: str,
                      reason=NOT_BOUND, bill_id=click.bill_id)
         await ephemeral(bot, click.channel_id, click.user_id, NOT_BOUND)
         return None
+    if is_handle(click.bill_id):
+        bill_id = await resolve_handle(bot, binding, click.bill_id)
+        if bill_id is None:
+            await refuse(bot, user=click.user_id, action=action, request_id=click.request_id,
+                         reason=NOT_IN_COMPANY, binding=binding)
+            await ephemeral(bot, click.channel_id, click.user_id, NOT_IN_COMPANY)
+            return None
+        click = replace(click, bill_id=bill_id)
+        bind(bill_id=bill_id)
     return click, binding
+
+
+async def resolve_handle(bot: Billbot, binding: Binding, handle: str) -> str | None:
+    """The bill id a handle stands for in the binding's company; None when it is unknown
+    there (forged, or another company's)."""
+    return await bot.db(lambda s: bill_handles.resolve(
+        s, company_id=binding.company_id, connection_id=binding.connection_id, handle=handle),
+        read_only=True)
 
 
 async def require_role(bot: Billbot, click: Click, binding: Binding, role: Role, *,
@@ -131,6 +150,14 @@ async def read_signed_form(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
         await ack(response_action="errors", errors={error_field: str(exc)})
         await refuse(bot, user=user, action=action, request_id=rid, reason=str(exc))
         return None
+    if is_handle(ctx.bill_id):  # a long bill id travels as its handle (signed, so not forged)
+        binding = await bot.binding_for(ctx.channel_id)
+        bill_id = None if binding is None else await resolve_handle(bot, binding, ctx.bill_id)
+        if bill_id is None:
+            await ack(response_action="errors", errors={error_field: NOT_IN_COMPANY})
+            await refuse(bot, user=user, action=action, request_id=rid, reason=NOT_IN_COMPANY)
+            return None
+        ctx = replace(ctx, bill_id=bill_id)
     return SignedForm(user=user, view=view, ctx=ctx, request_id=rid)
 
 

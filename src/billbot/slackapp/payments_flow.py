@@ -16,6 +16,7 @@ from typing import Any
 from billbot.codat.errors import CodatError
 from billbot.codat.models import BankAccountOption, Bill
 from billbot.context_token import ModalContext
+from billbot.domain.bill_handles import carried
 from billbot.domain.policy import Role
 from billbot.runtime import Billbot
 from billbot.services import approvals
@@ -121,7 +122,7 @@ async def pay_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None
         await show("Cannot pay", f"There is no active bank account in {bill.currency} or the "
                                  "company's base currency to pay this bill from.")
         return
-    ctx = ModalContext(bill_id=bill.id, channel_id=click.channel_id, message_ts=click.message_ts,
+    ctx = ModalContext(bill_id=carried(bill.id), channel_id=click.channel_id, message_ts=click.message_ts,
                        user_id=click.user_id, issued_at=bot.clock.now().isoformat(),
                        amount_due=str(bill.amount_due), currency=bill.currency,
                        issue_date=bill.issue_date.isoformat(),
@@ -144,7 +145,7 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
     if errors or choice is None:
         await ack(response_action="errors", errors=errors)
         return
-    review_ctx = replace(form.ctx, issued_at=bot.clock.now().isoformat(),
+    review_ctx = replace(form.ctx, bill_id=carried(form.ctx.bill_id), issued_at=bot.clock.now().isoformat(),
                          account_id=choice.account_id, amount=str(choice.amount),
                          paid_on=choice.paid_on.isoformat(),
                          currency_rate=str(choice.currency_rate) if choice.currency_rate else None)

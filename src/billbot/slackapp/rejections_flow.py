@@ -13,6 +13,7 @@ from typing import Any
 
 from billbot.codat.models import Bill
 from billbot.context_token import ModalContext
+from billbot.domain.bill_handles import carried
 from billbot.domain.policy import Role, can_lift_rejection
 from billbot.logs import event
 from billbot.runtime import Billbot
@@ -47,7 +48,7 @@ async def withdraw_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) ->
         decision = can_lift_rejection(click.user_id, user_roles, rejection.by, None)
         if not decision and Role.ADMIN in user_roles:
             if click.trigger_id:
-                ctx = ModalContext(bill_id=click.bill_id, channel_id=click.channel_id,
+                ctx = ModalContext(bill_id=carried(click.bill_id), channel_id=click.channel_id,
                                    message_ts=click.message_ts, user_id=click.user_id,
                                    issued_at=bot.clock.now().isoformat())
                 await open_modal(bot, trigger_id=click.trigger_id, channel_id=click.channel_id,

@@ -40,6 +40,9 @@ DIGEST_STATES = ("posting", "posted")
 
 ID = 64  # Slack and Codat identifiers
 FREE_ID = 255  # Codat bill, supplier and account ids are free strings
+BILL_ID = 2048  # Codat bill ids: long ones too (2048 ASCII fit a PostgreSQL btree entry)
+# SQLite keeps its declared VARCHAR(255) (migration 0007): it does not enforce lengths.
+BILL_ID_TYPE = String(BILL_ID).with_variant(String(FREE_ID), "sqlite")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -52,6 +55,11 @@ def _money(*, nullable: bool) -> Any:
 
 def _at(*, nullable: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+def _bill_id(*, nullable: bool = False, primary_key: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(BILL_ID_TYPE, nullable=nullable,
+                                                primary_key=primary_key))
 
 
 def _json(*, nullable: bool = False) -> Any:
@@ -97,7 +105,7 @@ class BillTrack(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     company_id: str = Field(max_length=ID)
     connection_id: str = Field(max_length=ID)
-    bill_id: str = Field(max_length=FREE_ID)
+    bill_id: str = _bill_id()
     round: int = 1
     state: str = Field(default="pending", max_length=16)
     baseline_total: Decimal | None = _money(nullable=True)
@@ -260,10 +268,24 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=64)
     company_id: str | None = Field(default=None, max_length=ID)
     connection_id: str | None = Field(default=None, max_length=ID)
-    bill_id: str | None = Field(default=None, max_length=FREE_ID)
+    bill_id: str | None = _bill_id(nullable=True)
     bill_version: dict[str, Any] | None = _json(nullable=True)
     request_id: str | None = Field(default=None, max_length=FREE_ID)
     detail: dict[str, Any] = _json()
+
+
+class BillHandle(SQLModel, table=True):
+    """The short handle a long bill id travels as in buttons and forms (migration 0007);
+    written before a row showing the bill is posted, resolved within the clicked channel's
+    company and connection."""
+
+    __tablename__ = "bill_handle"
+
+    handle: str = Field(primary_key=True, max_length=ID)
+    company_id: str = Field(primary_key=True, max_length=ID)
+    connection_id: str = Field(primary_key=True, max_length=ID)
+    bill_id: str = Field(max_length=BILL_ID)
+    created_at: datetime = _at()
 
 
 __all__ = [
@@ -273,6 +295,7 @@ __all__ = [
     "ROLES",
     "Approval",
     "AuditLog",
+    "BillHandle",
     "BillTrack",
     "ChannelBinding",
     "DigestPost",
@@ -296,7 +319,7 @@ class BillCopy(SQLModel, table=True):
 
     channel_id: str = Field(primary_key=True, max_length=ID)
     ts: str = Field(primary_key=True, max_length=ID)
-    bill_id: str = Field(primary_key=True, max_length=FREE_ID)
+    bill_id: str = _bill_id(primary_key=True)
     company_id: str = Field(max_length=ID)
     connection_id: str = Field(max_length=ID)
     digest_ts: str | None = Field(default=None, max_length=ID)  # the digest's main message

@@ -17,7 +17,7 @@ from billbot.slackapp.blocks import (
     ACTION_WITHDRAW_REJECTION,
     actions_block_id,
 )
-from billbot.slackapp.interactions import NOT_IN_COMPANY
+from billbot.slackapp.interactions import NOT_IN_COMPANY, UNQUERYABLE
 from tests.e2e.conftest import (
     ADA,
     ANN,
@@ -159,3 +159,17 @@ async def test_an_account_search_reads_a_long_id_bill_again_after_a_restart(
     answer = await stack.driver.suggest(PAT, "account", "account", "Sweep account 042")
     assert answer.status == 200, answer.body
     assert [o["value"] for o in json.loads(answer.body)["options"]] == ["sweep-042"]
+
+
+async def test_a_button_value_codats_query_language_cannot_carry_is_refused(stack: Stack) -> None:
+    """`&&`, `||` and braces cannot be put in Codat's `query=id=...`: the click is refused with
+    a clear word and audited, instead of failing inside the listener."""
+    main = await post_digest(stack)
+    await quiet(stack)
+    before = effects(stack)
+    answer = await post_interaction(stack, click_payload(
+        stack, ANN, CHANNEL, main, ACTION_APPROVE, "bill-1&&id=bill-2"))
+    assert answer.status == 200
+    await eventually(lambda: UNQUERYABLE in [e.text for e in
+                                             stack.workspace.ephemerals(CHANNEL, ANN)])
+    assert changed(effects(stack), before) == 0

@@ -47,6 +47,10 @@ async def refuse(bot: Billbot, *, user: str, action: str, request_id: str, reaso
     event(logger, "refused", action=action, reason=reason)
 
 
+UNQUERYABLE = ("billbot cannot look this bill up in Codat: its id holds characters Codat's "
+               "query language cannot carry. Nothing was recorded.")
+
+
 async def fresh_bill(bot: Billbot, click_channel: str, user: str, binding: Binding,
                      bill_id: str, *, action: str, request_id: str) -> Bill | None:
     """Re-read the bill from Codat in the channel's company; tell the user when that fails.
@@ -64,6 +68,12 @@ async def fresh_bill(bot: Billbot, click_channel: str, user: str, binding: Bindi
         logger.warning("bill read failed: %s", exc.__class__.__name__)
         await ephemeral(bot, click_channel, user,
                         "Codat did not answer just now, so nothing was recorded. Try again shortly.")
+    except ValueError:
+        # An id Codat's query language cannot carry (`&&`, `||`, braces): no read can find it.
+        await refuse(bot, user=user, action=action, request_id=request_id,
+                     reason="bill id not expressible in Codat's query language",
+                     binding=binding, bill_id=bill_id)
+        await ephemeral(bot, click_channel, user, UNQUERYABLE)
     return None
 
 

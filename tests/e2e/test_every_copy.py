@@ -14,6 +14,8 @@ from functools import partial
 from typing import Any
 
 from billbot.slackapp.blocks import ACTION_APPROVE
+from billbot.storage import bill_copies
+from billbot.storage.db import session_scope
 from tests.e2e.conftest import (
     ANN,
     BEN,
@@ -47,6 +49,12 @@ def summary_text(stack: Stack, ts: str) -> str:
         if str(block.get("block_id", "")).startswith("digest-summary"):
             return str(block["text"]["text"])
     raise AssertionError("no summary block")
+
+
+def indexed(stack: Stack, ts: str, bill_id: str) -> bool:
+    with session_scope(stack.bot.engine, read_only=True) as session:
+        return bill_copies.shown_token(session, channel_id=CHANNEL, ts=ts,
+                                       bill_id=bill_id) is not None
 
 
 def has_row_text(stack: Stack, ts: str, bill_id: str, wanted: str) -> bool:
@@ -94,6 +102,9 @@ async def test_approve_on_a_copy_showing_an_old_amount_is_refused_with_current_f
         stack: Stack) -> None:
     older = await post_digest(stack)
     bill = first_due(stack)
+    # The copy index is written just after Slack accepts the post; a person's click comes
+    # after the message reached their screen, so wait for it as they would.
+    await eventually(lambda: indexed(stack, older.ts, bill["id"]))
     stored = stack.sandbox.main_ledger.bills[bill["id"]]
     stored["amountDue"] = Decimal(str(stored["amountDue"])) + Decimal("10.00")
     stored["totalAmount"] = Decimal(str(stored["totalAmount"])) + Decimal("10.00")

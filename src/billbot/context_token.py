@@ -40,6 +40,8 @@ class ModalContext:
     amount: str | None = None
     paid_on: str | None = None
     currency_rate: str | None = None
+    # Approve all: the bills its confirmation listed (short keys with version tokens).
+    bills: str | None = None
 
 
 class ContextSigner:

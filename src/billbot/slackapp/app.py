@@ -21,6 +21,7 @@ from billbot.logs import bind
 from billbot.runtime import Billbot
 from billbot.slackapp import (
     approvals_flow,
+    approve_all_flow,
     commands_flow,
     pay_confirm_flow,
     payments_flow,
@@ -28,6 +29,7 @@ from billbot.slackapp import (
 )
 from billbot.slackapp.account_choices import ACTION_ACCOUNT
 from billbot.slackapp.account_search import account_suggestions
+from billbot.slackapp.approve_all_blocks import CALLBACK_APPROVE_ALL
 from billbot.slackapp.blocks import (
     ACTION_APPROVE,
     ACTION_PAY,
@@ -37,6 +39,7 @@ from billbot.slackapp.blocks import (
     CALLBACK_PAY,
     CALLBACK_REJECT,
 )
+from billbot.slackapp.digest_actions import ACTION_APPROVE_ALL
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 from billbot.slackapp.payload import request_id
 from billbot.storage import slack_messages
@@ -113,6 +116,17 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         await then_work(ack)()
         if await first_delivery(request.raw_body):
             await approvals_flow.approve_clicked(bot, body, request.raw_body)
+
+    @app.action(ACTION_APPROVE_ALL)
+    async def approve_all(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await approve_all_flow.approve_all_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_APPROVE_ALL)
+    async def approve_all_submitted(ack: Any, body: dict[str, Any],
+                                    request: AsyncBoltRequest) -> None:
+        await approve_all_flow.approve_all_submitted(bot, then_work(ack), body, request.raw_body)
 
     @app.action(ACTION_REJECT)
     async def reject(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:

@@ -2,15 +2,18 @@
 once a pay-run scenario is registered), each with a random fault, double clicks, Slack
 retries, crashes and two replicas, in one process.
 
-    python bench/money_sim.py [--trials 10000] [--chunk 500] [--seed 0]
+    python bench/money_sim.py [--trials 10000] [--chunk 500] [--seed 0] [--jobs 2]
 
 It drives the same code as bench/money_safety.py (bench/money_trials.py: the payment
-services and runner, the Codat sandbox served over HTTP, a real SQLite file), with what makes
-a trial cheap enough to run ten thousand of them:
-- a lost answer is a real request that Codat commits whose answer the client then drops
-  (`httpx.ReadTimeout`), instead of waiting out a client timeout;
+services and runner, the Codat sandbox, a real SQLite file), with what makes a trial cheap
+enough to run ten thousand of them:
+- the sandbox's ASGI app is called in process (httpx's ASGI transport) rather than served
+  over a socket, so Codat answers cost no network stack;
+- a lost answer is a request the sandbox commits whose answer the client then drops
+  (`httpx.ReadTimeout`), instead of waiting out a client timeout; a refused connection is
+  `httpx.ConnectError` before anything is sent;
 - each chunk of trials gets a fresh database and sandbox (bill ids are the sandbox's own and
-  repeat from one sandbox to the next).
+  repeat from one sandbox to the next), and `--jobs` worker processes share the chunks.
 And what it adds to every trial, at random:
 - the payer's confirmation delivered twice by Slack (the same request id: only the first
   delivery passes `claim_request`, as in the listener), and confirmed at the same moment by a
@@ -34,6 +37,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -59,32 +63,42 @@ from billbot.clock import FixedClock
 from billbot.sandbox.codat.app import create_app
 from billbot.sandbox.codat.faults import FaultKind
 from billbot.sandbox.codat.state import SandboxState
-from billbot.sandbox.serving import serve_in_thread
 from billbot.services.payments import StartOutcome, StartResult, start_payment
 from billbot.storage import slack_messages
 from billbot.storage.db import make_engine, session_scope, upgrade_database
 from billbot.testhooks import CrashPoint, SimulatedCrash
 
 SIM_FAULTS = (*FAULTS, "none")
+SANDBOX_URL = "http://codat.sandbox.invalid"
 
 
 class SimTransport(RefusingTransport):
-    """RefusingTransport, plus answers lost in flight: the next `lose_next` payment POSTs reach
-    the sandbox (which commits them) and the client gets a read timeout instead."""
+    """The Codat sandbox's ASGI app called in process (no sockets, no server thread), with
+    the network's failures: the next `refuse_next` payment POSTs never connect, and the next
+    `lose_next` ones reach the sandbox (which commits them) while the client gets a read
+    timeout instead of the answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: Any) -> None:
         super().__init__()
+        self._app = httpx.ASGITransport(app=app)
         self.lose_next = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await super().handle_async_request(request)
-        if self.lose_next > 0 and request.method == "POST" and request.url.path.endswith(
-                "/payment"):
+        payment = request.method == "POST" and request.url.path.endswith("/payment")
+        if payment and self.refuse_next > 0:
+            self.refuse_next -= 1
+            raise httpx.ConnectError("connection refused", request=request)
+        response = await self._app.handle_async_request(request)
+        if payment and self.lose_next > 0:
             self.lose_next -= 1
             await response.aread()
             await response.aclose()
             raise httpx.ReadTimeout("the answer was lost", request=request)
         return response
+
+    async def aclose(self) -> None:
+        await self._app.aclose()
+        await super().aclose()
 
 
 class SimWorld(TrialWorld):
@@ -174,18 +188,14 @@ SCENARIOS: dict[str, Scenario] = {"single": single_payment}
 
 @asynccontextmanager
 async def sim_world(engine: Engine, trials: int) -> AsyncIterator[SimWorld]:
-    """A sandbox with an Open bill for each of `trials` (and more), served over HTTP."""
+    """A sandbox with an Open bill for each of `trials` (and more), called in process."""
     clock = FixedClock(START)
     sandbox = SandboxState.seeded(START.date(), bills=2 * trials + 50, clock=clock)
-    served = serve_in_thread(create_app(sandbox, api_key=API_KEY))
-    transport = SimTransport()
-    try:
-        async with httpx.AsyncClient(transport=transport) as http, \
-                httpx.AsyncClient() as patient_http:
-            yield SimWorld(engine, sandbox, clock, served.base_url, transport, http,
-                           patient_http)
-    finally:
-        served.stop()
+    app = create_app(sandbox, api_key=API_KEY)
+    transport = SimTransport(app)
+    async with httpx.AsyncClient(transport=transport) as http, \
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as patient_http:
+        yield SimWorld(engine, sandbox, clock, SANDBOX_URL, transport, http, patient_http)
 
 
 async def run_chunk(engine: Engine, trials: int, rng: random.Random,
@@ -221,20 +231,35 @@ async def run_sim(trials: int, *, chunk: int = 500, seed: int = 0, workdir: Path
     return total
 
 
-async def main(trials: int, chunk: int, seed: int) -> int:
+def run_job(trials: int, chunk: int, seed: int) -> tuple[Figures, Counter[str]]:
+    """One worker process's share of the trials, on its own databases and sandboxes."""
     # Every injected fault logs a warning; thousands of them would cost more than the trials.
     logging.getLogger("billbot").setLevel(logging.ERROR)
-    started = time.perf_counter()
     tally: Counter[str] = Counter()
     with tempfile.TemporaryDirectory(prefix="billbot-sim-") as tmp:
-        figures = await run_sim(trials, chunk=chunk, seed=seed, workdir=Path(tmp), tally=tally)
+        figures = asyncio.run(run_sim(trials, chunk=chunk, seed=seed, workdir=Path(tmp),
+                                      tally=tally))
+    return figures, tally
+
+
+def main(trials: int, chunk: int, seed: int, jobs: int) -> int:
+    started = time.perf_counter()
+    shares = [trials // jobs + (1 if j < trials % jobs else 0) for j in range(jobs)]
+    figures, tally = Figures(), Counter[str]()
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        done = [pool.submit(run_job, share, chunk, seed * 1000 + j)
+                for j, share in enumerate(shares) if share]
+        for future in done:
+            part, part_tally = future.result()
+            figures.add(part)
+            tally.update(part_tally)
     seconds = time.perf_counter() - started
     print(f"scenarios and faults: {dict(sorted(tally.items()))}")
     print(f"trials={figures.trials} payments={figures.payments} "
           f"duplicates={figures.duplicates} approvals lost={figures.approvals_lost} "
           f"intents left open={figures.intents_open} unpaid={figures.missing} "
           f"unaudited={figures.unaudited} paid again={figures.repaid} "
-          f"wall={seconds:.1f}s")
+          f"jobs={jobs} wall={seconds:.1f}s")
     for problem in figures.problems[:20]:
         print(f"  problem: {problem}")
     return 0 if figures.clean and figures.payments == figures.trials else 1
@@ -245,5 +270,6 @@ if __name__ == "__main__":
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--chunk", type=int, default=500, help="trials per fresh database")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.trials, args.chunk, args.seed)))
+    sys.exit(main(args.trials, args.chunk, args.seed, max(1, args.jobs)))

@@ -13,9 +13,11 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
 from billbot.money import format_money
 from billbot.sandbox.slack.model import Message
-from billbot.slackapp.blocks import ACTION_PAY
+from billbot.slackapp.blocks import ACTION_PAY, ACTION_REJECT
 from billbot.slackapp.digest_actions import ACTION_APPROVE_ALL, digest_actions_block
 from tests.e2e.conftest import (
     ANN,
@@ -38,8 +40,27 @@ from tests.e2e.conftest import (
     post_digest,
     row_text,
 )
-from tests.e2e.test_money_storm import RETRY, keep_bodies
-from tests.e2e.test_rejections import reject
+
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+
+
+def keep_bodies(stack: Stack) -> list[bytes]:
+    """Every request body the driver sends from now on (to deliver again as Slack retries)."""
+    sent: list[bytes] = []
+
+    async def keep(request: httpx.Request) -> None:
+        sent.append(request.content)
+
+    stack.driver.http.event_hooks["request"].append(keep)
+    return sent
+
+
+async def reject(stack: Stack, main: Message, bill_id: str, user: str, reason: str) -> None:
+    await click(stack, user, main, bill_id, ACTION_REJECT)
+    await eventually(lambda: (v := stack.workspace.open_view(user)) is not None
+                     and v.definition.get("callback_id") == "reject_bill")
+    await stack.driver.submit_view(user, {"reason": {"reason": {
+        "type": "plain_text_input", "value": reason}}})
 
 
 def view_text(view: Any) -> str:

@@ -33,7 +33,7 @@ KEY_CHARS = 10
 TOKEN_CHARS = 8
 # Bills one confirmation can carry (its signed context must fit Slack's 3,000-character
 # private_metadata); more are left for a second press of Approve all.
-MAX_CONFIRMED = 100
+MAX_CONFIRMED = 80
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from billbot.runtime import Billbot, build_billbot
 from billbot.scheduler import build_scheduler
 from billbot.slackapp import request_gate
 from billbot.slackapp.app import build_bolt_app
+from billbot.slackapp.bill_thread import history_tick
 from billbot.slackapp.digests import digest_tick
 from billbot.slackapp.payment_outcomes import recover_payments
 from billbot.startup_checks import check_credentials, refusal_message, slack_client
@@ -109,7 +110,7 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
         connecting: asyncio.Task[None] | None = None
         if run_scheduler:
             scheduler = build_scheduler(
-                digest_tick=partial(digest_tick, bot), recovery_tick=partial(recover_payments, bot),
+                digest_tick=partial(digest_tick, bot), recovery_tick=partial(recovery_tick, bot),
                 recovery_seconds=bot.settings.billbot_recovery_interval_seconds)
             scheduler.start()
         if bot.settings.slack_app_token:
@@ -138,6 +139,15 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
                              Route("/healthz", healthz, methods=["GET"]),
                              Route("/readyz", readyz, methods=["GET"])],
                      lifespan=lifespan)
+
+
+async def recovery_tick(bot: Billbot) -> None:
+    """The recovery tick's steps, each on its own: one failing does not stop the next."""
+    for step in (recover_payments, history_tick):
+        try:
+            await step(bot)
+        except Exception:
+            logger.exception("recovery step %s failed; the next tick tries again", step.__name__)
 
 
 def _is_ssl_check(body: bytes, content_type: str) -> bool:

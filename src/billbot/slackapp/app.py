@@ -22,6 +22,7 @@ from billbot.runtime import Billbot
 from billbot.slackapp import (
     approvals_flow,
     commands_flow,
+    holds_flow,
     pay_confirm_flow,
     payments_flow,
     rejections_flow,
@@ -37,6 +38,7 @@ from billbot.slackapp.blocks import (
     CALLBACK_PAY,
     CALLBACK_REJECT,
 )
+from billbot.slackapp.hold_blocks import ACTION_HOLD, ACTION_RELEASE, CALLBACK_HOLD
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 from billbot.slackapp.payload import request_id
 from billbot.storage import slack_messages
@@ -133,6 +135,22 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     @app.view(CALLBACK_OVERRIDE_REJECTION)
     async def override_rejection(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await rejections_flow.override_submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_HOLD)
+    async def hold(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await holds_flow.hold_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_HOLD)
+    async def hold_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await holds_flow.hold_submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_RELEASE)
+    async def release(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await holds_flow.release_clicked(bot, body, request.raw_body)
 
     @app.action(ACTION_PAY)
     async def pay(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:

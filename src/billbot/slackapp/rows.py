@@ -17,6 +17,7 @@ from billbot.runtime import Billbot
 from billbot.services import approvals
 from billbot.services.bill_status import BillApprovalState, PaymentView
 from billbot.services.bindings import Binding
+from billbot.slackapp.bill_thread import publish_history
 from billbot.slackapp.blocks import replace_bill_row
 from billbot.slackapp.digest_header import replace_summary
 from billbot.slackapp.row_model import PaymentState, PaymentSummary, RowState
@@ -40,7 +41,9 @@ def row_state_from(state: BillApprovalState) -> RowState:
                     rejected_by=state.rejected.by if state.rejected else None,
                     reject_reason=state.rejected.reason if state.rejected else None,
                     paid_in_round=state.paid_in_round,
-                    last_payment=payments[-1] if payments else None, payments=payments)
+                    last_payment=payments[-1] if payments else None, payments=payments,
+                    held_by=state.held.by if state.held else None,
+                    hold_question=state.held.question if state.held else None)
 
 
 def row_state_for(session: Session, binding: Binding, bill: Bill,
@@ -81,6 +84,11 @@ async def refresh_row(bot: Billbot, *, channel_id: str, ts: str, bill: Bill, bin
                 raise
             # Another copy (deleted, channel archived) must not stop the others.
             logger.warning("a copy of the bill could not be refreshed")
+    try:
+        await publish_history(bot, binding, bill.id)
+    except Exception:
+        # The recovery tick posts what is left (bill_thread.history_tick).
+        logger.warning("the bill's thread history could not be posted now")
 
 
 async def _refresh_message(bot: Billbot, *, channel_id: str, ts: str, bill: Bill,

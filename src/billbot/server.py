@@ -37,6 +37,7 @@ from billbot.slackapp.app import build_bolt_app
 from billbot.slackapp.bill_thread import history_tick
 from billbot.slackapp.digests import digest_tick
 from billbot.slackapp.payment_outcomes import recover_payments
+from billbot.slackapp.payrun_exec import recover_pay_runs
 from billbot.startup_checks import check_credentials, refusal_message, slack_client
 
 logger = logging.getLogger("billbot.server")
@@ -142,8 +143,11 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
 
 
 async def recovery_tick(bot: Billbot) -> None:
-    """The recovery tick's steps, each on its own: one failing does not stop the next."""
-    for step in (recover_payments, history_tick):
+    """The recovery tick's steps, each on its own: one failing does not stop the others."""
+    steps = (recover_payments,  # intents left open: finished with their own keys
+             recover_pay_runs,  # pay runs whose process died: settled once final
+             history_tick)  # the bill's thread: decisions not yet posted, failed posts
+    for step in steps:
         try:
             await step(bot)
         except Exception:

@@ -38,6 +38,7 @@ from tests.support.holds import (
     question_values,
 )
 from tests.support.pay_review import submit_pay
+from tests.support.payrun_steps import click_pay_approved, form_of, offered_text, view_text
 
 QUESTION = "Is this the March delivery or the April one?"
 
@@ -157,3 +158,22 @@ async def test_two_holds_at_once_make_one_and_every_copy_shows_it(stack: Stack) 
     await eventually(lambda: told(stack, loser, "already put this bill on hold"))
     texts = {row_text(current(stack, m.ts), bill["id"]) for m in (first, second)}
     assert len(texts) == 1 and placed.detail["question"] in texts.pop()
+
+
+async def test_a_held_bill_is_left_out_of_a_pay_run_with_its_question(stack: Stack) -> None:
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    other = next(b for b in sorted(stack.sandbox.main_ledger.bills.values(),
+                                   key=lambda b: str(b["dueDate"]))
+                 if b["id"] != bill["id"] and b["status"] == "Open" and b["currency"] == "GBP"
+                 and b.get("amountDue") and b["id"] in str(main.blocks))
+    for approved in (bill, other):
+        await approve(stack, current(stack, main.ts), approved["id"], ANN)
+    await hold(stack, current(stack, main.ts), bill["id"], BEN)
+    await eventually(lambda: "On hold" in row_text(current(stack, main.ts), bill["id"]))
+    await click_pay_approved(stack.driver, PAT, CHANNEL, current(stack, main.ts))
+    form = await eventually(lambda: form_of(stack.driver, PAT))
+    assert form is not None
+    assert str(other["reference"]) in offered_text(form)
+    assert str(bill["reference"]) not in offered_text(form)
+    assert f"on hold: “{QUESTION}”" in view_text(form)

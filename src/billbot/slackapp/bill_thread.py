@@ -34,6 +34,9 @@ POSTING_LEASE = timedelta(minutes=2)
 # Decisions older than this are history already told (or never to be told) elsewhere.
 LOOKBACK = timedelta(days=2)
 BATCH = 100
+# Posts per recovery tick: Slack paces a channel's posts to about one a second, and the tick's
+# other steps (payments) must not wait long behind a backlog (a pay run's many bills).
+TICK_POSTS = 20
 
 
 @dataclass(frozen=True)
@@ -120,17 +123,17 @@ async def history_tick(bot: Billbot) -> None:
     """The recovery step: decisions no flow published, failed posts, claims of dead workers."""
     on = bot.settings.billbot_thread_history
     await bot.db(lambda s: _note_events(s, history_on=on, now=bot.clock.now()))
-    await _post_waiting(bot)
+    await _post_waiting(bot, limit=TICK_POSTS)
 
 
 async def _post_waiting(bot: Billbot, *, binding: Binding | None = None,
-                        bill_id: str | None = None) -> None:
+                        bill_id: str | None = None, limit: int = BATCH) -> None:
     now = bot.clock.now()
     scope = {} if binding is None else {"company_id": binding.company_id,
                                         "connection_id": binding.connection_id,
                                         "bill_id": bill_id}
     waiting = await bot.db(lambda s: bill_thread_posts.takeable(
-        s, stale_before=now - POSTING_LEASE, limit=BATCH, **scope), read_only=True)
+        s, stale_before=now - POSTING_LEASE, limit=limit, **scope), read_only=True)
     for post_id in waiting:
         await _post_one(bot, post_id)
 

@@ -53,7 +53,12 @@ class Audit:
     reference: str | None
 
 
-Command = Help | Due | Digest | Show | RoleChange | Connect | Audit
+@dataclass(frozen=True)
+class Payrun:
+    pass
+
+
+Command = Help | Due | Digest | Show | RoleChange | Connect | Audit | Payrun
 
 
 def _user(token: str) -> str | None:
@@ -100,6 +105,8 @@ def parse(text: str) -> Command:
             return Connect(company_id=args[0], connection_id=args[1])
         return Help(hint="`/bills connect <companyId> <connectionId>` binds this channel to a "
                          "Codat company connection.")
+    if verb == "payrun":
+        return Payrun() if not args else Help(hint="`/bills payrun` takes no arguments.")
     if verb == "audit":
         return Audit(reference=" ".join(args)[:255] if args else None)
     return Help(hint=f"I don't know `{verb[:30]}`.")

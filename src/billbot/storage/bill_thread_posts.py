@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from .tables import AuditLog, BillThreadPost
+from .tables import AuditLog
+from .thread_tables import BillThreadPost
 from .upsert import insert_if_absent
 
 MAX_ATTEMPTS = 5

@@ -122,7 +122,7 @@ class BillTrack(SQLModel, table=True):
     open_intent_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True))
     created_at: datetime = _at()
     updated_at: datetime = _at()
-    # A hold with a question (migration 0008): on the track itself, so holding, approving and
+    # A hold with a question (migration 0009): on the track itself, so holding, approving and
     # claiming a payment are conditional updates of one row and never interleave.
     held_by: str | None = Field(default=None, max_length=ID)
     hold_question: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
@@ -336,36 +336,56 @@ class BillCopy(SQLModel, table=True):
     updated_at: datetime = _at()
 
 
-THREAD_POST_STATES = ("pending", "posting", "posted", "failed", "skipped")
+RUN_STATES = ("draft", "running", "finished")
 
 
-class BillThreadPost(SQLModel, table=True):
-    """One entry of a bill's history in its Slack thread (migration 0008), claimed by its
-    (company, connection, bill, event) key before it is posted, so it is posted once."""
+class PayRun(SQLModel, table=True):
+    """A pay run (migration 0008): one payer, one company, many bills, each paid by its own
+    payment intent. `draft` while the form and review are open; the confirmation moves it to
+    `running` by a conditional update (a second submit finds it taken); `finished` once
+    every intent is final. `locked_until` is the driving worker's lease: recovery finishes
+    a run whose driver vanished."""
 
-    __tablename__ = "bill_thread_post"
+    __tablename__ = "pay_run"
     __table_args__ = (
-        UniqueConstraint("company_id", "connection_id", "bill_id", "event_id",
-                         name="uq_bill_thread_post_event"),
-        CheckConstraint(_in("state", THREAD_POST_STATES), name="ck_bill_thread_post_state"),
-        Index("ix_bill_thread_post_state", "state", "claimed_at"),
-        Index("ix_bill_thread_post_audit", "audit_id"),
+        CheckConstraint(_in("state", RUN_STATES), name="ck_pay_run_state"),
+        Index("ix_pay_run_open", "state", "locked_until"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: uuid.UUID = Field(sa_column=Column(Uuid(), primary_key=True))
     company_id: str = Field(max_length=ID)
     connection_id: str = Field(max_length=ID)
-    bill_id: str = _bill_id()
-    event_id: str = Field(max_length=ID)
-    audit_id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(
-        Integer(), "sqlite"), nullable=True))
-    state: str = Field(default="pending", max_length=16)
-    text: str = Field(sa_column=Column(Text(), nullable=False))
-    channel_id: str | None = Field(default=None, max_length=ID)
-    thread_ts: str | None = Field(default=None, max_length=ID)
-    posted_ts: str | None = Field(default=None, max_length=ID)
-    attempts: int = 0
-    last_error: str | None = Field(default=None, max_length=FREE_ID)
+    channel_id: str = Field(max_length=ID)
+    payer_id: str = Field(max_length=ID)
+    state: str = Field(default="draft", max_length=16)
+    attempt: int = 0  # executions so far: the first, then one per `Retry failed`
+    payment_date: date | None = Field(default=None, sa_column=Column(Date(), nullable=True))
+    base_currency: str | None = Field(default=None, max_length=3)
+    # Per currency: {"account_id", "account_name", "rate"} as the payer chose them.
+    choices: dict[str, Any] = _json()
+    message_ts: str | None = Field(default=None, max_length=ID)
+    view_id: str | None = Field(default=None, max_length=ID)
+    locked_until: datetime | None = _at(nullable=True)
     created_at: datetime = _at()
-    claimed_at: datetime | None = _at(nullable=True)
-    posted_at: datetime | None = _at(nullable=True)
+    updated_at: datetime = _at()
+    finished_at: datetime | None = _at(nullable=True)
+
+
+class PayRunItem(SQLModel, table=True):
+    """One bill of a pay run, as offered; `intent_id` is its current payment intent."""
+
+    __tablename__ = "pay_run_item"
+
+    run_id: uuid.UUID = Field(sa_column=Column(Uuid(), ForeignKey("pay_run.id"),
+                                               primary_key=True))
+    position: int = Field(sa_column=Column(Integer(), primary_key=True, autoincrement=False))
+    bill_id: str = _bill_id()
+    reference: str | None = Field(default=None, max_length=FREE_ID)
+    supplier: str | None = Field(default=None, max_length=FREE_ID)
+    currency: str = Field(max_length=3)
+    amount: Decimal = _money(nullable=False)
+    issue_date: date = Field(sa_column=Column(Date(), nullable=False))
+    selected: bool = True
+    # Why it is not paid in this run (issued after the date, refused when starting).
+    skip_reason: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    intent_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True))

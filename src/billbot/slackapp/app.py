@@ -24,6 +24,8 @@ from billbot.slackapp import (
     commands_flow,
     pay_confirm_flow,
     payments_flow,
+    payrun_flow,
+    payrun_open,
     rejections_flow,
 )
 from billbot.slackapp.account_choices import ACTION_ACCOUNT
@@ -37,8 +39,15 @@ from billbot.slackapp.blocks import (
     CALLBACK_PAY,
     CALLBACK_REJECT,
 )
+from billbot.slackapp.digest_actions import ACTION_PAYRUN_OPEN
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 from billbot.slackapp.payload import request_id
+from billbot.slackapp.payrun_blocks import (
+    ACTION_PAYRUN_RETRY,
+    CALLBACK_PAYRUN_COMPANY,
+    CALLBACK_PAYRUN_FORM,
+    CALLBACK_PAYRUN_REVIEW,
+)
 from billbot.storage import slack_messages
 
 logger = logging.getLogger("billbot.slack")
@@ -147,6 +156,30 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     @app.view(CALLBACK_PAY_REVIEW)
     async def pay_review_confirmed(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await pay_confirm_flow.review_confirmed(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_PAYRUN_OPEN)
+    async def payrun_open_clicked(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await payrun_open.payrun_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_PAYRUN_COMPANY)
+    async def payrun_company(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await payrun_open.company_chosen(bot, then_work(ack), body, request.raw_body)
+
+    @app.view(CALLBACK_PAYRUN_FORM)
+    async def payrun_form(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await payrun_flow.form_submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.view(CALLBACK_PAYRUN_REVIEW)
+    async def payrun_review(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await payrun_flow.review_confirmed(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_PAYRUN_RETRY)
+    async def payrun_retry(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await payrun_flow.retry_clicked(bot, body, request.raw_body)
 
     @app.options(ACTION_ACCOUNT)
     async def account_search(ack: Any, body: dict[str, Any]) -> None:

@@ -55,6 +55,11 @@ class Audit:
 
 
 @dataclass(frozen=True)
+class Payrun:
+    pass
+
+
+@dataclass(frozen=True)
 class Away:
     first_day: date
     last_day: date
@@ -76,7 +81,8 @@ class AwayEnd:
     user_id: str
 
 
-Command = Help | Due | Digest | Show | RoleChange | Connect | Audit | Away | Back | AwayList | AwayEnd
+Command = (Help | Due | Digest | Show | RoleChange | Connect | Audit | Payrun | Away | Back
+           | AwayList | AwayEnd)
 
 AWAY_USAGE = ("`/bills away <from> <to> @person` takes the first and last day as YYYY-MM-DD "
               "(both included) and who covers for you, e.g. `/bills away 2027-01-04 2027-01-08 "
@@ -127,6 +133,8 @@ def parse(text: str) -> Command:
             return Connect(company_id=args[0], connection_id=args[1])
         return Help(hint="`/bills connect <companyId> <connectionId>` binds this channel to a "
                          "Codat company connection.")
+    if verb == "payrun":
+        return Payrun() if not args else Help(hint="`/bills payrun` takes no arguments.")
     if verb == "audit":
         return Audit(reference=" ".join(args)[:255] if args else None)
     if verb == "back":

@@ -1,4 +1,4 @@
-"""Tables of delegation and reminders (migration 0008): who covers whom and when, and the
+"""Tables of delegation and reminders (migration 0009): who covers whom and when, and the
 claim written before each reminder or escalation is sent, so it goes out once per bill,
 person and local day across replicas and restarts."""
 

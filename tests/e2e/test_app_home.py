@@ -9,6 +9,7 @@ from typing import Any
 from billbot.sandbox.slack.model import View
 from billbot.slack_web.block_revisions import base_block_id
 from billbot.slackapp.blocks import ACTION_APPROVE, section_block_id
+from billbot.slackapp.payrun_blocks import TITLE
 from tests.e2e.conftest import (
     ADA,
     ANN,
@@ -157,3 +158,14 @@ async def test_long_queues_are_paged(stack_factory: Any) -> None:
     again = [b for b in second.blocks if str(b.get("block_id", "")).startswith("bill:")]
     assert {b["block_id"] for b in again}.isdisjoint({b["block_id"] for b in rows})
     no_slack_violations(stack)
+
+
+async def test_payers_open_a_pay_run_from_home(stack: Stack) -> None:
+    pat = await opened(stack, PAT)
+    assert "Pay approved bills" in [e["text"]["text"] for b in pat.blocks
+                                    if b.get("type") == "actions" for e in b["elements"]]
+    ben = await opened(stack, BEN)  # an approver only: no pay run button
+    assert "Pay approved bills" not in str(ben.blocks)
+    await stack.driver.click_home(PAT, text="Pay approved bills")
+    view = await eventually(lambda: stack.workspace.open_view(PAT))
+    assert view is not None and view.definition["title"]["text"] == TITLE

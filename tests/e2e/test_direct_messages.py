@@ -28,6 +28,7 @@ from tests.e2e.conftest import (
     row_text,
     today,
 )
+from tests.e2e.conftest import eventually as eventually_within
 from tests.support.pay_review import submit_pay
 
 
@@ -77,6 +78,9 @@ async def test_the_digest_sends_each_waiting_bill_to_its_approvers_once(
 
 
 async def test_acting_anywhere_keeps_every_copy_in_step(stack_factory: Any) -> None:
+    # Many steps, each waiting on the bot's work after its acknowledgement: on a loaded
+    # machine the default 10 s of `eventually` is tight, so these waits allow 30 s.
+    eventually = partial(eventually_within, within=30.0)
     stack = stack_factory(bills=3, billbot_notify="dm")
     main = await post_digest(stack)
     bill = first_due(stack)

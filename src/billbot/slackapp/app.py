@@ -25,6 +25,8 @@ from billbot.slackapp import (
     home,
     pay_confirm_flow,
     payments_flow,
+    payrun_flow,
+    payrun_open,
     rejections_flow,
 )
 from billbot.slackapp.account_choices import ACTION_ACCOUNT
@@ -38,9 +40,16 @@ from billbot.slackapp.blocks import (
     CALLBACK_PAY,
     CALLBACK_REJECT,
 )
-from billbot.slackapp.home_blocks import ACTION_HOME_PAGE
+from billbot.slackapp.digest_actions import ACTION_PAYRUN_OPEN
+from billbot.slackapp.home_blocks import ACTION_HOME_PAGE, ACTION_HOME_PAYRUN
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 from billbot.slackapp.payload import request_id, text_at
+from billbot.slackapp.payrun_blocks import (
+    ACTION_PAYRUN_RETRY,
+    CALLBACK_PAYRUN_COMPANY,
+    CALLBACK_PAYRUN_FORM,
+    CALLBACK_PAYRUN_REVIEW,
+)
 from billbot.storage import slack_messages
 
 logger = logging.getLogger("billbot.slack")
@@ -150,6 +159,30 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     async def pay_review_confirmed(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await pay_confirm_flow.review_confirmed(bot, then_work(ack), body, request.raw_body)
 
+    @app.action(ACTION_PAYRUN_OPEN)
+    async def payrun_open_clicked(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await payrun_open.payrun_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_PAYRUN_COMPANY)
+    async def payrun_company(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await payrun_open.company_chosen(bot, then_work(ack), body, request.raw_body)
+
+    @app.view(CALLBACK_PAYRUN_FORM)
+    async def payrun_form(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await payrun_flow.form_submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.view(CALLBACK_PAYRUN_REVIEW)
+    async def payrun_review(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await payrun_flow.review_confirmed(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_PAYRUN_RETRY)
+    async def payrun_retry(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await payrun_flow.retry_clicked(bot, body, request.raw_body)
+
     @app.options(ACTION_ACCOUNT)
     async def account_search(ack: Any, body: dict[str, Any]) -> None:
         # The answer is the acknowledgement itself (the options), within Slack's 3 seconds.
@@ -162,6 +195,15 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         value = text_at(body, "actions", 0, "value", limit=64)
         if user and value and await first_delivery(request.raw_body):
             await home.turn_page(bot, user, value)
+
+    @app.action(ACTION_HOME_PAYRUN)
+    async def home_payrun(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        user = text_at(body, "user", "id", limit=64)
+        trigger = text_at(body, "trigger_id", limit=255)
+        if user and trigger and await first_delivery(request.raw_body):
+            await payrun_open.open_payrun(bot, user_id=user, trigger_id=trigger,
+                                          request=request_id(request.raw_body))
 
     @app.event("app_home_opened")
     async def app_home_opened(event: dict[str, Any], request: AsyncBoltRequest) -> None:

@@ -18,6 +18,7 @@ from billbot.services import bindings as bindings_service
 from billbot.services.bindings import Binding
 from billbot.slackapp.app_identity import app_home_url
 from billbot.slackapp.blocks import MessageSpec
+from billbot.slackapp.digest_actions import digest_actions_block
 from billbot.slackapp.digest_blocks import capped_digest_messages
 from billbot.slackapp.direct_messages import notify_waiting
 from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error
@@ -40,7 +41,8 @@ async def post_digest(bot: Billbot, channel_id: str, binding: Binding) -> list[s
     specs = capped_digest_messages(bills, states, summarise(bills, today=today), today=today,
                                    within_days=within,
                                    max_rows=bot.settings.billbot_digest_max_rows,
-                                   home_url=await app_home_url(bot))
+                                   home_url=await app_home_url(bot),
+                                   header_extra=[digest_actions_block()])
     by_id = {b.id: b for b in bills}
     shown_ids = [bill_id for spec in specs for bill_id in spec.bill_ids]
     # The bills counted in the header but not shown: indexed under the main message, so

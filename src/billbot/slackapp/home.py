@@ -21,7 +21,10 @@ from billbot.services.bill_status import BillApprovalState
 from billbot.services.bindings import Binding
 from billbot.services.recent_payments import RecentPayment, paid_since
 from billbot.services.waiting import waits_on
+from billbot.slackapp.blocks import Block
+from billbot.slackapp.digest_actions import pay_approved_bills_button
 from billbot.slackapp.home_blocks import (
+    ACTION_HOME_PAYRUN,
     HELD,
     PAGE_SIZE,
     PAID,
@@ -44,6 +47,14 @@ logger = logging.getLogger("billbot.home")
 HOME_HORIZON_DAYS = 3650
 PAID_WITHIN = timedelta(days=7)
 _ROLE_ORDER = (Role.APPROVER, Role.PAYER, Role.ADMIN)
+
+
+def home_actions(user_roles: frozenset[Role]) -> list[Block]:
+    """Buttons acting on many bills, under the title: `Pay approved bills` for payers."""
+    buttons: list[Block] = []
+    if Role.PAYER in user_roles:
+        buttons.append({**pay_approved_bills_button(), "action_id": ACTION_HOME_PAYRUN})
+    return [{"type": "actions", "block_id": "home-actions", "elements": buttons}] if buttons else []
 
 
 def held_bills(bot: Billbot, binding: Binding, bills: Sequence[Bill]) -> set[str]:
@@ -87,7 +98,8 @@ async def publish_home(bot: Billbot, user_id: str) -> None:
 
 async def _content(bot: Billbot, user_id: str, user_roles: frozenset[Role],
                    pages: dict[str, int]) -> tuple[HomeContent, list[str]]:
-    content = HomeContent(roles=[r.value for r in _ROLE_ORDER if r in user_roles], pages=pages)
+    content = HomeContent(roles=[r.value for r in _ROLE_ORDER if r in user_roles], pages=pages,
+                          extra_actions=home_actions(user_roles))
     waiting: list[HomeRow] = []
     held: list[HomeRow] = []
     rejected: list[HomeRow] = []

@@ -25,6 +25,8 @@ HOME_ACTIONS_PREFIX = "home-actions|"
 # A Home click's stand-in for a message ts: no message shows it, so none is re-rendered.
 HOME_TS = "home"
 ACTION_HOME_PAGE = "home_page"
+# `Pay approved bills` in Home: no channel, so the payer picks the company if several.
+ACTION_HOME_PAYRUN = "home_payrun_open"
 MAX_HOME_BLOCKS = 100  # Slack's limit for a Home view
 
 # Section name → rows a page shows (2 blocks a row; 4 sections stay under 100 blocks).
@@ -183,7 +185,8 @@ def rows_sorted(rows: list[HomeRow]) -> list[HomeRow]:
     return sorted(rows, key=lambda r: (r.bill.due_date, -(r.bill.amount_due or 0), r.bill.id))
 
 
-__all__ = ["ACTION_HOME_PAGE", "HELD", "HOME_ACTIONS_PREFIX", "HOME_TS", "PAGE_SIZE", "PAID",
+__all__ = ["ACTION_HOME_PAGE", "ACTION_HOME_PAYRUN", "HELD", "HOME_ACTIONS_PREFIX", "HOME_TS",
+           "PAGE_SIZE", "PAID",
            "REJECTED", "WAITING",
            "HomeContent", "HomeRow", "PaidLine", "channel_of_home_block",
            "home_actions_block_id", "home_view", "no_role_view", "page_of", "rows_sorted"]

@@ -1,4 +1,4 @@
-"""Tables of what billbot shows each person (migration 0008): the direct-message cards it sent
+"""Tables of what billbot shows each person (migration 0010): the direct-message cards it sent
 (one per person, bill and state of waiting, across retries and replicas) and who has opened
 App Home (whose Home view to refresh when a bill in it changes)."""
 

@@ -1,8 +1,8 @@
 """dm_card and home_viewer: the direct-message cards billbot sent (once per person, bill and
 state of waiting) and who opened App Home (whose view to refresh when one of its bills changes).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -293,7 +293,9 @@ async def retry_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> No
     except ValueError:
         await refuse(bot, user=user, action="payrun", request_id=rid, reason="malformed button")
         return
-    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user), read_only=True)
+    now = bot.clock.now()
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user, at=now),
+                              read_only=True)
     if Role.PAYER not in user_roles:
         await refuse(bot, user=user, action="payrun", request_id=rid, reason="not payer")
         await ephemeral(bot, channel, user, "Only payers can retry a pay run; nothing happened.")

@@ -37,7 +37,9 @@ ONLY_PAYERS = "Only payers can pay bills, so no pay run was opened."
 
 
 async def _payer_roles(bot: Billbot, user_id: str) -> frozenset[Role]:
-    return await bot.db(lambda s: roles.roles_of(s, bot.policy, user_id), read_only=True)
+    now = bot.clock.now()  # a delegate covering an absent payer pays for them
+    return await bot.db(lambda s: roles.roles_of(s, bot.policy, user_id, at=now),
+                        read_only=True)
 
 
 async def open_payrun(bot: Billbot, *, user_id: str, trigger_id: str,

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     billbot_timezone: ZoneInfo = Field(default_factory=lambda: ZoneInfo("UTC"))
     billbot_digest_days: Annotated[frozenset[int], NoDecode] = frozenset(range(5))
     billbot_due_within_days: int = 7
+    # Who is asked personally: `channel` sends no direct messages; `dm` and `both` also send
+    # each waiting bill to the people it waits on (the contract's BILLBOT_NOTIFY).
+    billbot_notify: Literal["channel", "dm", "both"] = "channel"
+    # Rows the digest shows before pointing to App Home and `/bills due` (at most 3 messages).
+    billbot_digest_max_rows: int = 40
     # Payment recovery: how long a worker holds an intent, and how often open ones are looked
     # at. The Codat calls of a payment are bounded to fit in the lease (payment_call_limits).
     billbot_payment_lease_seconds: float = 120.0
@@ -129,6 +134,23 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return parse_digest_days(value)
         return value
+
+    @field_validator("billbot_notify", mode="before")
+    @classmethod
+    def _notify(cls, value: Any) -> Any:
+        text = value.strip().lower() if isinstance(value, str) else value
+        if text not in ("channel", "dm", "both"):
+            raise ValueError(f"must be channel, dm or both; got {value!r}")
+        return text
+
+    @field_validator("billbot_digest_max_rows", mode="before")
+    @classmethod
+    def _max_rows(cls, value: Any) -> Any:
+        # Two messages of 50 blocks at 2 blocks a row (less their context lines) hold 48 rows.
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{1,3}", text) or not 1 <= int(text) <= 48:
+            raise ValueError(f"must be a whole number of rows from 1 to 48; got {value!r}")
+        return int(text)
 
     @field_validator("billbot_due_within_days", mode="before")
     @classmethod

@@ -177,3 +177,20 @@ async def test_a_held_bill_is_left_out_of_a_pay_run_with_its_question(stack: Sta
     assert str(other["reference"]) in offered_text(form)
     assert str(bill["reference"]) not in offered_text(form)
     assert f"on hold: “{QUESTION}”" in view_text(form)
+
+
+async def test_app_home_lists_a_held_bill_under_on_hold(stack: Stack) -> None:
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    await hold(stack, main, bill["id"], BEN)
+    await eventually(lambda: "On hold" in row_text(current(stack, main.ts), bill["id"]))
+    await stack.driver.open_home(ANN)
+
+    def held_section() -> str:
+        view = stack.workspace.views.home(ANN)
+        text = " ".join(str(b.get("text", {}).get("text", "")) for b in view.blocks) \
+            if view is not None else ""
+        after = text.split("On hold", 1)[1] if "On hold" in text else ""
+        return after if str(bill["reference"]) in after and QUESTION in after else ""
+
+    assert await eventually(held_section)

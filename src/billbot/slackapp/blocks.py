@@ -274,6 +274,8 @@ HELP_TEXT = (
     "• `/bills digest` — post the digest of due bills into this channel now\n"
     "• `/bills show <bill>` — a bill (reference, supplier or Codat id; paid ones too)\n"
     "• `/bills payrun` — pay approved bills in one run (payers)\n"
+    "• `/bills away <from> <to> @person` — someone acts for you while you are away; "
+    "`/bills back` ends it\n"
     "• `/bills help` — this help"
 )
 
@@ -282,7 +284,8 @@ ADMIN_HELP_TEXT = (
     "• `/bills approvers add|remove @person` · `/bills approvers list` — who approves\n"
     "• `/bills payers add|remove @person` · `/bills payers list` — who pays\n"
     "• `/bills connect <companyId> <connectionId>` — bind this channel to a Codat company\n"
-    "• `/bills audit [bill]` — the audit trail, or one bill's"
+    "• `/bills audit [bill]` — the audit trail, or one bill's\n"
+    "• `/bills away list` · `/bills away end @person` — delegations running or planned"
 )
 
 

@@ -18,7 +18,7 @@ from billbot.runtime import Billbot
 from billbot.services import audit_history, bill_search, bindings, roles
 from billbot.services.bindings import NOT_BOUND_COMMAND, Binding
 from billbot.slackapp import commands as cmd
-from billbot.slackapp import digests, payrun_open
+from billbot.slackapp import delegation_flow, digests, payrun_open
 from billbot.slackapp.audit_text import audit_text, matches_text
 from billbot.slackapp.blocks import (
     ADMIN_HELP_TEXT,
@@ -72,6 +72,12 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
         case cmd.Show(reference=reference):
             await ack()
             await _show(bot, respond, channel, reference)
+        case cmd.Away() | cmd.Back() | cmd.AwayList() | cmd.AwayEnd():
+            await ack()
+            if not await first_delivery():
+                return
+            await respond(text=await delegation_flow.answer(bot, user, command, rid),
+                          response_type="ephemeral")
         case cmd.RoleChange() | cmd.Connect() | cmd.Audit():
             await ack()
             if not await first_delivery():

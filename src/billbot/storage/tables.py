@@ -122,8 +122,7 @@ class BillTrack(SQLModel, table=True):
     open_intent_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True))
     created_at: datetime = _at()
     updated_at: datetime = _at()
-    # A hold with a question (migration 0009): on the track itself, so holding, approving and
-    # claiming a payment are conditional updates of one row and never interleave.
+    # A hold with a question (migration 0011), on the track: one row's conditional updates.
     held_by: str | None = Field(default=None, max_length=ID)
     hold_question: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     held_at: datetime | None = _at(nullable=True)
@@ -148,6 +147,8 @@ class Approval(SQLModel, table=True):
     bill_version: dict[str, Any] = _json()
     request_id: str | None = Field(default=None, max_length=FREE_ID)
     at: datetime = _at()
+    # The delegate who clicked for `user_id` while they were away (migration 0009).
+    acted_by: str | None = Field(default=None, max_length=ID)
 
 
 class PaymentIntent(SQLModel, table=True):
@@ -199,6 +200,8 @@ class PaymentIntent(SQLModel, table=True):
     # A foreign-currency payment's rate, as exact text, and the base currency (migration 0005).
     currency_rate: str | None = Field(default=None, max_length=32)
     base_currency: str | None = Field(default=None, max_length=3)
+    # The absent payer whose role the payer (their delegate) used (migration 0009).
+    on_behalf_of: str | None = Field(default=None, max_length=ID)
 
     @property
     def rate(self) -> Decimal | None:
@@ -389,3 +392,9 @@ class PayRunItem(SQLModel, table=True):
     # Why it is not paid in this run (issued after the date, refused when starting).
     skip_reason: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     intent_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True))
+
+
+# Delegation and reminders (migration 0009) live in a module of their own.
+from .away_tables import Delegation, ReminderSent  # noqa: E402
+
+__all__ += ["Delegation", "ReminderSent"]

@@ -164,3 +164,14 @@ async def test_a_failed_post_is_posted_once_by_the_recovery_tick_of_two_replicas
         await other.shutdown()
     assert len(history(stack, main.ts, "approved by")) == 1
     assert "Approved" in row_text(current(stack, main.ts), bill["id"])
+
+
+async def test_with_dm_cards_the_history_stays_in_the_channels_thread(stack_factory: Any) -> None:
+    stack = stack_factory(bills=3, billbot_notify="both")
+    main = await post_digest(stack)
+    bill = first_due(stack)
+    await approve(stack, main, bill["id"], ANN)
+    await eventually(lambda: history(stack, main.ts, "approved by"))
+    posts = [c for c in stack.driver.calls("chat.postMessage")
+             if "approved by" in str(c.params.get("text"))]
+    assert len(posts) == 1 and posts[0].params["channel"] == CHANNEL

@@ -1,7 +1,8 @@
 """The bill's thread: which channel message carries a bill's row, and posting into its thread.
 
 Slack threads do not nest, so a bill's thread is the thread of the newest message showing
-its row (for a digest row, the digest's thread, even when the row sits in a reply). Other
+its row in a channel bound to its company (for a digest row, the digest's thread, even when
+the row sits in a reply); people's DM cards are not threads of the bill. Other
 features post there through `post_in_thread` (or find it with `find_thread`).
 
 The history: every decision the audit log records on a bill (HISTORY_ACTIONS) becomes one
@@ -18,14 +19,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from billbot.runtime import Billbot
 from billbot.services.bindings import Binding
 from billbot.slackapp.blocks import row_label
 from billbot.slackapp.history_text import CONVERSATION, HISTORY_ACTIONS, history_line
 from billbot.storage import bill_copies, bill_thread_posts, slack_messages
-from billbot.storage.tables import AuditLog
+from billbot.storage.tables import AuditLog, ChannelBinding
 
 logger = logging.getLogger("billbot.thread")
 
@@ -50,8 +51,13 @@ class BillThread:
 def thread_of(session: Session, *, company_id: str, connection_id: str,
               bill_id: str) -> BillThread | None:
     """The bill's thread: that of the newest message showing its row; None if none does."""
-    places = bill_copies.places_of(session, company_id=company_id,
-                                   connection_id=connection_id, bill_id=bill_id)
+    # Channels bound to the bill's company only: a person's DM card is not the bill's thread.
+    bound = set(session.exec(select(ChannelBinding.channel_id).where(
+        col(ChannelBinding.company_id) == company_id,
+        col(ChannelBinding.connection_id) == connection_id)).all())
+    places = [p for p in bill_copies.places_of(session, company_id=company_id,
+                                               connection_id=connection_id, bill_id=bill_id)
+              if p.channel_id in bound]
     if not places:
         return None
     place = places[-1]

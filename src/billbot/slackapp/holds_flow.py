@@ -69,7 +69,7 @@ async def hold_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body:
     await ack()
     ctx = form.ctx
     bind(bill_id=ctx.bill_id, user_id=form.user, channel_id=ctx.channel_id)
-    binding = await bot.binding_for(ctx.channel_id)
+    binding = await bot.binding_for(ctx.channel_id, message_ts=ctx.message_ts)
     if binding is None:
         await refuse(bot, user=form.user, action="hold", request_id=form.request_id,
                      reason=NOT_BOUND, bill_id=ctx.bill_id)

@@ -77,7 +77,7 @@ def test_pay_button_only_once_approved_and_supplier_text_escaped() -> None:
     msgs = digest_messages([b], {}, summarise([b], today=TODAY), today=TODAY, within_days=7)
     texts = [e["text"]["text"] for blk in msgs[0].blocks if blk["type"] == "actions"
              for e in blk["elements"]]
-    assert texts == ["Approve", "Reject"]
+    assert texts == ["Approve", "Reject", "Details"]
     assert "&lt;1&gt;" in msgs[0].blocks[3]["text"]["text"]
     approved = RowState(approvers=("U1",), needed=1)
     new = replace_bill_row(msgs[0].blocks, b, approved, today=TODAY)

@@ -34,6 +34,7 @@ T0 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 EXPECTED_TABLES = {
     "channel_binding", "role_grant", "bill_track", "approval", "payment_intent",
     "digest_post", "slack_message", "processed_request", "audit_log", "channel_notice",
+    "invoice_upload",
 }
 
 

@@ -37,6 +37,7 @@ DECISIONS = ("approve", "reject")
 INTENT_STATES = ("created", "calling", "unknown", "succeeded", "failed")
 OPEN_INTENT_STATES = ("created", "calling", "unknown")
 DIGEST_STATES = ("posting", "posted")
+UPLOAD_STATES = ("uploading", "shared")
 
 ID = 64  # Slack and Codat identifiers
 FREE_ID = 255  # Codat bill, supplier and account ids are free strings
@@ -329,3 +330,28 @@ class BillCopy(SQLModel, table=True):
     due_date: date = Field(sa_column=Column(Date(), nullable=False))
     settled: bool = False
     updated_at: datetime = _at()
+
+
+class InvoiceUpload(SQLModel, table=True):
+    """One bill attachment shared into Slack (migration 0008). The row is claimed before the
+    upload starts, so a double click or a second replica yields one file; `shared` rows keep
+    the file's permalink for later clicks; a failed upload deletes its claim (retry)."""
+
+    __tablename__ = "invoice_upload"
+    __table_args__ = (
+        CheckConstraint(_in("state", UPLOAD_STATES), name="ck_invoice_upload_state"),
+    )
+
+    company_id: str = Field(primary_key=True, max_length=ID)
+    connection_id: str = Field(primary_key=True, max_length=ID)
+    bill_id: str = _bill_id(primary_key=True)
+    attachment_id: str = Field(primary_key=True, max_length=FREE_ID)
+    state: str = Field(default="uploading", max_length=16)
+    claimed_by: str = Field(max_length=ID)
+    claimed_at: datetime = _at()
+    channel_id: str | None = Field(default=None, max_length=ID)
+    thread_ts: str | None = Field(default=None, max_length=ID)
+    file_id: str | None = Field(default=None, max_length=ID)
+    permalink: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    shared_at: datetime | None = _at(nullable=True)
+

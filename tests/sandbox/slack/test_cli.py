@@ -56,7 +56,7 @@ def test_the_cli_prints_its_wiring_and_refuses_what_slack_refuses(
     channels = info["channels"]
     client = WebClient(token=info["bot_token"], base_url=info["api_url"])
     posted = client.chat_postMessage(channel=channels["member"], text="hello")
-    assert posted["ok"] and posted.headers["x-oauth-scopes"] == "chat:write,commands"
+    assert posted["ok"] and posted.headers["x-oauth-scopes"] == "chat:write,commands,files:write,files:read"
     assert _error(lambda: client.chat_postMessage(channel=channels["not_member"],
                                                   text="hi")) == "not_in_channel"
     assert _error(lambda: client.chat_postMessage(channel=channels["archived"],
@@ -67,4 +67,4 @@ def test_the_cli_prints_its_wiring_and_refuses_what_slack_refuses(
         client.users_info(user="U0ANN")
     assert missing.value.response["error"] == "missing_scope"
     assert missing.value.response["needed"] == "users:read"
-    assert missing.value.response["provided"] == "chat:write,commands"
+    assert missing.value.response["provided"] == "chat:write,commands,files:write,files:read"

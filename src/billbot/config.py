@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     billbot_timezone: ZoneInfo = Field(default_factory=lambda: ZoneInfo("UTC"))
     billbot_digest_days: Annotated[frozenset[int], NoDecode] = frozenset(range(5))
     billbot_due_within_days: int = 7
+    # Who is told personally (contract): channel (no DMs), dm, or both (DMs and the bill's thread).
+    billbot_notify: Literal["channel", "dm", "both"] = "channel"
+    # Reminders of unapproved bills this many days before they are due; escalation to the
+    # admins this many hours after the end of the due date.
+    billbot_remind_days_before: int = 2
+    billbot_escalate_after_hours: float = 24.0
     # Payment recovery: how long a worker holds an intent, and how often open ones are looked
     # at. The Codat calls of a payment are bounded to fit in the lease (payment_call_limits).
     billbot_payment_lease_seconds: float = 120.0
@@ -128,7 +134,23 @@ class Settings(BaseSettings):
             return parse_digest_days(value)
         return value
 
-    @field_validator("billbot_due_within_days", mode="before")
+    @field_validator("billbot_notify", mode="before")
+    @classmethod
+    def _notify(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("billbot_escalate_after_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        try:
+            hours = float(str(value).strip())
+        except ValueError:
+            raise ValueError(f"must be a number of hours; got {value!r}") from None
+        if not 0 <= hours <= 8760:
+            raise ValueError(f"must be between 0 and 8760 hours; got {value!r}")
+        return hours
+
+    @field_validator("billbot_due_within_days", "billbot_remind_days_before", mode="before")
     @classmethod
     def _days_ahead(cls, value: Any) -> Any:
         text = str(value).strip()

@@ -51,5 +51,5 @@ async def test_unknown_channel_or_message_is_refused(client: AsyncWebClient) -> 
 
 async def test_no_scope_is_needed(ws: SlackWorkspace, client: AsyncWebClient) -> None:
     posted = await client.chat_postMessage(channel=FINANCE, text="x")
-    ws.credentials.scopes = frozenset({"chat:write"})
+    ws.credentials.scopes = ("chat:write",)
     assert (await client.chat_getPermalink(channel=FINANCE, message_ts=posted["ts"]))["ok"]

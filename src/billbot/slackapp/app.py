@@ -22,6 +22,7 @@ from billbot.runtime import Billbot
 from billbot.slackapp import (
     approvals_flow,
     commands_flow,
+    home,
     pay_confirm_flow,
     payments_flow,
     payrun_flow,
@@ -40,8 +41,9 @@ from billbot.slackapp.blocks import (
     CALLBACK_REJECT,
 )
 from billbot.slackapp.digest_actions import ACTION_PAYRUN_OPEN
+from billbot.slackapp.home_blocks import ACTION_HOME_PAGE, ACTION_HOME_PAYRUN
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
-from billbot.slackapp.payload import request_id
+from billbot.slackapp.payload import request_id, text_at
 from billbot.slackapp.payrun_blocks import (
     ACTION_PAYRUN_RETRY,
     CALLBACK_PAYRUN_COMPANY,
@@ -186,6 +188,30 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         # The answer is the acknowledgement itself (the options), within Slack's 3 seconds.
         await account_suggestions(bot, ack, body)
 
+    @app.action(re.compile(f"^{ACTION_HOME_PAGE}:"))
+    async def home_page(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        user = text_at(body, "user", "id", limit=64)
+        value = text_at(body, "actions", 0, "value", limit=64)
+        if user and value and await first_delivery(request.raw_body):
+            await home.turn_page(bot, user, value)
+
+    @app.action(ACTION_HOME_PAYRUN)
+    async def home_payrun(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        user = text_at(body, "user", "id", limit=64)
+        trigger = text_at(body, "trigger_id", limit=255)
+        if user and trigger and await first_delivery(request.raw_body):
+            await payrun_open.open_payrun(bot, user_id=user, trigger_id=trigger,
+                                          request=request_id(request.raw_body))
+
+    @app.event("app_home_opened")
+    async def app_home_opened(event: dict[str, Any], request: AsyncBoltRequest) -> None:
+        # Slack sends it for the Messages tab too; only the Home tab is billbot's to draw.
+        user = text_at(event, "user", limit=64)
+        if user and event.get("tab") == "home" and await first_delivery(request.raw_body):
+            await home.home_opened(bot, user)
+
     @app.action(re.compile(".*"))
     async def other_action(ack: Any) -> None:
         # Unknown or outdated action ids: acknowledge so Slack shows no error; nothing happens.
@@ -197,7 +223,7 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
 
     @app.event(re.compile(".*"))
     async def any_event() -> None:
-        # billbot subscribes to no events; answering 200 stops Slack from retrying stray ones.
+        # Events billbot does not handle: answering 200 stops Slack from retrying them.
         return None
 
     return app

@@ -10,7 +10,9 @@ send (`storage/reminders.py`), so replicas, double fires and restarts send it on
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from slack_sdk.errors import SlackApiError
 
@@ -21,6 +23,7 @@ from billbot.services import bindings as bindings_service
 from billbot.services import reminders as plans
 from billbot.services.bindings import Binding
 from billbot.services.reminders import Notice
+from billbot.slackapp.direct_messages import send_dm
 from billbot.slackapp.invite_notice import unpostable_error
 from billbot.slackapp.reminder_text import direct_text, thread_text
 from billbot.storage import bill_copies
@@ -77,13 +80,25 @@ async def deliver(bot: Billbot, binding: Binding, notice: Notice, day: date) -> 
     if mode in ("dm", "both"):
         for person in notice.recipients:
             text = direct_text(notice, person, today=day, link=link)
-            sent += await send_once(bot, key(person), channel=person, thread_ts=None, text=text)
+            sent += await send_once(bot, key(person), partial(_to_person, bot, person, text))
     if mode in ("channel", "both"):
         thread = (place.digest_ts or place.ts) if place is not None else None
         text = thread_text(notice, today=day, link=link)
-        sent += await send_once(bot, key(binding.channel_id), channel=binding.channel_id,
-                                thread_ts=thread, text=text)
+        sent += await send_once(bot, key(binding.channel_id), partial(
+            _to_thread, bot, binding.channel_id, thread, text))
     return sent
+
+
+async def _to_person(bot: Billbot, person: str, text: str) -> str:
+    _, ts = await send_dm(bot, person, text=text)  # the one DM sender (direct_messages)
+    return ts
+
+
+async def _to_thread(bot: Billbot, channel: str, thread_ts: str | None, text: str) -> str:
+    """Into the thread of the message carrying the bill's row (the channel when none does)."""
+    answer = await bot.slack.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts,
+                                              unfurl_links=False, unfurl_media=False)
+    return str(answer["ts"])
 
 
 async def row_place(bot: Billbot, binding: Binding, bill_id: str) -> CopyPlace | None:
@@ -107,25 +122,21 @@ async def permalink(bot: Billbot, place: CopyPlace | None) -> str | None:
     return link if isinstance(link, str) else None
 
 
-async def send_once(bot: Billbot, key: ReminderKey, *, channel: str, thread_ts: str | None,
-                    text: str) -> int:
+async def send_once(bot: Billbot, key: ReminderKey, post: Callable[[], Awaitable[str]]) -> int:
     """Claim, post, mark sent: 1 when this call sent it, 0 when another had (or it failed)."""
     now = bot.clock.now()
     claimed = await bot.db(lambda s: claims.claim(s, key, at=now, stale_before=now - STALE_CLAIM))
     if not claimed:
         return 0
     try:
-        answer = await bot.slack.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts,
-                                                  unfurl_links=False, unfurl_media=False)
+        ts = await post()
     except SlackApiError as exc:
         logger.warning("reminder not delivered: %s", exc.response.get("error"))
         if unpostable_error(exc) is None:
             # Slack did not take it: give the claim back so a later tick today tries again.
             await bot.db(lambda s: claims.release(s, key))
         return 0
-    ts = answer.get("ts")
-    await bot.db(lambda s: claims.mark_sent(s, key, message_ts=str(ts) if ts else None,
-                                            at=bot.clock.now()))
+    await bot.db(lambda s: claims.mark_sent(s, key, message_ts=ts, at=bot.clock.now()))
     return 1
 
 

@@ -42,6 +42,7 @@ METHOD_RULES: dict[str, MethodRule] = {
     "views.update": MethodRule(tier=4),
     "views.publish": MethodRule(tier=4),
     "users.info": MethodRule(("users:read",), tier=4),
+    "bots.info": MethodRule(("users:read",), tier=3),
     "conversations.info": MethodRule(("channels:read", "groups:read", "im:read", "mpim:read"),
                                      tier=3),
     "conversations.members": MethodRule(("channels:read", "groups:read", "im:read",

@@ -61,7 +61,8 @@ async def test_details_shows_supplier_lines_with_tax_totals_and_attachments(
 async def test_every_row_has_details_and_show_offers_it(stack: Stack) -> None:
     main = await post_digest(stack)
     blocks = all_blocks(stack, main)
-    actions = [b for b in blocks if b["type"] == "actions"]
+    actions = [b for b in blocks if b["type"] == "actions"
+               and str(b.get("block_id", "")).startswith("bill-actions:")]
     assert actions and all(
         any(e["action_id"] == ACTION_DETAILS for e in b["elements"]) for b in actions)
     assert all(len(b["elements"]) <= 5 for b in actions)

@@ -19,13 +19,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from billbot.codat.models import Bill
-from billbot.domain.policy import PolicySettings, can_pay
+from billbot.domain.policy import PolicySettings, Role, can_pay, deny
 from billbot.domain.versions import BillVersion
 from billbot.money import both_amounts, converted, format_money
 from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import BillTrack, PaymentIntent
 
 from . import tracks
+from .acting import acting_as, payment_principal, people_who_approved
 from .bill_status import BillApprovalState
 from .payability import PAYMENT_IN_PROGRESS, payment_problem
 from .roles import record_refusal, roles_of
@@ -96,7 +97,15 @@ def start_payment(
 
     decisions = tracks.round_decisions(session, track) if track else []
     approvers = tracks.approvers_of(decisions)
-    decision = can_pay(user_id, roles_of(session, policy, user_id), policy, approvers)
+    # Separation of duties counts whoever clicked an approval and whoever it was for.
+    approved = people_who_approved(decisions)
+    acting = acting_as(session, policy, user_id, Role.PAYER, at)
+    on_behalf_of, sod = (None, None) if acting is None else payment_principal(
+        acting, approved, policy)
+    decision = can_pay(user_id, roles_of(session, policy, user_id, at=at), policy,
+                       tuple(approved))
+    if decision and sod:
+        decision = deny(sod)
     if not decision:
         record_refusal(session, actor=user_id, action="pay", request_id=request_id, at=at,
                        reason=decision.reason, company_id=bill_ref.company_id,
@@ -141,6 +150,7 @@ def start_payment(
         view_id=view_id,
         currency_rate=format(currency_rate, "f") if currency_rate is not None else None,
         base_currency=base_currency.upper() if currency_rate is not None and base_currency else None,
+        on_behalf_of=on_behalf_of,
     )
     session.add(intent)
     record_audit(session, at=at, actor=user_id, action="payment.started", bill=bill_ref,
@@ -150,7 +160,8 @@ def start_payment(
                          "account_id": account_id, "account_name": account_name,
                          "payment_date": payment_date.isoformat(), "round": track.round,
                          "approvers": list(approvers), "reference": fresh_bill.reference,
-                         **_rate_detail(amount, intent)})
+                         **_rate_detail(amount, intent),
+                         **({"on_behalf_of": on_behalf_of} if on_behalf_of else {})})
     session.flush()
     message = f"Paying {format_money(amount, intent.currency)}…"
     return StartResult(StartOutcome.STARTED, message, intent_id, state())

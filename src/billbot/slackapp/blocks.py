@@ -19,6 +19,7 @@ from billbot.domain.copies import nothing_due
 from billbot.domain.digest import DigestSummary, due_in_words
 from billbot.money import format_money, quantize
 from billbot.slack_web.block_revisions import base_block_id
+from billbot.slackapp.digest_actions import digest_actions_block
 from billbot.slackapp.digest_header import summary_block, totals_text
 from billbot.slackapp.mrkdwn import clip_mrkdwn, escape, user_text
 from billbot.slackapp.row_model import PaymentState, RowState
@@ -30,8 +31,8 @@ BLOCKS_PER_BILL = 2
 # Characters of a supplier name or reference on a row (before escaping), so the row's other
 # lines always fit in a section's 3000.
 FIELD_LIMIT = 120
-# Main message: header, summary, divider and a "continued in thread" note.
-BILLS_IN_MAIN = (MAX_MESSAGE_BLOCKS - 4) // BLOCKS_PER_BILL  # 23
+# Main message: header, summary, actions, divider and a "continued in thread" note.
+BILLS_IN_MAIN = (MAX_MESSAGE_BLOCKS - 5) // BLOCKS_PER_BILL  # 22
 # Thread replies: one context line then bills.
 BILLS_PER_REPLY = (MAX_MESSAGE_BLOCKS - 1) // BLOCKS_PER_BILL  # 24
 
@@ -229,6 +230,7 @@ def digest_messages(bills: list[Bill], states: dict[str, RowState], summary: Dig
     blocks: list[Block] = [
         {"type": "header", "block_id": "digest-header", "text": _plain(header_text, 150)},
         summary_block(summary, within_days=within_days),
+        digest_actions_block(),
         {"type": "divider", "block_id": "digest-divider"},
     ]
     for bill in head:
@@ -271,6 +273,9 @@ HELP_TEXT = (
     "• `/bills due [days]` — bills overdue or due within _days_ (default from settings), only to you\n"
     "• `/bills digest` — post the digest of due bills into this channel now\n"
     "• `/bills show <bill>` — a bill (reference, supplier or Codat id; paid ones too)\n"
+    "• `/bills payrun` — pay approved bills in one run (payers)\n"
+    "• `/bills away <from> <to> @person` — someone acts for you while you are away; "
+    "`/bills back` ends it\n"
     "• `/bills help` — this help"
 )
 
@@ -279,7 +284,8 @@ ADMIN_HELP_TEXT = (
     "• `/bills approvers add|remove @person` · `/bills approvers list` — who approves\n"
     "• `/bills payers add|remove @person` · `/bills payers list` — who pays\n"
     "• `/bills connect <companyId> <connectionId>` — bind this channel to a Codat company\n"
-    "• `/bills audit [bill]` — the audit trail, or one bill's"
+    "• `/bills audit [bill]` — the audit trail, or one bill's\n"
+    "• `/bills away list` · `/bills away end @person` — delegations running or planned"
 )
 
 

@@ -19,7 +19,7 @@ from billbot.runtime import Billbot
 from billbot.services import audit_history, bill_search, bindings, roles
 from billbot.services.bindings import NOT_BOUND_COMMAND, Binding
 from billbot.slackapp import commands as cmd
-from billbot.slackapp import digests
+from billbot.slackapp import delegation_flow, digests, payrun_open
 from billbot.slackapp.audit_text import audit_text, matches_text
 from billbot.slackapp.blocks import (
     ADMIN_HELP_TEXT,
@@ -65,9 +65,21 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
             await _due(bot, respond, user, channel, days)
         case cmd.Digest():
             await _digest(bot, ack, respond, user, channel, first_delivery)
+        case cmd.Payrun():
+            await ack()
+            trigger = text_at(body, "trigger_id", limit=255)
+            if trigger and await first_delivery():
+                await payrun_open.open_payrun(bot, user_id=user, trigger_id=trigger,
+                                              channel_id=channel, request=rid)
         case cmd.Show(reference=reference):
             await ack()
             await _show(bot, respond, channel, reference)
+        case cmd.Away() | cmd.Back() | cmd.AwayList() | cmd.AwayEnd():
+            await ack()
+            if not await first_delivery():
+                return
+            await respond(text=await delegation_flow.answer(bot, user, command, rid),
+                          response_type="ephemeral")
         case cmd.RoleChange() | cmd.Connect() | cmd.Audit():
             await ack()
             if not await first_delivery():

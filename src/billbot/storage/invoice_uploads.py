@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, delete, select, update
 
-from .tables import InvoiceUpload
+from .invoice_tables import InvoiceUpload
 from .upsert import insert_if_absent
 
 

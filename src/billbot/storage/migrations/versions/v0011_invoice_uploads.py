@@ -1,8 +1,8 @@
 """invoice_upload: a bill attachment shared into Slack, claimed before the upload so double
 clicks and replicas share one file, and remembered (file id, permalink) for later clicks.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -109,6 +109,28 @@ def test_secrets_are_not_in_the_repr(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert basic in secrets  # the Codat key as it travels in the Authorization header
 
 
+def test_reminder_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for k, v in REQUIRED.items():
+        monkeypatch.setenv(k, v)
+    s = load_settings()
+    assert (s.billbot_notify, s.billbot_remind_days_before, s.billbot_escalate_after_hours) \
+        == ("channel", 2, 24.0)
+    monkeypatch.setenv("BILLBOT_NOTIFY", " Both ")
+    monkeypatch.setenv("BILLBOT_REMIND_DAYS_BEFORE", "0")
+    monkeypatch.setenv("BILLBOT_ESCALATE_AFTER_HOURS", "36.5")
+    s = load_settings()
+    assert (s.billbot_notify, s.billbot_remind_days_before, s.billbot_escalate_after_hours) \
+        == ("both", 0, 36.5)
+    bad = {"BILLBOT_NOTIFY": "email", "BILLBOT_REMIND_DAYS_BEFORE": "-1",
+           "BILLBOT_ESCALATE_AFTER_HOURS": "soon"}
+    for k, v in bad.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert set(err.value.problems) == set(bad)
+
+
 def test_thread_history_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for k, v in REQUIRED.items():

@@ -38,6 +38,7 @@ from billbot.slackapp.bill_thread import history_tick
 from billbot.slackapp.digests import digest_tick
 from billbot.slackapp.payment_outcomes import recover_payments
 from billbot.slackapp.payrun_exec import recover_pay_runs
+from billbot.slackapp.reminders import reminder_tick
 from billbot.startup_checks import check_credentials, refusal_message, slack_client
 
 logger = logging.getLogger("billbot.server")
@@ -112,7 +113,8 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
         if run_scheduler:
             scheduler = build_scheduler(
                 digest_tick=partial(digest_tick, bot), recovery_tick=partial(recovery_tick, bot),
-                recovery_seconds=bot.settings.billbot_recovery_interval_seconds)
+                recovery_seconds=bot.settings.billbot_recovery_interval_seconds,
+                reminder_tick=partial(reminder_tick, bot))
             scheduler.start()
         if bot.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler

@@ -22,8 +22,10 @@ from billbot.runtime import Billbot
 from billbot.slackapp import (
     approvals_flow,
     commands_flow,
+    details_flow,
     holds_flow,
     home,
+    invoice_flow,
     pay_confirm_flow,
     payments_flow,
     payrun_flow,
@@ -34,6 +36,7 @@ from billbot.slackapp.account_choices import ACTION_ACCOUNT
 from billbot.slackapp.account_search import account_suggestions
 from billbot.slackapp.blocks import (
     ACTION_APPROVE,
+    ACTION_DETAILS,
     ACTION_PAY,
     ACTION_REJECT,
     ACTION_WITHDRAW_REJECTION,
@@ -41,6 +44,7 @@ from billbot.slackapp.blocks import (
     CALLBACK_PAY,
     CALLBACK_REJECT,
 )
+from billbot.slackapp.details_blocks import ACTION_VIEW_INVOICE
 from billbot.slackapp.digest_actions import ACTION_PAYRUN_OPEN
 from billbot.slackapp.hold_blocks import ACTION_HOLD, ACTION_RELEASE, CALLBACK_HOLD
 from billbot.slackapp.home_blocks import ACTION_HOME_PAGE, ACTION_HOME_PAYRUN
@@ -176,6 +180,18 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     @app.view(CALLBACK_PAY_REVIEW)
     async def pay_review_confirmed(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await pay_confirm_flow.review_confirmed(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_DETAILS)
+    async def details(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await details_flow.details_clicked(bot, body, request.raw_body)
+
+    @app.action(ACTION_VIEW_INVOICE)
+    async def view_invoice(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await invoice_flow.view_invoice_clicked(bot, body, request.raw_body)
 
     @app.action(ACTION_PAYRUN_OPEN)
     async def payrun_open_clicked(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:

@@ -48,28 +48,34 @@ class BillThread:
     label: str  # the row's first line, "*INV-1* · Supplier", naming the bill
 
 
-def thread_of(session: Session, *, company_id: str, connection_id: str,
-              bill_id: str) -> BillThread | None:
-    """The bill's thread: that of the newest message showing its row; None if none does."""
+def thread_of(session: Session, *, company_id: str, connection_id: str, bill_id: str,
+              channel_id: str | None = None, message_ts: str | None = None
+              ) -> BillThread | None:
+    """The bill's thread: that of the newest message showing its row; None if none does.
+    `channel_id`: in that channel only, the copy `message_ts` (a click's) first."""
     # Channels bound to the bill's company only: a person's DM card is not the bill's thread.
-    bound = set(session.exec(select(ChannelBinding.channel_id).where(
-        col(ChannelBinding.company_id) == company_id,
-        col(ChannelBinding.connection_id) == connection_id)).all())
+    bound = {channel_id} if channel_id else set(session.exec(
+        select(ChannelBinding.channel_id).where(
+            col(ChannelBinding.company_id) == company_id,
+            col(ChannelBinding.connection_id) == connection_id)).all())
     places = [p for p in bill_copies.places_of(session, company_id=company_id,
                                                connection_id=connection_id, bill_id=bill_id)
               if p.channel_id in bound]
     if not places:
         return None
-    place = places[-1]
+    place = next((p for p in places if p.ts == message_ts), places[-1])
     stored = slack_messages.get_message(session, channel_id=place.channel_id, ts=place.ts)
     label = row_label(list(stored.blocks) if stored else [], bill_id)
     return BillThread(place.channel_id, place.digest_ts or place.ts, place.ts, label)
 
 
-async def find_thread(bot: Billbot, binding: Binding, bill_id: str) -> BillThread | None:
+async def find_thread(bot: Billbot, binding: Binding, bill_id: str, *,
+                      channel_id: str | None = None,
+                      message_ts: str | None = None) -> BillThread | None:
     return await bot.db(lambda s: thread_of(s, company_id=binding.company_id,
                                             connection_id=binding.connection_id,
-                                            bill_id=bill_id), read_only=True)
+                                            bill_id=bill_id, channel_id=channel_id,
+                                            message_ts=message_ts), read_only=True)
 
 
 async def post_in_thread(bot: Billbot, binding: Binding, bill_id: str, text: str, *,

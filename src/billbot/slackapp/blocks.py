@@ -41,6 +41,7 @@ ACTION_APPROVE = "bill_approve"
 ACTION_REJECT = "bill_reject"
 ACTION_PAY = "bill_pay"
 ACTION_WITHDRAW_REJECTION = "bill_withdraw_rejection"
+ACTION_DETAILS = "bill_details"
 CALLBACK_PAY = "pay_bill"
 CALLBACK_REJECT = "reject_bill"
 CALLBACK_OVERRIDE_REJECTION = "override_rejection"
@@ -155,11 +156,17 @@ def bill_row(bill: Bill, state: RowState, *, today: date) -> list[Block]:
         text += "\n" + status
     blocks: list[Block] = [{"type": "section", "block_id": section_block_id(bill.id),
                             "text": _mrkdwn(text)}]
-    buttons = _row_buttons(bill, state)
+    buttons = [*_row_buttons(bill, state), details_button(bill)]
     if buttons:
         blocks.append({"type": "actions", "block_id": actions_block_id(bill.id),
                        "elements": buttons})
     return blocks
+
+
+def details_button(bill: Bill) -> Block:
+    """`Details` (slackapp/details_flow.py): on every row, whatever the bill's state."""
+    return {"type": "button", "action_id": ACTION_DETAILS, "text": _plain("Details", 75),
+            "value": carried(bill.id)}
 
 
 def _row_buttons(bill: Bill, state: RowState) -> list[Block]:
@@ -340,6 +347,8 @@ def bill_detail_blocks(bill: Bill, attachment_names: list[str], *, today: date) 
         "*Line items*\n" + ("\n".join(lines) if lines else "_none recorded_"))})
     names = ", ".join(user_text(n, FIELD_LIMIT) for n in attachment_names) if attachment_names else "_none_"
     blocks.append({"type": "context", "elements": [_mrkdwn(f":paperclip: Attachments: {names}")]})
+    blocks.append({"type": "actions", "block_id": actions_block_id(bill.id),
+                   "elements": [details_button(bill)]})
     return blocks
 
 

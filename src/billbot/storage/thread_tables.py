@@ -1,4 +1,4 @@
-"""The bill's thread history table (migration 0011), apart from tables.py to keep each module
+"""The bill's thread history table (migration 0012), apart from tables.py to keep each module
 small; `billbot.storage` imports it, so it is on the metadata wherever the tables are."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ THREAD_POST_STATES = ("pending", "posting", "posted", "failed", "skipped")
 
 
 class BillThreadPost(SQLModel, table=True):
-    """One entry of a bill's history in its Slack thread (migration 0011), claimed by its
+    """One entry of a bill's history in its Slack thread (migration 0012), claimed by its
     (company, connection, bill, event) key before it is posted, so it is posted once."""
 
     __tablename__ = "bill_thread_post"

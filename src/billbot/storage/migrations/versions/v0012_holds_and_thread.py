@@ -1,8 +1,8 @@
 """Holds and the bill's thread: bill_track gains the hold (who, the question, when), and
 bill_thread_post claims each history entry before it is posted into the bill's thread.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-06
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -34,8 +34,9 @@ from billbot.logs import event
 from billbot.services import bindings as bindings_service
 from billbot.services.bindings import Binding
 from billbot.services.payment_runner import PaymentRunner, RunnerSettings, payment_call_limits
-from billbot.singleflight import SingleFlight
+from billbot.singleflight import Coalescer, SingleFlight
 from billbot.slack_web.paced_client import build_slack_client
+from billbot.storage import personal
 from billbot.storage.db import make_engine, ping, session_scope, upgrade_database
 from billbot.testhooks import no_crash, sigkill_at
 
@@ -61,6 +62,12 @@ class Billbot:
     _bill_lists: SingleFlight[tuple[str, str], list[Bill]] = field(default_factory=SingleFlight)
     # Work after an acknowledgement waits (briefly) for the other requests' acknowledgements.
     ack_first: AckFirst = field(default_factory=AckFirst)
+    # Each person's DM channel with the bot (conversations.open answers).
+    dm_channels: dict[str, str] = field(default_factory=dict)
+    # The workspace and app ids (auth.test, bots.info), for links into App Home.
+    app_identity: dict[str, str] = field(default_factory=dict)
+    # Background work, coalesced by key: Home views re-published, a digest's DM cards.
+    later: Coalescer[str] = field(default_factory=Coalescer)
 
     def __post_init__(self) -> None:
         lease = timedelta(seconds=self.settings.billbot_payment_lease_seconds)
@@ -106,15 +113,25 @@ class Billbot:
         event(logger, "billbot ready", channel=s.billbot_channel)
 
     async def shutdown(self) -> None:
+        await self.later.settle()
         await self.http.aclose()
         self.engine.dispose()
 
     async def database_ready(self) -> bool:
         return await asyncio.to_thread(ping, self.engine)
 
-    async def binding_for(self, channel_id: str) -> Binding | None:
-        return await self.db(lambda s: bindings_service.get_binding(s, channel_id=channel_id),
-                             read_only=True)
+    async def binding_for(self, channel_id: str, *, message_ts: str | None = None
+                          ) -> Binding | None:
+        """The channel's binding; for a DM card (`message_ts` in a person's DM), the binding
+        of the channel whose company the card's bill belongs to."""
+        def read(session: Session) -> Binding | None:
+            found = bindings_service.get_binding(session, channel_id=channel_id)
+            if found is None and message_ts:
+                bound = personal.card_binding_channel(session, channel_id=channel_id,
+                                                      ts=message_ts)
+                found = bindings_service.get_binding(session, channel_id=bound) if bound else None
+            return found
+        return await self.db(read, read_only=True)
 
     # --- the due bills ----------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from tests.e2e.conftest import (
     post_digest,
     row_text,
 )
+from tests.support.holds import hold_modal_open, press_hold, question_values
 
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 
@@ -253,3 +254,44 @@ def _in(message: Message, bill_id: str) -> bool:
     except AssertionError:
         return False
     return True
+
+
+async def test_held_bills_are_left_out_and_refused(stack: Stack) -> None:
+    main = await post_digest(stack)
+    due = sorted(due_bills(stack), key=lambda b: b["dueDate"])
+    early, late = due[0], due[1]
+    await press_hold(stack.driver, BEN, CHANNEL, main, early["id"])
+    await eventually(lambda: hold_modal_open(stack.workspace, BEN))
+    await stack.driver.submit_view(BEN, question_values("Is this the right supplier?"))
+    await eventually(lambda: "hold" in row_text(current(stack, main.ts), early["id"]).lower())
+
+    view = await open_confirmation(stack, ANN, main)
+    assert f"Approve *{len(due) - 1} bills*" in view_text(view)
+    assert "put it on hold" in view_text(view)
+    await press_hold(stack.driver, BEN, CHANNEL, main, late["id"])  # after the list was shown
+    await eventually(lambda: hold_modal_open(stack.workspace, BEN))
+    await stack.driver.submit_view(BEN, question_values("Was this delivered in full?"))
+    await eventually(lambda: "hold" in row_text(current(stack, main.ts), late["id"]).lower())
+
+    result = await confirm(stack, ANN)
+    assert f"{len(due) - 2} approved" in result and "1 not approved" in result
+    approved = {bill_id for _, bill_id in approvals_by(stack)}
+    assert approved == {b["id"] for b in due} - {early["id"], late["id"]}
+
+
+async def test_approvers_approve_all_from_app_home(stack: Stack) -> None:
+    await stack.driver.open_home(PAT)  # a payer only: no Approve all on their Home
+    pat = await eventually(lambda: stack.workspace.views.home(PAT))
+    assert pat is not None and "Approve all" not in json.dumps(pat.blocks)
+    await stack.driver.open_home(BEN)
+    ben = await eventually(lambda: stack.workspace.views.home(BEN))
+    assert ben is not None and "Approve all" in json.dumps(ben.blocks)
+    await stack.driver.click_home(BEN, text="Approve all")
+    view = await eventually(lambda: (v := stack.workspace.open_view(BEN)) is not None
+                            and v.definition.get("callback_id") == "approve_all" and v)
+    assert "Approve *" in view_text(view)
+    result = await confirm(stack, BEN)
+    assert " approved" in result and "not approved" not in result
+    due = due_bills(stack)
+    assert {bill_id for actor, bill_id in approvals_by(stack) if actor == BEN} >= {
+        b["id"] for b in due}

@@ -32,8 +32,13 @@ from billbot.storage.types import to_money_column
 
 T0 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 EXPECTED_TABLES = {
+    "dm_card",
+    "home_viewer",
     "channel_binding", "role_grant", "bill_track", "approval", "payment_intent",
     "digest_post", "slack_message", "processed_request", "audit_log", "channel_notice",
+    "delegation", "reminder_sent", "pay_run", "pay_run_item",
+    "invoice_upload",
+    "bill_thread_post",
 }
 
 

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from billbot.codat.models import Bill
 from billbot.domain.policy import (
     PolicySettings,
+    Role,
     can_approve,
     can_lift_rejection,
     can_reject,
@@ -36,7 +37,8 @@ from billbot.storage.tables import Approval, BillTrack, PaymentIntent
 from billbot.storage.upsert import insert_if_absent
 
 from . import tracks
-from .bill_status import ApprovalResult, BillApprovalState, Outcome, Rejection
+from .acting import acting_as, approval_principal, people_who_paid
+from .bill_status import ApprovalResult, BillApprovalState, Outcome, Rejection, held_refusal
 from .bindings import Binding
 from .final_payment import approval_blocker
 from .roles import record_refusal, roles_of
@@ -46,6 +48,8 @@ logger = logging.getLogger("billbot.approvals")
 # Conditional updates that lose to a concurrent writer are retried this many times.
 _ATTEMPTS = 8
 
+PAID_CANNOT_APPROVE = ("You paid this bill (or someone paid it for you), so someone else has "
+                       "to approve it.")
 WAITS_FOR_PAYMENT = ("A payment of this bill is in progress; approvals and rejections wait "
                        "until it has finished.")
 
@@ -112,24 +116,35 @@ def approve(
     ref = _ref(binding, bill)
     current = BillVersion.of(bill)
     click = _Click(ref, current, user_id, "approve", request_id, at, policy)
-    decision = can_approve(roles_of(session, policy, user_id))
-    if not decision:
-        return click.refuse(session, decision.reason)
+    acting = acting_as(session, policy, user_id, Role.APPROVER, at)
+    if acting is None:
+        return click.refuse(session, can_approve(roles_of(session, policy, user_id)).reason)
     blocker = approval_blocker(session, ref, bill)  # nothing is approved after the final payment
     if blocker is not None:
         return click.refuse(session, blocker)
     track = _current_track(session, ref, current, user_id=user_id, request_id=request_id, at=at)
     if track is None:
         return click.refuse(session, WAITS_FOR_PAYMENT)
+    # Read again now that this transaction holds the track: a hold committed meanwhile counts.
+    held = tracks.hold_of(tracks.load_track(session, ref))
+    if held is not None:
+        return click.refuse(session, held_refusal(held, "approved"))
     if track.state == "rejected":
         return click.refuse(session, rejected_message(track, user_id))
+    principal, already = approval_principal(acting, tracks.round_decisions(session, track))
+    if principal is None:
+        return click.result(session, Outcome.ALREADY_DONE, already)
+    if policy.payer_cannot_approve and {user_id, principal} & people_who_paid(session, track):
+        return click.refuse(session, PAID_CANNOT_APPROVE)
+    acted_by = user_id if principal != user_id else None
     inserted = insert_if_absent(session, Approval, {
-        "bill_track_id": track.id, "round": track.round, "user_id": user_id,
+        "bill_track_id": track.id, "round": track.round, "user_id": principal,
         "decision": "approve", "reason": None, "bill_version": current.to_json(),
-        "request_id": request_id, "at": at,
+        "request_id": request_id, "at": at, "acted_by": acted_by,
     })
     if not inserted:
-        return click.result(session, Outcome.ALREADY_DONE, "You have already approved this bill.")
+        return click.result(session, Outcome.ALREADY_DONE, "You have already approved this bill."
+                            if acted_by is None else f"<@{principal}> has already approved it.")
     approvers = tracks.approvers_of(tracks.round_decisions(session, track))
     needed = tracks.needed_approvals(policy, tracks.baseline_of(track))
     new_state = "approved" if len(approvers) >= needed else "pending"
@@ -141,11 +156,14 @@ def approve(
     record_audit(session, at=at, actor=user_id, action="approval.recorded", bill=ref,
                  bill_version=current.to_json(), request_id=request_id,
                  detail={"round": track.round, "approvals": list(approvers), "needed": needed,
-                         "reference": bill.reference})
+                         "reference": bill.reference,
+                         **({"on_behalf_of": principal} if acted_by else {})})
     if len(approvers) >= needed:
         message = "Approved."
     else:
         message = f"Approval recorded: {len(approvers)} of {needed} needed."
+    if acted_by:
+        message += f" (on behalf of <@{principal}>)"
     return click.result(session, Outcome.RECORDED, message)
 
 
@@ -163,7 +181,9 @@ def reject(
     ref = _ref(binding, bill)
     current = BillVersion.of(bill)
     click = _Click(ref, current, user_id, "reject", request_id, at, policy)
-    decision = can_reject(roles_of(session, policy, user_id), reason)
+    # A delegate rejects in their own name (they can withdraw it); the audit says for whom.
+    acting = acting_as(session, policy, user_id, Role.APPROVER, at)
+    decision = can_reject(roles_of(session, policy, user_id, at=at), reason)
     if not decision:
         return click.refuse(session, decision.reason)
     assert reason is not None
@@ -191,7 +211,9 @@ def reject(
     record_audit(session, at=at, actor=user_id, action="rejection.recorded", bill=ref,
                  bill_version=current.to_json(), request_id=request_id,
                  detail={"round": track.round, "reason": reason,
-                         "approvals_voided": list(voided), "reference": bill.reference})
+                         "approvals_voided": list(voided), "reference": bill.reference,
+                         **({"on_behalf_of": acting.on_behalf[0]}
+                            if acting is not None and acting.on_behalf else {})})
     return click.result(session, Outcome.RECORDED, "Rejected.")
 
 

@@ -65,6 +65,8 @@ def skip_reason(bill: Bill, state: BillApprovalState, user_id: str) -> str | Non
         return f"it is {bill.status.value}: nothing to approve"
     if state.payment_in_progress:
         return "a payment of it is in progress"
+    if state.held is not None:
+        return f"<@{state.held.by}> put it on hold (see its row)"
     if state.rejected is not None:
         return f"<@{state.rejected.by}> rejected it; it waits for that to be withdrawn"
     if user_id in state.approvers:

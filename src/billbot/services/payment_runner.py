@@ -201,10 +201,13 @@ class PaymentRunner:
         problem = payment_problem(bill, intent.amount)
         if problem:
             return f"{problem} Nothing was paid."
-        return self._payer_problem(session, intent.payer_id)
+        return self._payer_problem(session, intent.payer_id, at=self._clock.now())
 
-    def _payer_problem(self, session: Session, payer_id: str) -> str | None:
-        if self._policy is None or Role.PAYER in roles_of(session, self._policy, payer_id):
+    def _payer_problem(self, session: Session, payer_id: str, *,
+                       at: datetime | None = None) -> str | None:
+        # With `at`, a delegate still covering an absent payer still may (`/bills away`).
+        if self._policy is None or Role.PAYER in roles_of(session, self._policy, payer_id,
+                                                          at=at):
             return None
         return "The payer is no longer allowed to pay bills, so nothing was paid."
 
@@ -258,7 +261,8 @@ class PaymentRunner:
                      delays: tuple[float, ...], recovery: bool) -> PaymentOutcome:
         """Send with the intent's key; retry an unknown or unsent outcome after `delays`."""
         if not lease.maybe_sent:
-            problem = await self._db(lambda s: self._payer_problem(s, lease.intent.payer_id))
+            problem = await self._db(lambda s: self._payer_problem(
+                s, lease.intent.payer_id, at=self._clock.now()))
             if problem:
                 return await self._fail(lease, problem)
         for attempt in range(len(delays) + 1):

@@ -19,14 +19,15 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from billbot.codat.models import Bill
-from billbot.domain.policy import PolicySettings, can_pay
+from billbot.domain.policy import PolicySettings, Role, can_pay, deny
 from billbot.domain.versions import BillVersion
 from billbot.money import both_amounts, converted, format_money
 from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import BillTrack, PaymentIntent
 
 from . import tracks
-from .bill_status import BillApprovalState
+from .acting import acting_as, payment_principal, people_who_approved
+from .bill_status import BillApprovalState, held_refusal
 from .payability import PAYMENT_IN_PROGRESS, payment_problem
 from .roles import record_refusal, roles_of
 
@@ -96,7 +97,15 @@ def start_payment(
 
     decisions = tracks.round_decisions(session, track) if track else []
     approvers = tracks.approvers_of(decisions)
-    decision = can_pay(user_id, roles_of(session, policy, user_id), policy, approvers)
+    # Separation of duties counts whoever clicked an approval and whoever it was for.
+    approved = people_who_approved(decisions)
+    acting = acting_as(session, policy, user_id, Role.PAYER, at)
+    on_behalf_of, sod = (None, None) if acting is None else payment_principal(
+        acting, approved, policy)
+    decision = can_pay(user_id, roles_of(session, policy, user_id, at=at), policy,
+                       tuple(approved))
+    if decision and sod:
+        decision = deny(sod)
     if not decision:
         record_refusal(session, actor=user_id, action="pay", request_id=request_id, at=at,
                        reason=decision.reason, company_id=bill_ref.company_id,
@@ -107,6 +116,9 @@ def start_payment(
         return refuse("The bill has not been approved yet.")
     if track.open_intent_id is not None:
         return refuse(PAYMENT_IN_PROGRESS, StartOutcome.IN_PROGRESS)
+    held = tracks.hold_of(track)
+    if held is not None:
+        return refuse(held_refusal(held, "paid"))
     if not tracks.is_current(track, current):
         if tracks.predates_own_payment(session, track, current):
             return refuse(JUST_PAID, StartOutcome.IN_PROGRESS)
@@ -125,11 +137,15 @@ def start_payment(
     claimed = session.exec(
         update(BillTrack)
         .where(col(BillTrack.id) == track.id, col(BillTrack.round) == track.round,
-               col(BillTrack.open_intent_id).is_(None))
+               col(BillTrack.open_intent_id).is_(None), col(BillTrack.held_by).is_(None))
         .values(open_intent_id=intent_id, updated_at=at)
     )
     if claimed.rowcount != 1:
-        # Lost a race: another payment started, or the round changed, since we read it.
+        # Lost a race: another payment started, the bill was put on hold, or the round
+        # changed, since we read it.
+        held = tracks.hold_of(tracks.load_track(session, bill_ref))
+        if held is not None:
+            return refuse(held_refusal(held, "paid"))
         return refuse(PAYMENT_IN_PROGRESS, StartOutcome.IN_PROGRESS)
     assert track.id is not None
     intent = PaymentIntent(
@@ -141,6 +157,7 @@ def start_payment(
         view_id=view_id,
         currency_rate=format(currency_rate, "f") if currency_rate is not None else None,
         base_currency=base_currency.upper() if currency_rate is not None and base_currency else None,
+        on_behalf_of=on_behalf_of,
     )
     session.add(intent)
     record_audit(session, at=at, actor=user_id, action="payment.started", bill=bill_ref,
@@ -150,7 +167,8 @@ def start_payment(
                          "account_id": account_id, "account_name": account_name,
                          "payment_date": payment_date.isoformat(), "round": track.round,
                          "approvers": list(approvers), "reference": fresh_bill.reference,
-                         **_rate_detail(amount, intent)})
+                         **_rate_detail(amount, intent),
+                         **({"on_behalf_of": on_behalf_of} if on_behalf_of else {})})
     session.flush()
     message = f"Paying {format_money(amount, intent.currency)}…"
     return StartResult(StartOutcome.STARTED, message, intent_id, state())

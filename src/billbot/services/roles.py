@@ -18,6 +18,7 @@ from billbot.domain.policy import (
     apply_grants,
     can_administer,
 )
+from billbot.storage import delegations
 from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import RoleGrant
 from billbot.storage.upsert import insert_if_absent
@@ -39,9 +40,30 @@ def grants_of(session: Session, user_id: str) -> dict[Role, bool]:
     return {Role(row.role): row.present for row in rows}
 
 
-def roles_of(session: Session, policy: PolicySettings, user_id: str) -> frozenset[Role]:
-    """What the user may do now: env ∪ granted − revoked."""
-    return apply_grants(policy.env_roles(user_id), grants_of(session, user_id))
+# The roles a delegate may use for an absent person; administering is never handed over.
+DELEGABLE = frozenset({Role.APPROVER, Role.PAYER})
+
+
+def roles_of(session: Session, policy: PolicySettings, user_id: str, *,
+             at: datetime | None = None) -> frozenset[Role]:
+    """What the user may do now: env ∪ granted − revoked; given `at`, plus the approver and
+    payer roles of the people they cover then (`/bills away`)."""
+    own = apply_grants(policy.env_roles(user_id), grants_of(session, user_id))
+    if at is None:
+        return own
+    covered: set[Role] = set()
+    for absent in delegations.absentees_covered_by(session, user_id, at):
+        covered |= roles_of(session, policy, absent) & DELEGABLE
+    return own | covered
+
+
+def acting_for(session: Session, policy: PolicySettings, user_id: str, role: Role,
+               at: datetime) -> list[str]:
+    """The absent people whose `role` `user_id` may use at `at` (none when it is their own)."""
+    if role not in DELEGABLE or role in roles_of(session, policy, user_id):
+        return []
+    return [absent for absent in delegations.absentees_covered_by(session, user_id, at)
+            if role in roles_of(session, policy, absent)]
 
 
 def members(session: Session, policy: PolicySettings, role: Role) -> frozenset[str]:
@@ -127,5 +149,5 @@ def record_refusal(
                  request_id=request_id, detail=detail)
 
 
-__all__ = ["GrantView", "grants_of", "list_grants", "members", "record_refusal", "roles_of",
-           "set_role"]
+__all__ = ["DELEGABLE", "GrantView", "acting_for", "grants_of", "list_grants", "members",
+           "record_refusal", "roles_of", "set_role"]

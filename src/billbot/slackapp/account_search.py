@@ -43,7 +43,7 @@ def form_key(metadata: str) -> str:
 
 
 async def _read_again(bot: Billbot, ctx: ModalContext) -> list[BankAccountOption]:
-    binding = await bot.binding_for(ctx.channel_id)
+    binding = await bot.binding_for(ctx.channel_id, message_ts=ctx.message_ts)
     if binding is None:
         return []
     bill_id: str | None = ctx.bill_id

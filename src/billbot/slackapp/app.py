@@ -23,8 +23,14 @@ from billbot.slackapp import (
     approvals_flow,
     approve_all_flow,
     commands_flow,
+    details_flow,
+    holds_flow,
+    home,
+    invoice_flow,
     pay_confirm_flow,
     payments_flow,
+    payrun_flow,
+    payrun_open,
     rejections_flow,
 )
 from billbot.slackapp.account_choices import ACTION_ACCOUNT
@@ -32,6 +38,7 @@ from billbot.slackapp.account_search import account_suggestions
 from billbot.slackapp.approve_all_blocks import CALLBACK_APPROVE_ALL
 from billbot.slackapp.blocks import (
     ACTION_APPROVE,
+    ACTION_DETAILS,
     ACTION_PAY,
     ACTION_REJECT,
     ACTION_WITHDRAW_REJECTION,
@@ -39,9 +46,22 @@ from billbot.slackapp.blocks import (
     CALLBACK_PAY,
     CALLBACK_REJECT,
 )
-from billbot.slackapp.digest_actions import ACTION_APPROVE_ALL
+from billbot.slackapp.details_blocks import ACTION_VIEW_INVOICE
+from billbot.slackapp.digest_actions import ACTION_APPROVE_ALL, ACTION_PAYRUN_OPEN
+from billbot.slackapp.hold_blocks import ACTION_HOLD, ACTION_RELEASE, CALLBACK_HOLD
+from billbot.slackapp.home_blocks import (
+    ACTION_HOME_APPROVE_ALL,
+    ACTION_HOME_PAGE,
+    ACTION_HOME_PAYRUN,
+)
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
-from billbot.slackapp.payload import request_id
+from billbot.slackapp.payload import request_id, text_at
+from billbot.slackapp.payrun_blocks import (
+    ACTION_PAYRUN_RETRY,
+    CALLBACK_PAYRUN_COMPANY,
+    CALLBACK_PAYRUN_FORM,
+    CALLBACK_PAYRUN_REVIEW,
+)
 from billbot.storage import slack_messages
 
 logger = logging.getLogger("billbot.slack")
@@ -123,6 +143,12 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         if await first_delivery(request.raw_body):
             await approve_all_flow.approve_all_clicked(bot, body, request.raw_body)
 
+    @app.action(ACTION_HOME_APPROVE_ALL)
+    async def home_approve_all(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await approve_all_flow.home_clicked(bot, body, request.raw_body)
+
     @app.view(CALLBACK_APPROVE_ALL)
     async def approve_all_submitted(ack: Any, body: dict[str, Any],
                                     request: AsyncBoltRequest) -> None:
@@ -148,6 +174,22 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     async def override_rejection(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await rejections_flow.override_submitted(bot, then_work(ack), body, request.raw_body)
 
+    @app.action(ACTION_HOLD)
+    async def hold(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await holds_flow.hold_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_HOLD)
+    async def hold_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await holds_flow.hold_submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_RELEASE)
+    async def release(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await holds_flow.release_clicked(bot, body, request.raw_body)
+
     @app.action(ACTION_PAY)
     async def pay(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await then_work(ack)()
@@ -162,10 +204,70 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     async def pay_review_confirmed(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await pay_confirm_flow.review_confirmed(bot, then_work(ack), body, request.raw_body)
 
+    @app.action(ACTION_DETAILS)
+    async def details(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await details_flow.details_clicked(bot, body, request.raw_body)
+
+    @app.action(ACTION_VIEW_INVOICE)
+    async def view_invoice(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await invoice_flow.view_invoice_clicked(bot, body, request.raw_body)
+
+    @app.action(ACTION_PAYRUN_OPEN)
+    async def payrun_open_clicked(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await payrun_open.payrun_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_PAYRUN_COMPANY)
+    async def payrun_company(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await payrun_open.company_chosen(bot, then_work(ack), body, request.raw_body)
+
+    @app.view(CALLBACK_PAYRUN_FORM)
+    async def payrun_form(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await payrun_flow.form_submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.view(CALLBACK_PAYRUN_REVIEW)
+    async def payrun_review(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await payrun_flow.review_confirmed(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_PAYRUN_RETRY)
+    async def payrun_retry(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await payrun_flow.retry_clicked(bot, body, request.raw_body)
+
     @app.options(ACTION_ACCOUNT)
     async def account_search(ack: Any, body: dict[str, Any]) -> None:
         # The answer is the acknowledgement itself (the options), within Slack's 3 seconds.
         await account_suggestions(bot, ack, body)
+
+    @app.action(re.compile(f"^{ACTION_HOME_PAGE}:"))
+    async def home_page(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        user = text_at(body, "user", "id", limit=64)
+        value = text_at(body, "actions", 0, "value", limit=64)
+        if user and value and await first_delivery(request.raw_body):
+            await home.turn_page(bot, user, value)
+
+    @app.action(ACTION_HOME_PAYRUN)
+    async def home_payrun(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        user = text_at(body, "user", "id", limit=64)
+        trigger = text_at(body, "trigger_id", limit=255)
+        if user and trigger and await first_delivery(request.raw_body):
+            await payrun_open.open_payrun(bot, user_id=user, trigger_id=trigger,
+                                          request=request_id(request.raw_body))
+
+    @app.event("app_home_opened")
+    async def app_home_opened(event: dict[str, Any], request: AsyncBoltRequest) -> None:
+        # Slack sends it for the Messages tab too; only the Home tab is billbot's to draw.
+        user = text_at(event, "user", limit=64)
+        if user and event.get("tab") == "home" and await first_delivery(request.raw_body):
+            await home.home_opened(bot, user)
 
     @app.action(re.compile(".*"))
     async def other_action(ack: Any) -> None:
@@ -178,7 +280,7 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
 
     @app.event(re.compile(".*"))
     async def any_event() -> None:
-        # billbot subscribes to no events; answering 200 stops Slack from retrying stray ones.
+        # Events billbot does not handle: answering 200 stops Slack from retrying them.
         return None
 
     return app

@@ -75,6 +75,8 @@ def _detail_part(entry: AuditLog) -> str:
         # billbot's own refusals name people as mentions: keep those, escape the rest.
         reason = _MENTION.sub(r"<@\1>", escape(str(detail["reason"])[:200]))
         shown.append(f"reason “{reason}”")
+    if detail.get("on_behalf_of"):
+        shown.append(f"on behalf of {_mention(str(detail['on_behalf_of']))}")
     if detail.get("user_id"):
         shown.append(f"for {_mention(str(detail['user_id']))}")
     shown.extend(f"{key}={escape(str(detail[key]))[:120]}" for key in _RAW_KEYS

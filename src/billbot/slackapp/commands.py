@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 MAX_DAYS = 365
@@ -53,7 +54,39 @@ class Audit:
     reference: str | None
 
 
-Command = Help | Due | Digest | Show | RoleChange | Connect | Audit
+@dataclass(frozen=True)
+class Payrun:
+    pass
+
+
+@dataclass(frozen=True)
+class Away:
+    first_day: date
+    last_day: date
+    delegate_id: str
+
+
+@dataclass(frozen=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True)
+class AwayList:
+    pass
+
+
+@dataclass(frozen=True)
+class AwayEnd:
+    user_id: str
+
+
+Command = (Help | Due | Digest | Show | RoleChange | Connect | Audit | Payrun | Away | Back
+           | AwayList | AwayEnd)
+
+AWAY_USAGE = ("`/bills away <from> <to> @person` takes the first and last day as YYYY-MM-DD "
+              "(both included) and who covers for you, e.g. `/bills away 2027-01-04 2027-01-08 "
+              "@ben`; `/bills back` ends it.")
 
 
 def _user(token: str) -> str | None:
@@ -100,6 +133,40 @@ def parse(text: str) -> Command:
             return Connect(company_id=args[0], connection_id=args[1])
         return Help(hint="`/bills connect <companyId> <connectionId>` binds this channel to a "
                          "Codat company connection.")
+    if verb == "payrun":
+        return Payrun() if not args else Help(hint="`/bills payrun` takes no arguments.")
     if verb == "audit":
         return Audit(reference=" ".join(args)[:255] if args else None)
+    if verb == "back":
+        return Back() if not args else Help(hint="`/bills back` takes no arguments.")
+    if verb == "away":
+        return _away(args)
     return Help(hint=f"I don't know `{verb[:30]}`.")
+
+
+def _day(token: str) -> date | None:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", token):
+        return None
+    try:
+        return date.fromisoformat(token)
+    except ValueError:
+        return None
+
+
+def _away(args: list[str]) -> Command:
+    if args == ["list"]:
+        return AwayList()
+    if args[:1] == ["end"]:
+        user = _user(args[1]) if len(args) == 2 else None
+        if user is None:
+            return Help(hint="`/bills away end @person` ends that person's delegation (admins).")
+        return AwayEnd(user_id=user)
+    if len(args) != 3:
+        return Help(hint=AWAY_USAGE)
+    first, last, delegate = _day(args[0]), _day(args[1]), _user(args[2])
+    if first is None or last is None:
+        bad = args[0] if first is None else args[1]
+        return Help(hint=f"{bad[:40]!r} is not a date as YYYY-MM-DD. {AWAY_USAGE}")
+    if delegate is None:
+        return Help(hint=f"{args[2][:40]!r} is not a Slack user. {AWAY_USAGE}")
+    return Away(first_day=first, last_day=last, delegate_id=delegate)

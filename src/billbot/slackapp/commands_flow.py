@@ -12,13 +12,14 @@ from typing import Any
 
 from billbot.codat.errors import CodatError
 from billbot.codat.models import Bill
+from billbot.domain.bill_handles import handles_of
 from billbot.domain.digest import summarise
 from billbot.domain.policy import Role
 from billbot.runtime import Billbot
 from billbot.services import audit_history, bill_search, bindings, roles
 from billbot.services.bindings import NOT_BOUND_COMMAND, Binding
 from billbot.slackapp import commands as cmd
-from billbot.slackapp import digests
+from billbot.slackapp import delegation_flow, digests, payrun_open
 from billbot.slackapp.audit_text import audit_text, matches_text
 from billbot.slackapp.blocks import (
     ADMIN_HELP_TEXT,
@@ -29,6 +30,7 @@ from billbot.slackapp.blocks import (
 from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error, what_to_do
 from billbot.slackapp.mrkdwn import escape
 from billbot.slackapp.payload import request_id, text_at
+from billbot.storage import bill_handles
 
 logger = logging.getLogger("billbot.commands")
 
@@ -63,9 +65,21 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
             await _due(bot, respond, user, channel, days)
         case cmd.Digest():
             await _digest(bot, ack, respond, user, channel, first_delivery)
+        case cmd.Payrun():
+            await ack()
+            trigger = text_at(body, "trigger_id", limit=255)
+            if trigger and await first_delivery():
+                await payrun_open.open_payrun(bot, user_id=user, trigger_id=trigger,
+                                              channel_id=channel, request=rid)
         case cmd.Show(reference=reference):
             await ack()
             await _show(bot, respond, channel, reference)
+        case cmd.Away() | cmd.Back() | cmd.AwayList() | cmd.AwayEnd():
+            await ack()
+            if not await first_delivery():
+                return
+            await respond(text=await delegation_flow.answer(bot, user, command, rid),
+                          response_type="ephemeral")
         case cmd.RoleChange() | cmd.Connect() | cmd.Audit():
             await ack()
             if not await first_delivery():
@@ -146,6 +160,11 @@ async def _show(bot: Billbot, respond: Any, channel: str, reference: str) -> Non
                       response_type="ephemeral")
         return
     names = [a.name or a.id for a in attachments]
+    handles = handles_of([bill.id])
+    if handles:  # the Details button carries a long id as its handle
+        await bot.db(lambda s: bill_handles.remember(
+            s, company_id=binding.company_id, connection_id=binding.connection_id,
+            handles=handles, at=bot.clock.now()))
     await respond(text=f"Bill {bill.reference or bill.id}", response_type="ephemeral",
                   blocks=bill_detail_blocks(bill, names, today=bot.today()))
 

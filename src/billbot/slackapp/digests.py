@@ -16,7 +16,11 @@ from billbot.logs import event
 from billbot.runtime import Billbot
 from billbot.services import bindings as bindings_service
 from billbot.services.bindings import Binding
-from billbot.slackapp.blocks import MessageSpec, digest_messages
+from billbot.slackapp.app_identity import app_home_url
+from billbot.slackapp.blocks import MessageSpec
+from billbot.slackapp.digest_actions import digest_actions_block
+from billbot.slackapp.digest_blocks import capped_digest_messages
+from billbot.slackapp.direct_messages import notify_waiting
 from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error
 from billbot.slackapp.rows import row_states
 from billbot.storage import bill_copies, bill_handles, slack_messages
@@ -34,11 +38,18 @@ async def post_digest(bot: Billbot, channel_id: str, binding: Binding) -> list[s
     bills = await bot.due_bills(binding, within_days=within)
     states = await row_states(bot, binding, bills)
     today = bot.today()
-    specs = digest_messages(bills, states, summarise(bills, today=today), today=today,
-                            within_days=within)
+    specs = capped_digest_messages(bills, states, summarise(bills, today=today), today=today,
+                                   within_days=within,
+                                   max_rows=bot.settings.billbot_digest_max_rows,
+                                   home_url=await app_home_url(bot),
+                                   header_extra=[digest_actions_block()])
     by_id = {b.id: b for b in bills}
+    shown_ids = [bill_id for spec in specs for bill_id in spec.bill_ids]
+    # The bills counted in the header but not shown: indexed under the main message, so
+    # its totals follow them when they change.
+    unshown = [b for b in bills if b.id not in set(shown_ids)]
     # Handles first: a click on a row posted a moment ago must find its bill.
-    handles = handles_of(list(by_id))
+    handles = handles_of(shown_ids)
     if handles:
         await bot.db(lambda s: bill_handles.remember(
             s, company_id=binding.company_id, connection_id=binding.connection_id,
@@ -54,6 +65,8 @@ async def post_digest(bot: Billbot, channel_id: str, binding: Binding) -> list[s
         thread_ts = thread_ts or ts
         parent = None if ts == thread_ts else thread_ts
         shown = [shown_of(by_id[b]) for b in spec.bill_ids]
+        if ts == thread_ts:
+            shown += [shown_of(b) for b in unshown]
 
         def save(session: Session, ts: str = ts, parent: str | None = parent,
                  spec: MessageSpec = spec, shown: list[ShownBill] = shown) -> None:
@@ -69,6 +82,14 @@ async def post_digest(bot: Billbot, channel_id: str, binding: Binding) -> list[s
         await bot.db(save)
     await bot.db(lambda s: slack_messages.clear_channel_notices(s, channel_id=channel_id))
     event(logger, "digest posted", channel_id=channel_id, bills=len(bills), messages=len(posted))
+    # The rows shown also go, in dm/both mode, to the people they wait on: in the background,
+    # as the posts are paced per DM and the digest's claim is marked posted meanwhile.
+    if bot.settings.billbot_notify != "channel":
+        shown_bills = [by_id[b] for b in shown_ids]
+
+        async def send() -> None:
+            await notify_waiting(bot, binding, shown_bills)
+        bot.later.request(f"digest-dms:{channel_id}:{posted[0]}", send)
     return posted
 
 

@@ -90,7 +90,7 @@ async def start_click(bot: Billbot, body: dict[str, Any], raw_body: str,
             await ephemeral(bot, channel, user, "That button's message is malformed; nothing happened.")
         return None
     bind(bill_id=click.bill_id, user_id=click.user_id, channel_id=click.channel_id)
-    binding = await bot.binding_for(click.channel_id)
+    binding = await bot.binding_for(click.channel_id, message_ts=click.message_ts)
     if binding is None:
         await refuse(bot, user=click.user_id, action=action, request_id=click.request_id,
                      reason=NOT_BOUND, bill_id=click.bill_id)
@@ -122,7 +122,9 @@ async def require_role(bot: Billbot, click: Click, binding: Binding, role: Role,
 
     Checked before Codat is asked: an outsider's click costs nothing and changes nothing.
     """
-    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, click.user_id), read_only=True)
+    now = bot.clock.now()  # a delegate covering someone away holds their role too
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, click.user_id, at=now),
+                              read_only=True)
     if role in user_roles:
         return user_roles
     await refuse(bot, user=click.user_id, action=action, request_id=click.request_id,
@@ -161,7 +163,7 @@ async def read_signed_form(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
         await refuse(bot, user=user, action=action, request_id=rid, reason=str(exc))
         return None
     if is_handle(ctx.bill_id):  # a long bill id travels as its handle (signed, so not forged)
-        binding = await bot.binding_for(ctx.channel_id)
+        binding = await bot.binding_for(ctx.channel_id, message_ts=ctx.message_ts)
         bill_id = None if binding is None else await resolve_handle(bot, binding, ctx.bill_id)
         if bill_id is None:
             await ack(response_action="errors", errors={error_field: NOT_IN_COMPANY})
@@ -195,7 +197,7 @@ async def read_reason_form(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
     await ack()
     ctx = form.ctx
     bind(bill_id=ctx.bill_id, user_id=form.user, channel_id=ctx.channel_id)
-    binding = await bot.binding_for(ctx.channel_id)
+    binding = await bot.binding_for(ctx.channel_id, message_ts=ctx.message_ts)
     if binding is None:
         await refuse(bot, user=form.user, action=action, request_id=form.request_id,
                      reason=NOT_BOUND, bill_id=ctx.bill_id)

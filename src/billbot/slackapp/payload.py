@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from billbot.slackapp.home_blocks import HOME_TS, channel_of_home_block
+
 
 def dig(body: Any, *path: str | int) -> Any:
     """body[path[0]][path[1]]... or None when any step is missing or of the wrong type."""
@@ -52,6 +54,10 @@ def read_click(body: Any, raw_body: str | bytes) -> Click | None:
     ts = text_at(body, "container", "message_ts", limit=64) or text_at(body, "message", "ts",
                                                                        limit=64)
     bill_id = text_at(body, "actions", 0, "value", limit=255)
+    if channel is None and dig(body, "view", "type") == "home":
+        # App Home: no channel; the actions block names the one bound to the bill's company.
+        channel = channel_of_home_block(text_at(body, "actions", 0, "block_id"))
+        ts = HOME_TS
     if not (user and channel and ts and bill_id):
         return None
     blocks = dig(body, "message", "blocks")

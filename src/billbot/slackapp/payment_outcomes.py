@@ -69,7 +69,8 @@ async def show_outcome(bot: Billbot, outcome: PaymentOutcome, *,
         except Exception:
             # Closed since (Slack: not_found): the row and, on failure, a message still tell.
             logger.info("the payer's pay modal could not be updated")
-    binding = await bot.binding_for(outcome.channel_id) if outcome.channel_id else None
+    binding = await bot.binding_for(outcome.channel_id, message_ts=outcome.message_ts) \
+        if outcome.channel_id else None
     if binding is not None and not await _after_outcome(bot, binding, outcome):
         return
     await bot.db(lambda s: intents.mark_shown(s, outcome.intent_id, now=bot.clock.now()))

@@ -169,7 +169,7 @@ async def check_again(bot: Billbot, ctx: ModalContext, choice: PayChoice, *, use
     async def show(text: str) -> None:
         await update_modal(bot, view_id, message_modal("Cannot pay", text))
 
-    binding = await bot.binding_for(ctx.channel_id)
+    binding = await bot.binding_for(ctx.channel_id, message_ts=ctx.message_ts)
     if binding is None:
         await refuse(bot, user=user, action="pay", request_id=request_id, reason=NOT_BOUND,
                      bill_id=ctx.bill_id)

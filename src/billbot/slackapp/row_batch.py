@@ -1,24 +1,25 @@
-"""Re-rendering many bills' rows at once (after Approve all): one chat.update per message that
-shows any of them, rather than one per bill and copy, so a batch stays within Slack's
-chat.update pacing (Tier 3) however many rows of a message changed.
+"""Many bills' rows at once (a pay run, Approve all): every message showing any of them
+re-rendered ONCE, with all its changed rows and its digest summary, instead of one
+chat.update per bill.
 
-Each message is re-rendered as `rows.refresh_row` does it: states read in the transaction
-that stores the new blocks (compare-and-set on the message's version), digest headers from
-what their rows show, one lock per message in this process.
+chat.update is Tier 3 (about 50 a minute): a 200-bill run touches ~9 digest messages, not 200
+updates. Each message is rendered under the same compare-and-set on its stored version as
+`rows.refresh_row` (a render never overwrites a newer one) and its per-message lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session
 
+from billbot.codat.errors import CodatError
 from billbot.codat.models import Bill
 from billbot.domain.copies import shown_of, summarise_shown
 from billbot.runtime import Billbot
+from billbot.services.bill_search import bills_by_id
 from billbot.services.bindings import Binding
 from billbot.slackapp.blocks import replace_bill_row
 from billbot.slackapp.digest_header import replace_summary
@@ -27,43 +28,55 @@ from billbot.storage import bill_copies, slack_messages
 
 logger = logging.getLogger("billbot.rows")
 
-Place = tuple[str, str]
+
+async def refresh_rows(bot: Billbot, binding: Binding, bill_ids: Iterable[str]) -> int:
+    """Re-read the bills (any status) and re-render them wherever shown; messages updated."""
+    wanted = list(dict.fromkeys(bill_ids))
+    try:
+        bills = await bills_by_id(bot.codat, binding.company_id, binding.connection_id, wanted)
+    except CodatError as exc:
+        logger.warning("pay-run rows not refreshed: %s", exc.__class__.__name__)
+        return 0
+    return await refresh_read_rows(bot, binding, list(bills.values()))
 
 
-async def refresh_rows(bot: Billbot, *, binding: Binding, bills: Sequence[Bill]) -> None:
-    """Every copy of these bills' rows, and the header of each digest holding one."""
-    by_id = {b.id: b for b in bills}
+async def refresh_read_rows(bot: Billbot, binding: Binding, bills: Sequence[Bill]) -> int:
+    """Re-render bills just read from Codat wherever shown (Approve all); messages updated."""
+    by_id = {bill.id: bill for bill in bills}
 
-    def places(session: Session) -> dict[Place, list[str]]:
-        found: dict[Place, list[str]] = {}
+    def places(session: Session) -> dict[tuple[str, str], set[str]]:
+        found: dict[tuple[str, str], set[str]] = {}
         for bill_id in by_id:
-            for p in bill_copies.places_of(session, company_id=binding.company_id,
-                                           connection_id=binding.connection_id,
-                                           bill_id=bill_id):
-                found.setdefault((p.channel_id, p.ts), []).append(bill_id)
-                if p.digest_ts:
-                    found.setdefault((p.channel_id, p.digest_ts), [])
+            for place in bill_copies.places_of(session, company_id=binding.company_id,
+                                               connection_id=binding.connection_id,
+                                               bill_id=bill_id):
+                found.setdefault((place.channel_id, place.ts), set()).add(bill_id)
+                if place.digest_ts:
+                    found.setdefault((place.channel_id, place.digest_ts), set())
         return found
 
+    updated = 0
     for (channel, ts), ids in (await bot.db(places, read_only=True)).items():
         try:
-            await _refresh_message(bot, channel, ts, [by_id[i] for i in ids], binding)
+            if await _refresh_message(bot, binding, channel, ts, [by_id[i] for i in ids]):
+                updated += 1
         except Exception:
             # One copy (deleted, channel archived) must not stop the others.
-            logger.warning("a message showing approved bills could not be refreshed")
+            logger.warning("a message showing these bills could not be refreshed")
+    return updated
 
 
-async def _refresh_message(bot: Billbot, channel_id: str, ts: str, bills: list[Bill],
-                           binding: Binding) -> None:
+async def _refresh_message(bot: Billbot, binding: Binding, channel_id: str, ts: str,
+                           bills: list[Bill]) -> bool:
     today = bot.today()
 
-    def render(session: Session) -> tuple[list[dict[str, Any]] | None, int, bool]:
+    def render(session: Session) -> tuple[list[dict[str, object]] | None, bool]:
         stored = slack_messages.get_message(session, channel_id=channel_id, ts=ts)
         if stored is None:
-            return None, 0, False
-        blocks: list[dict[str, Any]] = list(stored.blocks)
-        changed = False
+            return None, True
+        blocks = list(stored.blocks)
         states = row_states_for(session, binding, bills, bot.policy)
+        changed = False
         for bill in bills:
             new = replace_bill_row(blocks, bill, states[bill.id], today=today)
             if new is not None:
@@ -77,40 +90,24 @@ async def _refresh_message(bot: Billbot, channel_id: str, ts: str, bills: list[B
             if summary is not None:
                 blocks, changed = summary, True
         if not changed:
-            return None, 0, False
-        expected = stored.version  # read first: the ORM update refreshes `stored`
+            return None, True
         written = slack_messages.update_message_blocks(
-            session, channel_id=channel_id, ts=ts, expected_version=expected, blocks=blocks,
-            at=bot.clock.now())
-        return blocks, expected + 1, written
+            session, channel_id=channel_id, ts=ts, expected_version=stored.version,
+            blocks=blocks, at=bot.clock.now())
+        return blocks, written
 
     lock = bot.row_locks.setdefault((channel_id, ts), asyncio.Lock())
     async with lock:
         for _ in range(5):
-            blocks, version, written = await bot.db(render)
+            blocks, written = await bot.db(render)
             if blocks is None:
-                return
-            if not written:
-                continue  # another replica re-rendered this message first: redo on top
-            await bot.slack.chat_update(channel=channel_id, ts=ts, text=fallback_text(blocks),
-                                        blocks=blocks)
-            await _resend_if_overtaken(bot, channel_id, ts, version)
-            return
-        logger.warning("rows refresh gave up after repeated conflicts")
+                return False
+            if written:
+                await bot.slack.chat_update(channel=channel_id, ts=ts,
+                                            text=fallback_text(blocks), blocks=blocks)
+                return True
+    logger.warning("pay-run row refresh gave up after repeated conflicts")
+    return False
 
 
-async def _resend_if_overtaken(bot: Billbot, channel_id: str, ts: str, version: int) -> None:
-    """A newer render stored by another replica may have reached Slack before ours: then the
-    newest stored blocks are sent again, so they land last."""
-    for _ in range(3):
-        latest = await bot.db(lambda s: slack_messages.get_message(
-            s, channel_id=channel_id, ts=ts), read_only=True)
-        if latest is None or latest.version == version:
-            return
-        version = latest.version
-        blocks = list(latest.blocks)
-        await bot.slack.chat_update(channel=channel_id, ts=ts, text=fallback_text(blocks),
-                                    blocks=blocks)
-
-
-__all__ = ["refresh_rows"]
+__all__ = ["refresh_read_rows", "refresh_rows"]

@@ -12,47 +12,19 @@ from sqlmodel import Session
 
 from billbot.codat.models import Bill
 from billbot.domain.copies import shown_of, summarise_shown
-from billbot.domain.policy import PolicySettings
 from billbot.runtime import Billbot
-from billbot.services import approvals
-from billbot.services.bill_status import BillApprovalState, PaymentView
 from billbot.services.bindings import Binding
+from billbot.slackapp import direct_messages, home
+from billbot.slackapp.bill_thread import publish_history
 from billbot.slackapp.blocks import replace_bill_row
 from billbot.slackapp.digest_header import replace_summary
-from billbot.slackapp.row_model import PaymentState, PaymentSummary, RowState
+from billbot.slackapp.row_model import RowState
+from billbot.slackapp.row_states import row_state_for, row_states_for
 from billbot.storage import bill_copies, slack_messages
 
 logger = logging.getLogger("billbot.rows")
 
-_STATES = {"succeeded": PaymentState.SUCCEEDED, "failed": PaymentState.FAILED}
-
-
-def _payment(view: PaymentView) -> PaymentSummary:
-    return PaymentSummary(state=_STATES.get(view.state, PaymentState.IN_PROGRESS),
-                          amount=view.amount, currency=view.currency, payer_id=view.payer_id,
-                          at=view.at, reason=view.reason, currency_rate=view.currency_rate,
-                          base_currency=view.base_currency)
-
-
-def row_state_from(state: BillApprovalState) -> RowState:
-    payments = tuple(_payment(p) for p in state.payments)
-    return RowState(approvers=state.approvers, needed=state.needed,
-                    rejected_by=state.rejected.by if state.rejected else None,
-                    reject_reason=state.rejected.reason if state.rejected else None,
-                    paid_in_round=state.paid_in_round,
-                    last_payment=payments[-1] if payments else None, payments=payments)
-
-
-def row_state_for(session: Session, binding: Binding, bill: Bill,
-                  policy: PolicySettings) -> RowState:
-    return row_state_from(approvals.state_of(session, bill=bill, binding=binding, policy=policy))
-
-
-def row_states_for(session: Session, binding: Binding, bills: Sequence[Bill],
-                   policy: PolicySettings) -> dict[str, RowState]:
-    states = approvals.states_of(session, bills=bills, binding=binding, policy=policy)
-    return {bill_id: row_state_from(state) for bill_id, state in states.items()}
-
+__all__ = ["fallback_text", "refresh_row", "row_state_for", "row_states", "row_states_for"]
 
 async def row_states(bot: Billbot, binding: Binding, bills: Sequence[Bill]) -> dict[str, RowState]:
     return await bot.db(lambda s: row_states_for(s, binding, bills, bot.policy), read_only=True)
@@ -81,6 +53,22 @@ async def refresh_row(bot: Billbot, *, channel_id: str, ts: str, bill: Bill, bin
                 raise
             # Another copy (deleted, channel archived) must not stop the others.
             logger.warning("a copy of the bill could not be refreshed")
+    await personal_copies(bot, binding, bill)
+    try:
+        await publish_history(bot, binding, bill.id)
+    except Exception:
+        # The recovery tick posts what is left (bill_thread.history_tick).
+        logger.warning("the bill's thread history could not be posted now")
+
+
+async def personal_copies(bot: Billbot, binding: Binding, bill: Bill) -> None:
+    """The bill changed: a DM card to whoever it now waits on (dm/both), and the Home views
+    that show it (or should now) re-published. Never fails the action that changed it."""
+    try:
+        await direct_messages.notify_waiting(bot, binding, [bill])
+        await home.bill_changed(bot, binding, bill)
+    except Exception:
+        logger.warning("personal copies of the bill could not be brought up to date")
 
 
 async def _refresh_message(bot: Billbot, *, channel_id: str, ts: str, bill: Bill,
@@ -105,9 +93,10 @@ async def _refresh_message(bot: Billbot, *, channel_id: str, ts: str, bill: Bill
         blocks = list(stored.blocks) if stored else list(clicked_blocks or [])
         state = row_state_for(session, binding, bill, bot.policy)
         new = replace_bill_row(blocks, bill, state, today=today)
-        if new is not None:
-            bill_copies.update_shown(session, channel_id=channel_id, ts=ts,
-                                     shown=shown_of(bill), at=bot.clock.now())
+        # A digest indexes the bills it counts but has no room to show under its main
+        # message too: their figures follow the bill as well, so its totals stay right.
+        bill_copies.update_shown(session, channel_id=channel_id, ts=ts, shown=shown_of(bill),
+                                 at=bot.clock.now())
         shown = bill_copies.digest_shown(session, channel_id=channel_id, digest_ts=ts)
         if shown:  # a digest's main message: its totals follow what its rows show now
             new = replace_summary(new if new is not None else blocks,

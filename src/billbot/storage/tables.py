@@ -122,6 +122,10 @@ class BillTrack(SQLModel, table=True):
     open_intent_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True))
     created_at: datetime = _at()
     updated_at: datetime = _at()
+    # A hold with a question (migration 0012), on the track: one row's conditional updates.
+    held_by: str | None = Field(default=None, max_length=ID)
+    hold_question: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    held_at: datetime | None = _at(nullable=True)
 
 
 class Approval(SQLModel, table=True):
@@ -143,6 +147,8 @@ class Approval(SQLModel, table=True):
     bill_version: dict[str, Any] = _json()
     request_id: str | None = Field(default=None, max_length=FREE_ID)
     at: datetime = _at()
+    # The delegate who clicked for `user_id` while they were away (migration 0009).
+    acted_by: str | None = Field(default=None, max_length=ID)
 
 
 class PaymentIntent(SQLModel, table=True):
@@ -194,6 +200,8 @@ class PaymentIntent(SQLModel, table=True):
     # A foreign-currency payment's rate, as exact text, and the base currency (migration 0005).
     currency_rate: str | None = Field(default=None, max_length=32)
     base_currency: str | None = Field(default=None, max_length=3)
+    # The absent payer whose role the payer (their delegate) used (migration 0009).
+    on_behalf_of: str | None = Field(default=None, max_length=ID)
 
     @property
     def rate(self) -> Decimal | None:
@@ -288,22 +296,9 @@ class BillHandle(SQLModel, table=True):
     created_at: datetime = _at()
 
 
-__all__ = [
-    "DECISIONS",
-    "INTENT_STATES",
-    "OPEN_INTENT_STATES",
-    "ROLES",
-    "Approval",
-    "AuditLog",
-    "BillHandle",
-    "BillTrack",
-    "ChannelBinding",
-    "DigestPost",
-    "PaymentIntent",
-    "ProcessedRequest",
-    "RoleGrant",
-    "SlackMessage",
-]
+__all__ = ["DECISIONS", "INTENT_STATES", "OPEN_INTENT_STATES", "ROLES", "Approval", "AuditLog",
+           "BillHandle", "BillTrack", "ChannelBinding", "DigestPost", "PaymentIntent",
+           "ProcessedRequest", "RoleGrant", "SlackMessage"]
 
 
 class BillCopy(SQLModel, table=True):
@@ -329,3 +324,68 @@ class BillCopy(SQLModel, table=True):
     due_date: date = Field(sa_column=Column(Date(), nullable=False))
     settled: bool = False
     updated_at: datetime = _at()
+
+
+RUN_STATES = ("draft", "running", "finished")
+
+
+class PayRun(SQLModel, table=True):
+    """A pay run (migration 0011): one payer, one company, many bills, each paid by its own
+    payment intent. `draft` while the form and review are open; the confirmation moves it to
+    `running` by a conditional update (a second submit finds it taken); `finished` once
+    every intent is final. `locked_until` is the driving worker's lease: recovery finishes
+    a run whose driver vanished."""
+
+    __tablename__ = "pay_run"
+    __table_args__ = (
+        CheckConstraint(_in("state", RUN_STATES), name="ck_pay_run_state"),
+        Index("ix_pay_run_open", "state", "locked_until"),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(Uuid(), primary_key=True))
+    company_id: str = Field(max_length=ID)
+    connection_id: str = Field(max_length=ID)
+    channel_id: str = Field(max_length=ID)
+    payer_id: str = Field(max_length=ID)
+    state: str = Field(default="draft", max_length=16)
+    attempt: int = 0  # executions so far: the first, then one per `Retry failed`
+    payment_date: date | None = Field(default=None, sa_column=Column(Date(), nullable=True))
+    base_currency: str | None = Field(default=None, max_length=3)
+    # Per currency: {"account_id", "account_name", "rate"} as the payer chose them.
+    choices: dict[str, Any] = _json()
+    message_ts: str | None = Field(default=None, max_length=ID)
+    view_id: str | None = Field(default=None, max_length=ID)
+    locked_until: datetime | None = _at(nullable=True)
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+    finished_at: datetime | None = _at(nullable=True)
+
+
+class PayRunItem(SQLModel, table=True):
+    """One bill of a pay run, as offered; `intent_id` is its current payment intent."""
+
+    __tablename__ = "pay_run_item"
+
+    run_id: uuid.UUID = Field(sa_column=Column(Uuid(), ForeignKey("pay_run.id"),
+                                               primary_key=True))
+    position: int = Field(sa_column=Column(Integer(), primary_key=True, autoincrement=False))
+    bill_id: str = _bill_id()
+    reference: str | None = Field(default=None, max_length=FREE_ID)
+    supplier: str | None = Field(default=None, max_length=FREE_ID)
+    currency: str = Field(max_length=3)
+    amount: Decimal = _money(nullable=False)
+    issue_date: date = Field(sa_column=Column(Date(), nullable=False))
+    selected: bool = True
+    # Why it is not paid in this run (issued after the date, refused when starting).
+    skip_reason: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    intent_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True))
+
+
+# Delegation and reminders (migration 0009) live in a module of their own.
+from .away_tables import Delegation, ReminderSent  # noqa: E402
+
+__all__ += ["Delegation", "ReminderSent"]
+
+from .invoice_tables import InvoiceUpload  # noqa: E402  (View invoice's claims, migration 0011)
+
+__all__ += ["InvoiceUpload"]

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from billbot.sandbox.serving import free_port
+from billbot.sandbox.slack.manifest_scopes import manifest_bot_scopes
 from tests.support.billbot_command import billbot_command
 
 
@@ -56,7 +57,8 @@ def test_the_cli_prints_its_wiring_and_refuses_what_slack_refuses(
     channels = info["channels"]
     client = WebClient(token=info["bot_token"], base_url=info["api_url"])
     posted = client.chat_postMessage(channel=channels["member"], text="hello")
-    assert posted["ok"] and posted.headers["x-oauth-scopes"] == "chat:write,commands"
+    granted = ",".join(manifest_bot_scopes())
+    assert posted["ok"] and posted.headers["x-oauth-scopes"] == granted
     assert _error(lambda: client.chat_postMessage(channel=channels["not_member"],
                                                   text="hi")) == "not_in_channel"
     assert _error(lambda: client.chat_postMessage(channel=channels["archived"],
@@ -64,7 +66,7 @@ def test_the_cli_prints_its_wiring_and_refuses_what_slack_refuses(
     stranger = WebClient(token="xoxb-1-not-issued", base_url=info["api_url"])
     assert _error(lambda: stranger.auth_test()) == "invalid_auth"
     with pytest.raises(SlackApiError) as missing:
-        client.users_info(user="U0ANN")
+        client.usergroups_users_list(usergroup="S0FINANCE")
     assert missing.value.response["error"] == "missing_scope"
-    assert missing.value.response["needed"] == "users:read"
-    assert missing.value.response["provided"] == "chat:write,commands"
+    assert missing.value.response["needed"] == "usergroups:read"
+    assert missing.value.response["provided"] == granted

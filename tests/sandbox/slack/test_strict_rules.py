@@ -67,16 +67,17 @@ class TestArchived:
 class TestScopes:
     def test_the_scopes_are_exactly_the_manifests(self, sync_client: WebClient) -> None:
         assert find_manifest().name == "manifest.yml"
-        assert manifest_bot_scopes() == ("chat:write", "commands")
+        assert manifest_bot_scopes() == ("chat:write", "commands", "im:write", "users:read",
+                                         "files:write", "files:read")
         answer = sync_client.auth_test()
-        assert answer.headers["x-oauth-scopes"] == "chat:write,commands"
+        assert answer.headers["x-oauth-scopes"] == ",".join(manifest_bot_scopes())
 
     def test_a_method_the_scopes_do_not_grant_is_missing_scope(
             self, sync_client: WebClient) -> None:
-        answer = refused(lambda: sync_client.users_info(user=ALICE))
+        answer = refused(lambda: sync_client.usergroups_users_list(usergroup="S0FINANCE"))
         assert (answer["error"], answer["needed"], answer["provided"]) == (
-            "missing_scope", "users:read", "chat:write,commands")
-        assert answer["_headers"]["x-accepted-oauth-scopes"] == "users:read"
+            "missing_scope", "usergroups:read", ",".join(manifest_bot_scopes()))
+        assert answer["_headers"]["x-accepted-oauth-scopes"] == "usergroups:read"
         assert refused(lambda: sync_client.conversations_info(
             channel=FINANCE))["error"] == "missing_scope"
 

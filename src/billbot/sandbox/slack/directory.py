@@ -1,4 +1,4 @@
-"""Web API methods about people and conversations: users.info, conversations.open (DMs),
+"""Web API methods about people and conversations: users.info, bots.info, conversations.open (DMs),
 conversations.members and usergroups.users.list, with Slack's arguments, errors and limits."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "conversations.open": ("im:write",),  # mpim:write for group DMs, not modelled
     "conversations.members": ("channels:read",),  # groups:/im:/mpim:read by channel type
     "usergroups.users.list": ("usergroups:read",),
+    "bots.info": ("users:read",),
 }
 
 MEMBERS_DEFAULT_LIMIT = 100
@@ -90,8 +91,19 @@ def usergroups_users_list(ws: SlackWorkspace, params: JsonDict) -> JsonDict:
         usergroup, include_disabled=_flag(params.get("include_disabled")))}
 
 
+def bots_info(ws: SlackWorkspace, params: JsonDict) -> JsonDict:
+    """The workspace's one app bot (by its bot id): its app id and bot user."""
+    if str(params.get("bot") or "") != ws.bot_id:
+        raise SlackApiRefusal("bot_not_found")
+    bot = ws.user(ws.bot_user_id)
+    return {"bot": {"id": ws.bot_id, "deleted": False, "name": bot.name if bot else "bot",
+                    "updated": 0, "app_id": ws.app_id, "user_id": ws.bot_user_id,
+                    "icons": {"image_36": "", "image_48": "", "image_72": ""}}}
+
+
 METHODS = {
     "users.info": users_info,
+    "bots.info": bots_info,
     "conversations.open": conversations_open,
     "conversations.members": conversations_members,
     "usergroups.users.list": usergroups_users_list,

@@ -1,0 +1,53 @@
+"""The digest stays at most three messages whatever the ledger size: the header with the
+totals of every due bill and a link to App Home, the most urgent rows up to
+BILLBOT_DIGEST_MAX_ROWS, and "N more in App Home or `/bills due`"."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from billbot.slackapp.digest_blocks import HOME_LINK_BLOCK, POINTER_BLOCK
+from tests.e2e.conftest import (
+    CHANNEL,
+    all_blocks,
+    due_bills,
+    eventually,
+    no_slack_violations,
+    post_digest,
+)
+
+
+async def test_500_bills_make_at_most_three_messages(stack_factory: Any) -> None:
+    stack = stack_factory(bills=500)
+    main = await post_digest(stack)
+    due = due_bills(stack)
+    assert len(due) == 500
+
+    def rows() -> int:
+        return sum(1 for b in all_blocks(stack, main) if str(b.get("block_id", "")).startswith("bill:"))
+
+    await eventually(lambda: rows() == 40)
+    messages = [main, *[m for m in stack.workspace.thread(CHANNEL, main.ts) if m.ts != main.ts]]
+    assert len(messages) <= 3
+    assert all(len(m.blocks) <= 50 for m in messages)
+    link = next(b for b in main.blocks if b.get("block_id", "").startswith(HOME_LINK_BLOCK))
+    assert "slack://app?team=T0SANDBOX&id=A0BILLBOT&tab=home" in str(link)
+    pointer = [b for m in messages for b in m.blocks
+               if b.get("block_id", "").startswith(POINTER_BLOCK)]
+    assert len(pointer) == 1 and "460 more in" in str(pointer[0]) and "/bills due" in str(pointer[0])
+    # The header counts every due bill, not just the rows shown.
+    summary = str(main.blocks[1]["text"]["text"])
+    assert "*500 bills*" in summary
+    gbp = sum((Decimal(str(b["amountDue"])) for b in due
+               if b["currency"] == "GBP" and b.get("amountDue") is not None), Decimal(0))
+    assert f"{gbp:,.2f}" in summary
+    no_slack_violations(stack)
+
+
+async def test_the_row_cap_is_a_setting(stack_factory: Any) -> None:
+    stack = stack_factory(bills=30, billbot_digest_max_rows=5)
+    main = await post_digest(stack)
+    assert stack.workspace.thread(CHANNEL, main.ts) in ([], [main])
+    assert sum(1 for b in main.blocks if str(b.get("block_id", "")).startswith("bill:")) == 5
+    assert "25 more in" in str(main.blocks[-1])

@@ -79,7 +79,7 @@ def test_pay_button_only_once_approved_and_supplier_text_escaped() -> None:
              for e in blk["elements"]]
     # The header's actions block first, then the bill's own buttons.
     assert msgs[0].blocks[2]["block_id"] == "digest-actions"
-    assert texts == ["Pay approved bills", "Approve", "Reject", "Details"]
+    assert texts == ["Pay approved bills", "Approve", "Reject", "Hold", "Details"]
     assert "&lt;1&gt;" in msgs[0].blocks[4]["text"]["text"]
     approved = RowState(approvers=("U1",), needed=1)
     new = replace_bill_row(msgs[0].blocks, b, approved, today=TODAY)

@@ -38,6 +38,7 @@ EXPECTED_TABLES = {
     "digest_post", "slack_message", "processed_request", "audit_log", "channel_notice",
     "delegation", "reminder_sent", "pay_run", "pay_run_item",
     "invoice_upload",
+    "bill_thread_post",
 }
 
 

@@ -23,6 +23,7 @@ from billbot.slackapp import (
     approvals_flow,
     commands_flow,
     details_flow,
+    holds_flow,
     home,
     invoice_flow,
     pay_confirm_flow,
@@ -45,6 +46,7 @@ from billbot.slackapp.blocks import (
 )
 from billbot.slackapp.details_blocks import ACTION_VIEW_INVOICE
 from billbot.slackapp.digest_actions import ACTION_PAYRUN_OPEN
+from billbot.slackapp.hold_blocks import ACTION_HOLD, ACTION_RELEASE, CALLBACK_HOLD
 from billbot.slackapp.home_blocks import ACTION_HOME_PAGE, ACTION_HOME_PAYRUN
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 from billbot.slackapp.payload import request_id, text_at
@@ -148,6 +150,22 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     @app.view(CALLBACK_OVERRIDE_REJECTION)
     async def override_rejection(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await rejections_flow.override_submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_HOLD)
+    async def hold(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await holds_flow.hold_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_HOLD)
+    async def hold_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await holds_flow.hold_submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_RELEASE)
+    async def release(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await holds_flow.release_clicked(bot, body, request.raw_body)
 
     @app.action(ACTION_PAY)
     async def pay(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:

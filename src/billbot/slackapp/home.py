@@ -4,7 +4,7 @@ coalesced, whenever a bill their view shows (or that now waits on them) changes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -57,9 +57,10 @@ def home_actions(user_roles: frozenset[Role]) -> list[Block]:
     return [{"type": "actions", "block_id": "home-actions", "elements": buttons}] if buttons else []
 
 
-def held_bills(bot: Billbot, binding: Binding, bills: Sequence[Bill]) -> set[str]:
-    """The ids of the bills on hold. Holds are another feature's; until it lands, none."""
-    return set()
+def held_bills(bot: Billbot, binding: Binding, bills: Sequence[Bill], *,
+               states: Mapping[str, BillApprovalState] | None = None) -> set[str]:
+    """The ids of the bills on hold (the hold is part of each bill's approval state)."""
+    return {b.id for b in bills if states and (st := states.get(b.id)) and st.held is not None}
 
 
 async def home_opened(bot: Billbot, user_id: str) -> None:
@@ -108,7 +109,7 @@ async def _content(bot: Billbot, user_id: str, user_roles: frozenset[Role],
     for binding in _one_per_company(bound):
         bills = await bot.due_bills(binding, within_days=HOME_HORIZON_DAYS)
         states, approvers, payers = await _states(bot, binding, bills)
-        on_hold = held_bills(bot, binding, bills)
+        on_hold = held_bills(bot, binding, bills, states=states)
         for bill in bills:
             state = states.get(bill.id)
             if state is None:

@@ -8,17 +8,11 @@ from __future__ import annotations
 
 from billbot.runtime import Billbot
 from billbot.services.bindings import Binding
-from billbot.storage import bill_copies
+from billbot.slackapp.bill_thread import find_thread
 
 
 async def bill_thread_ts(bot: Billbot, binding: Binding, *, bill_id: str, channel_id: str,
                          message_ts: str | None) -> str | None:
-    places = await bot.db(lambda s: bill_copies.places_of(
-        s, company_id=binding.company_id, connection_id=binding.connection_id,
-        bill_id=bill_id), read_only=True)
-    here = [p for p in places if p.channel_id == channel_id]
-    clicked = next((p for p in here if p.ts == message_ts), None)
-    place = clicked or (here[-1] if here else None)
-    if place is None:
-        return None
-    return place.digest_ts or place.ts
+    found = await find_thread(bot, binding, bill_id, channel_id=channel_id,
+                              message_ts=message_ts)  # the one lookup (bill_thread.py)
+    return found.thread_ts if found is not None else None

@@ -23,10 +23,10 @@ from billbot.services import bindings as bindings_service
 from billbot.services import reminders as plans
 from billbot.services.bindings import Binding
 from billbot.services.reminders import Notice
+from billbot.slackapp.bill_thread import find_thread
 from billbot.slackapp.direct_messages import send_dm
 from billbot.slackapp.invite_notice import unpostable_error
 from billbot.slackapp.reminder_text import direct_text, thread_text
-from billbot.storage import bill_copies
 from billbot.storage import reminders as claims
 from billbot.storage.bill_copies import CopyPlace
 from billbot.storage.reminders import ReminderKey
@@ -102,12 +102,13 @@ async def _to_thread(bot: Billbot, channel: str, thread_ts: str | None, text: st
 
 
 async def row_place(bot: Billbot, binding: Binding, bill_id: str) -> CopyPlace | None:
-    """The newest message in the bound channel that shows the bill's row, if any."""
-    places = await bot.db(lambda s: bill_copies.places_of(
-        s, company_id=binding.company_id, connection_id=binding.connection_id,
-        bill_id=bill_id), read_only=True)
-    mine = [p for p in places if p.channel_id == binding.channel_id]
-    return mine[-1] if mine else None
+    """The newest message in the bound channel that shows the bill's row, if any (found by
+    bill_thread.py, the one lookup of a bill's thread)."""
+    found = await find_thread(bot, binding, bill_id, channel_id=binding.channel_id)
+    if found is None:
+        return None
+    parent = found.thread_ts if found.thread_ts != found.message_ts else None
+    return CopyPlace(found.channel_id, found.message_ts, parent)
 
 
 async def permalink(bot: Billbot, place: CopyPlace | None) -> str | None:

@@ -122,6 +122,10 @@ class BillTrack(SQLModel, table=True):
     open_intent_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True))
     created_at: datetime = _at()
     updated_at: datetime = _at()
+    # A hold with a question (migration 0012), on the track: one row's conditional updates.
+    held_by: str | None = Field(default=None, max_length=ID)
+    hold_question: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    held_at: datetime | None = _at(nullable=True)
 
 
 class Approval(SQLModel, table=True):
@@ -292,22 +296,9 @@ class BillHandle(SQLModel, table=True):
     created_at: datetime = _at()
 
 
-__all__ = [
-    "DECISIONS",
-    "INTENT_STATES",
-    "OPEN_INTENT_STATES",
-    "ROLES",
-    "Approval",
-    "AuditLog",
-    "BillHandle",
-    "BillTrack",
-    "ChannelBinding",
-    "DigestPost",
-    "PaymentIntent",
-    "ProcessedRequest",
-    "RoleGrant",
-    "SlackMessage",
-]
+__all__ = ["DECISIONS", "INTENT_STATES", "OPEN_INTENT_STATES", "ROLES", "Approval", "AuditLog",
+           "BillHandle", "BillTrack", "ChannelBinding", "DigestPost", "PaymentIntent",
+           "ProcessedRequest", "RoleGrant", "SlackMessage"]
 
 
 class BillCopy(SQLModel, table=True):

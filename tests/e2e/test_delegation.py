@@ -33,6 +33,7 @@ from tests.e2e.conftest import (
     row_text,
     today,
 )
+from tests.support.app_home import home_row_buttons
 from tests.support.pay_review import submit_pay
 
 
@@ -155,3 +156,13 @@ async def test_a_delegate_cannot_pay_for_the_person_who_approved(stack: Stack) -
     # An admin ends the delegation: Oscar has no role left.
     assert "Ended" in await answer(stack, ADA, f"away end <@{ANN}|ann>")
     assert "Only" in await answer(stack, OSCAR, f"away end <@{ANN}|ann>")
+
+
+async def test_app_home_shows_a_delegate_what_waits_on_the_person_they_cover(
+        stack: Stack) -> None:
+    bill = first_due(stack)
+    await answer(stack, BEN, f"away {day(0)} {day(0)} <@{OSCAR}|oscar>")
+    response = await stack.driver.open_home(OSCAR)
+    assert response is not None and response.status == 200
+    buttons = await eventually(lambda: home_row_buttons(stack.workspace, OSCAR, bill["id"]))
+    assert buttons == ["Approve", "Reject"]

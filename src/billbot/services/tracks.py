@@ -202,6 +202,7 @@ def build_state(
                                  paid_in_round=Decimal(0), payments=payments, lapsed=True)
     return BillApprovalState(
         bill_id=bill_id, round=track.round, approvers=approvers_of(decisions),
+        acted_by=tuple(d.acted_by for d in decisions if d.decision == "approve" and d.acted_by),
         needed=needed_approvals(policy, baseline_of(track)), rejected=rejected,
         paid_in_round=track.paid_in_round, payments=payments,
     )

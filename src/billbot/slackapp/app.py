@@ -22,6 +22,7 @@ from billbot.runtime import Billbot
 from billbot.slackapp import (
     approvals_flow,
     commands_flow,
+    due_pages,
     home,
     pay_confirm_flow,
     payments_flow,
@@ -41,6 +42,7 @@ from billbot.slackapp.blocks import (
     CALLBACK_REJECT,
 )
 from billbot.slackapp.digest_actions import ACTION_PAYRUN_OPEN
+from billbot.slackapp.due_pages import ACTION_DUE_PAGE
 from billbot.slackapp.home_blocks import ACTION_HOME_PAGE, ACTION_HOME_PAYRUN
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 from billbot.slackapp.payload import request_id, text_at
@@ -195,6 +197,12 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         value = text_at(body, "actions", 0, "value", limit=64)
         if user and value and await first_delivery(request.raw_body):
             await home.turn_page(bot, user, value)
+
+    @app.action(re.compile(f"^{ACTION_DUE_PAGE}:"))
+    async def due_page(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        # Turning a page changes nothing, so a repeated click needs no dedupe.
+        await then_work(ack)()
+        await due_pages.due_page_clicked(bot, body, respond)
 
     @app.action(ACTION_HOME_PAYRUN)
     async def home_payrun(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:

@@ -78,8 +78,11 @@ async def turn_page(bot: Billbot, user_id: str, value: str) -> None:
 
 async def publish_home(bot: Billbot, user_id: str) -> None:
     """Read what waits on the person now and publish their Home tab."""
+    now = bot.clock.now()
+
     def who(session: Session) -> tuple[frozenset[Role], list[str], dict[str, int]]:
-        return (roles.roles_of(session, bot.policy, user_id),
+        # A delegate covering someone away sees the queue of the role they cover.
+        return (roles.roles_of(session, bot.policy, user_id, at=now),
                 sorted(roles.members(session, bot.policy, Role.ADMIN)),
                 personal.home_pages(session, user_id=user_id))
 
@@ -108,6 +111,9 @@ async def _content(bot: Billbot, user_id: str, user_roles: frozenset[Role],
     for binding in _one_per_company(bound):
         bills = await bot.due_bills(binding, within_days=HOME_HORIZON_DAYS)
         states, approvers, payers = await _states(bot, binding, bills)
+        # The viewer with a delegated role counts among that role's people here.
+        approvers |= {user_id} if Role.APPROVER in user_roles else set()
+        payers |= {user_id} if Role.PAYER in user_roles else set()
         on_hold = held_bills(bot, binding, bills)
         for bill in bills:
             state = states.get(bill.id)

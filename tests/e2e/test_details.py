@@ -5,11 +5,12 @@ attachments; refused for a bill the channel's company does not hold."""
 from __future__ import annotations
 
 from billbot.sandbox.codat.seed import BILL_ID_BASE
-from billbot.slackapp.blocks import ACTION_DETAILS, actions_block_id
+from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_DETAILS, ACTION_REJECT, actions_block_id
 from billbot.slackapp.details_blocks import ACTION_VIEW_INVOICE
 from billbot.slackapp.interactions import NOT_IN_COMPANY
 from tests.e2e.conftest import (
     ANN,
+    BEN,
     CHANNEL,
     OSCAR,
     PAT,
@@ -18,7 +19,9 @@ from tests.e2e.conftest import (
     approve,
     audit,
     buttons,
+    click,
     current,
+    due_bills,
     ephemeral_texts,
     eventually,
     first_due,
@@ -27,6 +30,7 @@ from tests.e2e.conftest import (
     open_pay_modal,
     pay_values,
     post_digest,
+    row_text,
     today,
 )
 from tests.security.forge import click_payload, post_interaction
@@ -106,3 +110,24 @@ async def test_a_tampered_bill_id_is_refused_with_a_clear_message(stack: Stack) 
     assert "Supplies" not in details_text(view)  # nothing of the other company's bill
     [refusal] = audit(stack, "access.refused")
     assert refusal.detail["attempted"] == "details" and refusal.bill_id == "QB-0001"
+
+
+async def test_details_names_rejections_with_reasons_and_delegates(stack: Stack) -> None:
+    main = await post_digest(stack)
+    bills = sorted(due_bills(stack), key=lambda b: b["dueDate"])
+    rejected, delegated = bills[0]["id"], bills[1]["id"]
+    await click(stack, BEN, main, rejected, ACTION_REJECT)
+    await modal_where(stack, BEN, lambda v: v.definition.get("callback_id") == "reject_bill")
+    await stack.driver.submit_view(BEN, {"reason": {"reason": {
+        "type": "plain_text_input", "value": "Duplicate of last month's <!here> invoice"}}})
+    await eventually(lambda: "Rejected by" in row_text(current(stack, main.ts), rejected))
+    text = details_text(await open_details(stack, ANN, current(stack, main.ts), rejected))
+    assert f"<@{BEN}> rejected: “Duplicate of last month's &lt;!here&gt; invoice”" in text
+
+    await stack.driver.slash_command(BEN, CHANNEL, f"away {today().isoformat()} "
+                                     f"{today().isoformat()} <@{OSCAR}|oscar>")
+    await eventually(lambda: any("approver" in t for t in ephemeral_texts(stack, BEN)))
+    await click(stack, OSCAR, current(stack, main.ts), delegated, ACTION_APPROVE)
+    await eventually(lambda: f"<@{BEN}>" in row_text(current(stack, main.ts), delegated))
+    text = details_text(await open_details(stack, ANN, current(stack, main.ts), delegated))
+    assert f"<@{BEN}> approved (clicked by <@{OSCAR}> as delegate)" in text

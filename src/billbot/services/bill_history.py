@@ -27,6 +27,7 @@ class Decision:
     what: str  # "approved", "rejected", "withdrew the rejection", "overrode the rejection"
     at: datetime
     reason: str | None = None
+    acted_by: str | None = None  # the delegate who clicked for user_id while they were away
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class RecordedPayment:
     currency: str
     payer_id: str
     in_progress: bool
+    on_behalf_of: str | None = None  # the absent payer whose role the payer used
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def history_of(session: Session, *, company_id: str, connection_id: str,
     if track is None:
         return BillHistory([], [])
     decisions = [Decision(a.user_id, "approved" if a.decision == "approve" else "rejected",
-                          a.at, a.reason)
+                          a.at, a.reason, a.acted_by)
                  for a in session.exec(select(Approval).where(
                      col(Approval.bill_track_id) == track.id)).all()]
     lifts = session.exec(select(AuditLog).where(
@@ -77,7 +79,7 @@ def history_of(session: Session, *, company_id: str, connection_id: str,
         col(PaymentIntent.state).in_(["succeeded", *OPEN_INTENT_STATES]))
         .order_by(col(PaymentIntent.created_at))).all()
     payments = [RecordedPayment(i.payment_date, i.account_name or i.account_id, i.amount,
-                                i.currency, i.payer_id, i.state != "succeeded")
+                                i.currency, i.payer_id, i.state != "succeeded", i.on_behalf_of)
                 for i in intents]
     return BillHistory(sorted(decisions, key=lambda d: d.at), payments)
 

@@ -21,6 +21,7 @@ from billbot.logs import bind
 from billbot.runtime import Billbot
 from billbot.slackapp import (
     approvals_flow,
+    approve_all_flow,
     commands_flow,
     details_flow,
     holds_flow,
@@ -34,6 +35,7 @@ from billbot.slackapp import (
 )
 from billbot.slackapp.account_choices import ACTION_ACCOUNT
 from billbot.slackapp.account_search import account_suggestions
+from billbot.slackapp.approve_all_blocks import CALLBACK_APPROVE_ALL
 from billbot.slackapp.blocks import (
     ACTION_APPROVE,
     ACTION_DETAILS,
@@ -45,9 +47,13 @@ from billbot.slackapp.blocks import (
     CALLBACK_REJECT,
 )
 from billbot.slackapp.details_blocks import ACTION_VIEW_INVOICE
-from billbot.slackapp.digest_actions import ACTION_PAYRUN_OPEN
+from billbot.slackapp.digest_actions import ACTION_APPROVE_ALL, ACTION_PAYRUN_OPEN
 from billbot.slackapp.hold_blocks import ACTION_HOLD, ACTION_RELEASE, CALLBACK_HOLD
-from billbot.slackapp.home_blocks import ACTION_HOME_PAGE, ACTION_HOME_PAYRUN
+from billbot.slackapp.home_blocks import (
+    ACTION_HOME_APPROVE_ALL,
+    ACTION_HOME_PAGE,
+    ACTION_HOME_PAYRUN,
+)
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 from billbot.slackapp.payload import request_id, text_at
 from billbot.slackapp.payrun_blocks import (
@@ -130,6 +136,23 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         await then_work(ack)()
         if await first_delivery(request.raw_body):
             await approvals_flow.approve_clicked(bot, body, request.raw_body)
+
+    @app.action(ACTION_APPROVE_ALL)
+    async def approve_all(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await approve_all_flow.approve_all_clicked(bot, body, request.raw_body)
+
+    @app.action(ACTION_HOME_APPROVE_ALL)
+    async def home_approve_all(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await approve_all_flow.home_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_APPROVE_ALL)
+    async def approve_all_submitted(ack: Any, body: dict[str, Any],
+                                    request: AsyncBoltRequest) -> None:
+        await approve_all_flow.approve_all_submitted(bot, then_work(ack), body, request.raw_body)
 
     @app.action(ACTION_REJECT)
     async def reject(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:

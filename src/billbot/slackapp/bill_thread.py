@@ -32,8 +32,10 @@ logger = logging.getLogger("billbot.thread")
 
 # A claim left `posting` this long (its worker died) is taken over.
 POSTING_LEASE = timedelta(minutes=2)
-# Decisions older than this are history already told (or never to be told) elsewhere.
-LOOKBACK = timedelta(days=2)
+# The recovery tick looks this far back for decisions no flow published (a crash between the
+# decision and its post, a pay run's payments): enough for those, and no backlog of old
+# decisions posted when billbot is upgraded to a version with the history.
+LOOKBACK = timedelta(hours=1)
 BATCH = 100
 # Posts per recovery tick: Slack paces a channel's posts to about one a second, and the tick's
 # other steps (payments) must not wait long behind a backlog (a pay run's many bills).

@@ -139,8 +139,10 @@ def _payments_text(data: DetailsData, figures: BillFigures) -> str:
     lines = []
     for p in history.payments[:30]:
         state = " _(being recorded)_" if p.in_progress else ""
+        behalf = f" for {mention(p.on_behalf_of)}" if p.on_behalf_of else ""
         lines.append(f"• {p.paid_on.isoformat()} · {user_text(p.account, 80)} · "
-                     f"{format_money(p.amount, p.currency)} · by {mention(p.payer_id)}{state}")
+                     f"{format_money(p.amount, p.currency)} · by {mention(p.payer_id)}{behalf}"
+                     f"{state}")
     by_billbot = history.paid_by_billbot.get(cur, Decimal(0))
     if figures.paid is not None and figures.paid > by_billbot:
         lines.append(f"• {format_money(figures.paid - by_billbot, cur)} recorded in the books "
@@ -153,7 +155,9 @@ def _decisions_text(history: BillHistory) -> str:
     for d in history.decisions[-30:]:
         when = d.at.strftime("%Y-%m-%d %H:%M UTC")
         reason = f": “{user_text(d.reason, 300)}”" if d.reason else ""
-        lines.append(f"• {mention(d.user_id)} {d.what}{reason} · {when}")
+        delegate = f" (clicked by {mention(d.acted_by)} as delegate)" if d.acted_by and \
+            d.acted_by != d.user_id else ""
+        lines.append(f"• {mention(d.user_id)} {d.what}{delegate}{reason} · {when}")
     return "*Approvals and rejections*\n" + ("\n".join(lines) if lines else "_None yet._")
 
 

@@ -22,8 +22,9 @@ from billbot.services.bindings import Binding
 from billbot.services.recent_payments import RecentPayment, paid_since
 from billbot.services.waiting import waits_on
 from billbot.slackapp.blocks import Block
-from billbot.slackapp.digest_actions import pay_approved_bills_button
+from billbot.slackapp.digest_actions import approve_all_button, pay_approved_bills_button
 from billbot.slackapp.home_blocks import (
+    ACTION_HOME_APPROVE_ALL,
     ACTION_HOME_PAYRUN,
     HELD,
     PAGE_SIZE,
@@ -50,10 +51,13 @@ _ROLE_ORDER = (Role.APPROVER, Role.PAYER, Role.ADMIN)
 
 
 def home_actions(user_roles: frozenset[Role]) -> list[Block]:
-    """Buttons acting on many bills, under the title: `Pay approved bills` for payers."""
+    """Buttons acting on many bills, under the title: `Pay approved bills` for payers,
+    `Approve all` for approvers."""
     buttons: list[Block] = []
     if Role.PAYER in user_roles:
         buttons.append({**pay_approved_bills_button(), "action_id": ACTION_HOME_PAYRUN})
+    if Role.APPROVER in user_roles:
+        buttons.append({**approve_all_button(), "action_id": ACTION_HOME_APPROVE_ALL})
     return [{"type": "actions", "block_id": "home-actions", "elements": buttons}] if buttons else []
 
 

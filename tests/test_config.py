@@ -31,6 +31,7 @@ def test_defaults_follow_the_contract(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert s.billbot_payers == frozenset()
     assert s.billbot_payer_cannot_approve is True
     assert s.billbot_dual_approval_over is None
+    assert s.billbot_thread_history is True
 
 
 def test_lists_and_payers_are_nobody_unless_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -106,3 +107,36 @@ def test_secrets_are_not_in_the_repr(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert {v + "-very-secret-value" for v in REQUIRED.values()} <= set(secrets)
     basic = base64.b64encode(s.codat_api_key.get_secret_value().encode()).decode()  # type: ignore[union-attr]
     assert basic in secrets  # the Codat key as it travels in the Authorization header
+
+
+def test_reminder_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for k, v in REQUIRED.items():
+        monkeypatch.setenv(k, v)
+    s = load_settings()
+    assert (s.billbot_notify, s.billbot_remind_days_before, s.billbot_escalate_after_hours) \
+        == ("channel", 2, 24.0)
+    monkeypatch.setenv("BILLBOT_NOTIFY", " Both ")
+    monkeypatch.setenv("BILLBOT_REMIND_DAYS_BEFORE", "0")
+    monkeypatch.setenv("BILLBOT_ESCALATE_AFTER_HOURS", "36.5")
+    s = load_settings()
+    assert (s.billbot_notify, s.billbot_remind_days_before, s.billbot_escalate_after_hours) \
+        == ("both", 0, 36.5)
+    bad = {"BILLBOT_NOTIFY": "email", "BILLBOT_REMIND_DAYS_BEFORE": "-1",
+           "BILLBOT_ESCALATE_AFTER_HOURS": "soon"}
+    for k, v in bad.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert set(err.value.problems) == set(bad)
+
+
+def test_thread_history_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for k, v in REQUIRED.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("BILLBOT_THREAD_HISTORY", "false")
+    assert load_settings().billbot_thread_history is False
+    monkeypatch.setenv("BILLBOT_THREAD_HISTORY", "maybe")
+    with pytest.raises(ConfigError, match="BILLBOT_THREAD_HISTORY"):
+        load_settings()

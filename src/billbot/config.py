@@ -67,10 +67,16 @@ class Settings(BaseSettings):
     billbot_notify: Literal["channel", "dm", "both"] = "channel"
     # Rows the digest shows before pointing to App Home and `/bills due` (at most 3 messages).
     billbot_digest_max_rows: int = 40
+    # Reminders of unapproved bills this many days before they are due; escalation to the
+    # admins this many hours after the end of the due date.
+    billbot_remind_days_before: int = 2
+    billbot_escalate_after_hours: float = 24.0
     # Payment recovery: how long a worker holds an intent, and how often open ones are looked
     # at. The Codat calls of a payment are bounded to fit in the lease (payment_call_limits).
     billbot_payment_lease_seconds: float = 120.0
     billbot_recovery_interval_seconds: float = 20.0
+    # Each decision on a bill is posted into its thread (holds' questions always are).
+    billbot_thread_history: bool = True
     # Test hook: SIGKILL this process at a point of the payment path. Off unless set.
     billbot_crash_at: CrashPoint | None = None
     database_url: str = "sqlite:///billbot.db"
@@ -141,6 +147,17 @@ class Settings(BaseSettings):
             raise ValueError(f"must be channel, dm or both; got {value!r}")
         return text
 
+    @field_validator("billbot_escalate_after_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        try:
+            hours = float(str(value).strip())
+        except ValueError:
+            raise ValueError(f"must be a number of hours; got {value!r}") from None
+        if not 0 <= hours <= 8760:
+            raise ValueError(f"must be between 0 and 8760 hours; got {value!r}")
+        return hours
+
     @field_validator("billbot_digest_max_rows", mode="before")
     @classmethod
     def _max_rows(cls, value: Any) -> Any:
@@ -150,7 +167,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a whole number of rows from 1 to 48; got {value!r}")
         return int(text)
 
-    @field_validator("billbot_due_within_days", mode="before")
+    @field_validator("billbot_due_within_days", "billbot_remind_days_before", mode="before")
     @classmethod
     def _days_ahead(cls, value: Any) -> Any:
         text = str(value).strip()

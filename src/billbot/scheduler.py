@@ -4,7 +4,8 @@ APScheduler job stores must never be shared between schedulers, so each replica 
 own in-memory scheduler that only ticks. The tick asks "which channels are due a digest
 today?" and each channel's digest is claimed by a unique row first (one per channel per
 local day), so several replicas, a double fire or a restart inside the window post it once.
-The same scheduler runs the payment recovery job that finishes intents left open.
+The same scheduler runs the payment recovery job that finishes intents left open, and the
+reminder job (reminders and escalations, each claimed once per bill, person and day).
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ logger = logging.getLogger("billbot.scheduler")
 
 DIGEST_TICK_SECONDS = 60
 RECOVERY_TICK_SECONDS = 20
+# Reminders need no minute precision; each tick reads the bound companies' bills once.
+REMINDER_TICK_SECONDS = 300
 
 
 def build_scheduler(*, digest_tick: Callable[[], Awaitable[Any]],
                     recovery_tick: Callable[[], Awaitable[Any]],
-                    recovery_seconds: float = RECOVERY_TICK_SECONDS) -> AsyncIOScheduler:
+                    recovery_seconds: float = RECOVERY_TICK_SECONDS,
+                    reminder_tick: Callable[[], Awaitable[Any]] | None = None,
+                    reminder_seconds: float = REMINDER_TICK_SECONDS) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={
         "coalesce": True,  # a late or doubled fire runs once
         "max_instances": 1,  # a slow tick is never overlapped by the next
@@ -37,6 +42,11 @@ def build_scheduler(*, digest_tick: Callable[[], Awaitable[Any]],
     scheduler.add_job(_guarded(recovery_tick, "recovery"),
                       IntervalTrigger(seconds=recovery_seconds), id="payment-recovery",
                       replace_existing=True, next_run_time=_soon(0))
+    if reminder_tick is not None:
+        # Reminders and escalations: each is claimed in the database, like the digest.
+        scheduler.add_job(_guarded(reminder_tick, "reminder"),
+                          IntervalTrigger(seconds=reminder_seconds), id="reminder-tick",
+                          replace_existing=True, next_run_time=_soon(5))
     return scheduler
 
 

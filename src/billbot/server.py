@@ -34,9 +34,11 @@ from billbot.runtime import Billbot, build_billbot
 from billbot.scheduler import build_scheduler
 from billbot.slackapp import request_gate
 from billbot.slackapp.app import build_bolt_app
+from billbot.slackapp.bill_thread import history_tick
 from billbot.slackapp.digests import digest_tick
 from billbot.slackapp.payment_outcomes import recover_payments
 from billbot.slackapp.payrun_exec import recover_pay_runs
+from billbot.slackapp.reminders import reminder_tick
 from billbot.startup_checks import check_credentials, refusal_message, slack_client
 
 logger = logging.getLogger("billbot.server")
@@ -111,7 +113,8 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
         if run_scheduler:
             scheduler = build_scheduler(
                 digest_tick=partial(digest_tick, bot), recovery_tick=partial(recovery_tick, bot),
-                recovery_seconds=bot.settings.billbot_recovery_interval_seconds)
+                recovery_seconds=bot.settings.billbot_recovery_interval_seconds,
+                reminder_tick=partial(reminder_tick, bot))
             scheduler.start()
         if bot.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -142,9 +145,15 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
 
 
 async def recovery_tick(bot: Billbot) -> None:
-    """Each step on its own: one failing must not stop the others."""
-    await recover_payments(bot)  # intents left open: finished with their own keys
-    await recover_pay_runs(bot)  # pay runs whose process died: settled once final
+    """The recovery tick's steps, each on its own: one failing does not stop the others."""
+    steps = (recover_payments,  # intents left open: finished with their own keys
+             recover_pay_runs,  # pay runs whose process died: settled once final
+             history_tick)  # the bill's thread: decisions not yet posted, failed posts
+    for step in steps:
+        try:
+            await step(bot)
+        except Exception:
+            logger.exception("recovery step %s failed; the next tick tries again", step.__name__)
 
 
 def _is_ssl_check(body: bytes, content_type: str) -> bool:

@@ -3,6 +3,7 @@ bills in the form, submit, read the review, confirm; and what the run shows afte
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -45,7 +46,7 @@ def offered(view: View) -> dict[str, list[dict[str, Any]]]:
 
 
 def offered_text(view: View) -> str:
-    return " ".join(o["text"]["text"] + " " + o["description"]["text"]
+    return " ".join(o["text"]["text"] + " " + o.get("description", {}).get("text", "")
                     for options in offered(view).values() for o in options)
 
 
@@ -56,6 +57,20 @@ def leave_out(view: View, references: set[str]) -> Values:
         kept = [o for o in options if o["text"]["text"].split(" · ")[0] not in references]
         values[block_id] = {"bills": {"type": "checkboxes", "selected_options": kept}}
     return values
+
+
+async def through_the_pages(driver: SlackDriver, user: str,
+                            first: Values | None = None) -> list[View]:
+    """Submit every page of the form as shown (the first with `first`) until the review;
+    the pages seen."""
+    pages: list[View] = []
+    values = first or {}
+    while (page := form_of(driver, user)) is not None:
+        pages.append(page)
+        answer = await driver.submit_view(user, values)
+        assert answer.outcome == "updated", (answer.outcome, answer.text)
+        values = {}
+    return pages
 
 
 def view_text(view: View) -> str:
@@ -71,9 +86,18 @@ def run_text(message: Message) -> str:
     return " ".join(str(b.get("text", {}).get("text", "")) for b in message.blocks)
 
 
+async def on_bot_loop(stack: Any, work: Any) -> Any:
+    """Run a coroutine on the bot's own event loop (its Codat and Slack clients live there)."""
+    return await asyncio.to_thread(stack.bot_server.run, work, timeout=600)
+
+
 async def approve_all(stack: Any, bill_ids: list[str], user: str) -> None:
     """Approvals recorded through the approval service, as the Approve button records them
     (setting up hundreds of bills by clicks would only measure Slack's rate limits)."""
+    await on_bot_loop(stack, _approve_all(stack, bill_ids, user))
+
+
+async def _approve_all(stack: Any, bill_ids: list[str], user: str) -> None:
     bot = stack.bot
     binding = await bot.binding_for(stack.settings.billbot_channel)
     for bill_id in bill_ids:

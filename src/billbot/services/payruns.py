@@ -90,23 +90,36 @@ def items_of(session: Session, run_id: uuid.UUID) -> list[PayRunItem]:
                              .execution_options(populate_existing=True)).all())
 
 
-def save_choices(session: Session, *, run_id: uuid.UUID, payer_id: str, selected: set[int],
-                 skipped: Mapping[int, str], payment_date: date,
-                 choices: Mapping[str, Choice], at: datetime) -> bool:
-    """The form's checked choices, onto the draft; False when the run is no longer a draft."""
+def save_page(session: Session, *, run_id: uuid.UUID, payer_id: str, positions: range,
+              selected: set[int], settings: tuple[date, Mapping[str, Choice]] | None,
+              at: datetime) -> bool:
+    """One page of the form onto the draft: which of its bills are ticked, and (first page)
+    the date and the per-currency choices; False when the run is no longer a draft."""
     run = get_run(session, run_id)
     if run is None or run.state != "draft" or run.payer_id != payer_id:
         return False
-    run.payment_date = payment_date
-    run.choices = {cur: c.to_json() for cur, c in choices.items()}
+    if settings is not None:
+        run.payment_date, choices = settings
+        run.choices = {cur: c.to_json() for cur, c in choices.items()}
     run.updated_at = at
     session.add(run)
     for item in items_of(session, run_id):
-        item.selected = item.position in selected and item.position not in skipped
-        item.skip_reason = skipped.get(item.position) if item.position in selected else None
-        session.add(item)
+        if item.position in positions:
+            item.selected = item.position in selected
+            item.skip_reason = None
+            session.add(item)
     session.flush()
     return True
+
+
+def leave_out(session: Session, *, run_id: uuid.UUID, skipped: Mapping[int, str]) -> None:
+    """Ticked bills that cannot be paid on the run's date: not selected, with the reason."""
+    for item in items_of(session, run_id):
+        if item.position in skipped:
+            item.selected = False
+            item.skip_reason = skipped[item.position]
+            session.add(item)
+    session.flush()
 
 
 def set_choices(session: Session, run_id: uuid.UUID, choices: Mapping[str, Choice]) -> None:
@@ -344,7 +357,25 @@ def finish(session: Session, run_id: uuid.UUID, *, at: datetime) -> bool:
     return done.rowcount == 1
 
 
-__all__ = ["Choice", "Failure", "Offered", "Progress", "Started", "claim_stale",
-           "create_draft", "failed_items", "finish", "get_run", "items_of", "progress",
-           "renew", "retry_failed", "save_choices", "set_choices", "set_slack_places", "stale_runs",
-           "start_run"]
+__all__ = [
+    "Choice",
+    "Failure",
+    "Offered",
+    "Progress",
+    "Started",
+    "claim_stale",
+    "create_draft",
+    "failed_items",
+    "finish",
+    "get_run",
+    "items_of",
+    "leave_out",
+    "progress",
+    "renew",
+    "retry_failed",
+    "save_page",
+    "set_choices",
+    "set_slack_places",
+    "stale_runs",
+    "start_run",
+]

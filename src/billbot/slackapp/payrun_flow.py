@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -31,9 +32,16 @@ from billbot.slackapp.blocks import account_label, loading_modal, message_modal
 from billbot.slackapp.interactions import ephemeral, read_signed_form, refuse
 from billbot.slackapp.pay_form import crosses_currency
 from billbot.slackapp.payload import dig, request_id, text_at, view_value
-from billbot.slackapp.payrun_blocks import TITLE, ReviewLine, review_modal
+from billbot.slackapp.payrun_blocks import (
+    TITLE,
+    FormPage,
+    ReviewLine,
+    form_modal,
+    page_count,
+    page_positions,
+    review_modal,
+)
 from billbot.slackapp.payrun_exec import drive, read_progress, run_lease, show_progress
-from billbot.storage.tables import PayRunItem
 
 logger = logging.getLogger("billbot.payruns")
 
@@ -60,16 +68,10 @@ def _selected(view: Any) -> set[int]:
     return chosen
 
 
-def _check(view: Any, ctx: ModalContext, items: list[PayRunItem], today: date
-           ) -> tuple[dict[str, str], set[int], dict[int, str], dict[str, Choice], date | None]:
-    """Errors per input block, or the selected positions, the left-out ones with their
-    reason, the per-currency choices and the date."""
+def _settings(view: Any, ctx: ModalContext, currencies: list[str], today: date
+              ) -> tuple[dict[str, str], date | None, dict[str, Choice]]:
+    """The first page's date and per-currency account and rate, or errors per input."""
     errors: dict[str, str] = {}
-    selected = {p for p in _selected(view) if 0 <= p < len(items)}
-    if not selected:
-        first = next((b for b in (dig(view, "state", "values") or {}) if b.startswith("bills-")),
-                     "date")
-        errors[first] = "Tick at least one bill."
     raw_date = (view_value(view, "date", "date") or {}).get("selected_date")
     paid_on: date | None = None
     try:
@@ -81,7 +83,7 @@ def _check(view: Any, ctx: ModalContext, items: list[PayRunItem], today: date
         errors["date"] = problem or "Pick the payment date."
     base = ctx.base_currency
     choices: dict[str, Choice] = {}
-    for currency in sorted({items[p].currency for p in selected}):
+    for currency in currencies:
         block = f"account-{currency}"
         value = text_at(view_value(view, block, "account"), "selected_option", "value",
                         limit=255)
@@ -98,42 +100,76 @@ def _check(view: Any, ctx: ModalContext, items: list[PayRunItem], today: date
             except AmountRefused as exc:
                 errors[f"rate-{currency}"] = str(exc)
         choices[currency] = Choice(value, label, rate)
-    skipped: dict[int, str] = {}
-    if paid_on is not None:
-        for p in selected:
-            reason = issued_after(items[p].issue_date, paid_on)
-            if reason:
-                skipped[p] = reason
-        if selected and len(skipped) == len(selected) and "date" not in errors:
-            errors["date"] = "Every ticked bill was issued after this date; pick a later one."
-    return errors, selected, skipped, choices, paid_on
+    return errors, paid_on, choices
+
+
+def _first_group(view: Any) -> str:
+    values = dig(view, "state", "values")
+    return next((b for b in values if str(b).startswith("bills-")), "date") \
+        if isinstance(values, dict) else "date"
 
 
 async def form_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str) -> None:
+    """A page of the form: its ticks (and, first page, the settings) saved onto the draft;
+    answered with the next page, or after the last with the review."""
     form = await read_signed_form(bot, ack, body, raw_body, action="payrun", error_field="date")
     if form is None:
         return
-    run_id = _run_id(form.ctx)
+    run_id, ctx = _run_id(form.ctx), form.ctx
     items = await bot.db(lambda s: payruns.items_of(s, run_id), read_only=True) if run_id else []
-    if run_id is None or not items:
+    page = ctx.page or 0
+    if run_id is None or not items or not 0 <= page < page_count(len(items)):
         await ack(response_action="errors", errors={"date": "This pay run is unknown."})
         return
-    errors, selected, skipped, choices, paid_on = _check(form.view, form.ctx, items, bot.today())
-    if errors or paid_on is None:
-        await ack(response_action="errors", errors=errors)
-        return
-    saved = await bot.db(lambda s: payruns.save_choices(
-        s, run_id=run_id, payer_id=form.user, selected=selected, skipped=skipped,
-        payment_date=paid_on, choices=choices, at=bot.clock.now()))
+    positions = page_positions(page, len(items))
+    selected = {p for p in _selected(form.view) if p in positions}
+    settings = None
+    if page == 0:
+        currencies = list(dict.fromkeys(i.currency for i in items))
+        errors, paid_on, choices = _settings(form.view, ctx, currencies, bot.today())
+        if errors or paid_on is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        settings = (paid_on, choices)
+    saved = await bot.db(lambda s: payruns.save_page(
+        s, run_id=run_id, payer_id=form.user, positions=positions, selected=selected,
+        settings=settings, at=bot.clock.now()))
     if not saved:
         await ack(response_action="update", view=message_modal(
             TITLE, "This pay run was confirmed already; its message in the channel shows it."))
         return
+    if page + 1 < page_count(len(items)):
+        next_ctx = replace(ctx, issued_at=bot.clock.now().isoformat(), page=page + 1)
+        await ack(response_action="update", view=form_modal(FormPage(
+            company="", items=items, page=page + 1, accounts={}, books_rates={},
+            not_offered=[], more=0, base_currency=ctx.base_currency, today=bot.today()),
+            metadata=bot.signer.dump(next_ctx)))
+        return
+    await _answer_review(bot, ack, form.view, ctx, run_id, form.user)
+
+
+async def _answer_review(bot: Billbot, ack: Any, view: Any, ctx: ModalContext,
+                         run_id: uuid.UUID, user: str) -> None:
+    run = await bot.db(lambda s: payruns.get_run(s, run_id), read_only=True)
+    items = await bot.db(lambda s: payruns.items_of(s, run_id), read_only=True)
+    if run is None or run.payment_date is None:
+        await ack(response_action="errors", errors={_first_group(view): "Start again."})
+        return
+    paid_on = run.payment_date
+    ticked = [i for i in items if i.selected]
+    skipped = {i.position: reason for i in ticked
+               if (reason := issued_after(i.issue_date, paid_on))}
+    if not ticked or len(skipped) == len(ticked):
+        text = ("Tick at least one bill." if not ticked else
+                "Every ticked bill was issued after the run's date; pick a later one.")
+        await ack(response_action="errors", errors={_first_group(view): text})
+        return
+    await bot.db(lambda s: payruns.leave_out(s, run_id=run_id, skipped=skipped))
     lines = []
-    base = form.ctx.base_currency
-    for currency, choice in choices.items():
-        paid = [items[p] for p in sorted(selected) if items[p].currency == currency
-                and p not in skipped]
+    base = ctx.base_currency
+    for currency, raw in run.choices.items():
+        choice = Choice.from_json(raw)
+        paid = [i for i in ticked if i.currency == currency and i.position not in skipped]
         if not paid:
             continue
         total = sum((i.amount for i in paid), Decimal(0))
@@ -142,14 +178,15 @@ async def form_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body:
             leaving = sum((converted(i.amount, choice.rate, base) for i in paid), Decimal(0))
         lines.append(ReviewLine(currency, len(paid), total, choice.account_name or "the account",
                                 choice.rate, leaving))
-    left_out = [f"• *{items[p].reference or items[p].bill_id}*: {reason}"
+    by_position = {i.position: i for i in items}
+    left_out = [f"• *{by_position[p].reference or by_position[p].bill_id}*: {reason}"
                 for p, reason in sorted(skipped.items())]
-    ctx = ModalContext(bill_id="", channel_id=form.ctx.channel_id, message_ts=None,
-                       user_id=form.user, issued_at=bot.clock.now().isoformat(),
-                       base_currency=base, run_id=str(run_id))
+    review_ctx = ModalContext(bill_id="", channel_id=ctx.channel_id, message_ts=None,
+                              user_id=user, issued_at=bot.clock.now().isoformat(),
+                              base_currency=base, run_id=str(run_id))
     await ack(response_action="update", view=review_modal(
         lines=lines, paid_on=paid_on, base_currency=base, skipped=left_out,
-        metadata=bot.signer.dump(ctx)))
+        metadata=bot.signer.dump(review_ctx)))
 
 
 async def _fresh(bot: Billbot, company: str, connection: str) -> dict[str, Bill]:

@@ -25,6 +25,7 @@ from billbot.slackapp.modal_open import open_modal
 from billbot.slackapp.payload import dig, request_id, text_at, view_value
 from billbot.slackapp.payrun_blocks import (
     TITLE,
+    FormPage,
     company_chooser,
     form_modal,
     not_offered_lines,
@@ -151,13 +152,18 @@ async def fill_form(bot: Billbot, *, view_id: str, user_id: str, binding: Bindin
     run_id = await bot.db(lambda s: payruns.create_draft(
         s, binding=binding, payer_id=user_id, offered=offered, base_currency=base,
         at=bot.clock.now()))
+    items = await bot.db(lambda s: payruns.items_of(s, run_id), read_only=True)
     ctx = ModalContext(bill_id="", channel_id=binding.channel_id, message_ts=None,
                        user_id=user_id, issued_at=bot.clock.now().isoformat(),
-                       base_currency=base, run_id=str(run_id))
-    await bot.slack.views_update(view_id=view_id, view=form_modal(
-        company=info.company_name or company, offered=plan.offered, accounts=plan.accounts,
-        not_offered=plan.not_offered, more=plan.more, base_currency=base, today=bot.today(),
-        metadata=bot.signer.dump(ctx)))
+                       base_currency=base, run_id=str(run_id), page=0)
+    rates: dict[str, Decimal | None] = {}
+    for bill in plan.offered:
+        if bill.currency_rate and not rates.get(bill.currency.upper()):
+            rates[bill.currency.upper()] = bill.currency_rate
+    await bot.slack.views_update(view_id=view_id, view=form_modal(FormPage(
+        company=info.company_name or company, items=items, page=0, accounts=plan.accounts,
+        books_rates=rates, not_offered=plan.not_offered, more=plan.more, base_currency=base,
+        today=bot.today()), metadata=bot.signer.dump(ctx)))
     return run_id
 
 

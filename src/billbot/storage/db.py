@@ -26,6 +26,9 @@ logger = logging.getLogger("billbot.storage")
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _READ_ONLY = "billbot_read_only"
+# The advisory lock key every billbot replica takes around its migrations (any fixed bigint;
+# this one spells "billbot" in ASCII, unlikely to collide with another application's key).
+MIGRATION_LOCK_KEY = 0x62696C6C626F74
 
 
 class DatabaseUrlError(ValueError):
@@ -128,14 +131,31 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade_database(engine_or_url: Engine | str, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (idempotent; the bot calls it on start)."""
+    """Bring the schema up to `revision` (idempotent; the bot calls it on start).
+
+    Replicas starting together on one database take turns: the first migrates, the others
+    wait for its commit and then find the schema at head (see `_serialize_migrations`).
+    """
     engine = engine_or_url if isinstance(engine_or_url, Engine) else make_engine(engine_or_url)
     config = alembic_config(engine)
     with engine.begin() as connection:
+        _serialize_migrations(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
     if not isinstance(engine_or_url, Engine):
         engine.dispose()
+
+
+def _serialize_migrations(connection: Connection) -> None:
+    """Hold the migration lock until this transaction ends.
+
+    PostgreSQL: two replicas creating the same tables at once would make one fail on a
+    duplicate catalog entry, so a transaction-scoped advisory lock queues them (released at
+    commit or rollback, also when a crashed replica's session goes). SQLite needs nothing:
+    `engine.begin()` already opened the transaction with BEGIN IMMEDIATE, its write lock.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
 def migrations_path() -> str:
@@ -146,6 +166,7 @@ def migrations_path() -> str:
 
 
 __all__ = [
+    "MIGRATION_LOCK_KEY",
     "DatabaseUrlError",
     "alembic_config",
     "make_engine",

@@ -35,6 +35,8 @@ METHOD_RULES: dict[str, MethodRule] = {
     "chat.update": MethodRule(("chat:write",), tier=3),
     "chat.postEphemeral": MethodRule(("chat:write",), tier=4),
     "chat.delete": MethodRule(("chat:write",), tier=3),
+    # Slack: no scope required; rate limit "Special" (generous), modelled as Tier 4.
+    "chat.getPermalink": MethodRule(tier=4),
     "views.open": MethodRule(tier=4),
     "views.push": MethodRule(tier=4),
     "views.update": MethodRule(tier=4),

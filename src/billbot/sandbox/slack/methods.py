@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from billbot.sandbox.slack import directory, files, oauth
+from billbot.sandbox.slack import directory, files, oauth, permalinks
 from billbot.sandbox.slack.errors import SlackApiRefusal
 from billbot.sandbox.slack.model import JsonDict, View
 from billbot.sandbox.slack.workspace import SlackWorkspace
@@ -124,6 +124,7 @@ def apps_connections_open(ws: SlackWorkspace, token: str | None, authorization: 
 # Newer methods live in modules of their own (each with the scopes it needs).
 METHODS.update(directory.METHODS)
 METHODS.update(files.METHODS)
+METHODS.update(permalinks.METHODS)
 
 OWN_AUTH_METHODS: dict[str, OwnAuthMethod] = {
     "apps.connections.open": apps_connections_open,

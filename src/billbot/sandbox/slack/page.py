@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from starlette.requests import Request
@@ -81,6 +83,8 @@ class WorkspacePage:
             Route("/_ui/home", self._home, methods=["POST"]),
             Route("/_ui/submit", self._submit, methods=["POST"]),
             Route("/_ui/close", self._close, methods=["POST"]),
+            Route("/_ui/click_view", self._click_view, methods=["POST"]),
+            Route("/_ui/file/{file_id}", self._file, methods=["GET"]),
             Route("/_ui/books", self._books, methods=["GET"]),
         ]
 
@@ -111,7 +115,17 @@ class WorkspacePage:
 
     def _with_replies(self, message: Message) -> JsonDict:
         replies = self.workspace.thread(message.channel, message.ts) if message.reply_count else []
-        return {**message.to_dict(), "replies": [r.to_dict() for r in replies]}
+        return {**self._with_files(message),
+                "replies": [self._with_files(r) for r in replies]}
+
+    def _with_files(self, message: Message) -> JsonDict:
+        """The message with the files shared in it (as Slack's client shows them)."""
+        files = [{"id": f.id, "name": f.name, "title": f.title, "size": f.length,
+                  "mimetype": mimetypes.guess_type(f.name)[0] or "application/octet-stream",
+                  "url": f"/_ui/file/{f.id}"}
+                 for f in self.workspace.files.all()
+                 if message.ts in f.shares.get(message.channel, [])]
+        return {**message.to_dict(), "files": files}
 
     async def _index(self, request: Request) -> Response:
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-store"})
@@ -187,6 +201,31 @@ class WorkspacePage:
             except (LookupError, SubmissionError) as exc:
                 return _error(409, str(exc))
         return _answered(response)
+
+    async def _click_view(self, request: Request) -> Response:
+        body = await _json_body(request)
+        async with self._http() as http:
+            try:
+                response = await self._driver(http).click_in_view(
+                    _field(body, "user"), _field(body, "action_id"),
+                    block_id=_field(body, "block_id"), view_id=_field(body, "view_id"))
+            except LookupError as exc:
+                return _error(409, str(exc))
+        return _answered(response)
+
+    async def _file(self, request: Request) -> Response:
+        """A shared file's bytes, for a person in a channel it was shared in (the client
+        shows previews and downloads to those who can see the message)."""
+        user = request.query_params.get("user", "")
+        stored = self.workspace.files.get(request.path_params["file_id"])
+        visible = stored is not None and stored.content is not None and any(
+            (c := self.workspace.channel(channel)) is not None and c.has_member(user)
+            for channel in stored.shares)
+        if not visible or stored is None or stored.content is None:
+            return _error(404, "no such file here")
+        mimetype = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+        return Response(stored.content, media_type=mimetype, headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(stored.name)}"})
 
     async def _close(self, request: Request) -> Response:
         body = await _json_body(request)

@@ -204,8 +204,26 @@ function body(message, channel) {
     userName,
     onButton: (blockId, element, node) => pressButton(channel.id, message.ts, blockId, element, node),
   };
-  if (message.blocks && message.blocks.length) return renderBlocks(message.blocks, ctx);
-  return h("div", { class: "blocks" }, h("div", { class: "section-text mrkdwn" }, renderMrkdwn(message.text || "", ctx)));
+  const content = message.blocks && message.blocks.length ? renderBlocks(message.blocks, ctx)
+    : h("div", { class: "blocks" }, h("div", { class: "section-text mrkdwn" }, renderMrkdwn(message.text || "", ctx)));
+  if (!message.files || !message.files.length) return content;
+  return h("div", {}, content, ...message.files.map(drawFile));
+}
+
+// A shared file as Slack's client shows it: an image previewed, anything else (a PDF) a card
+// that opens the file.
+function drawFile(file) {
+  const url = `${file.url}?user=${encodeURIComponent(ui.me)}`;
+  const kind = (file.name.split(".").pop() || "file").toUpperCase();
+  if (file.mimetype.startsWith("image/")) {
+    return h("a", { class: "file file-image", href: url, target: "_blank", dataset: { fileId: file.id } },
+      h("img", { src: url, alt: file.title || file.name }),
+      h("div", { class: "file-name" }, file.title || file.name));
+  }
+  return h("a", { class: "file file-card", href: url, target: "_blank", dataset: { fileId: file.id } },
+    h("span", { class: "file-kind" }, kind),
+    h("span", {}, h("div", { class: "file-name" }, file.title || file.name),
+      h("div", { class: "muted" }, `${kind} · ${Math.max(1, Math.round(file.size / 1024))} KB`)));
 }
 
 function drawThread(channel) {
@@ -281,7 +299,7 @@ function drawModal(view) {
   const inputs = [];
   const ctx = {
     userName, inputs, values: view.state_values || {}, errors: view.errors || {},
-    onButton: () => toast("Buttons inside modals are not wired in this local Slack."),
+    onButton: (blockId, element, node) => pressViewButton(view, blockId, element, node),
   };
   const footer = h("div", { class: "dialog-footer" },
     h("button", { class: "bk-button", type: "button", id: "modal-close", onclick: closeModal },
@@ -302,6 +320,18 @@ function drawModal(view) {
     renderBlocks(def.blocks, ctx)),
   footer);
   clear(host).append(h("div", { class: "overlay" }, form));
+}
+
+async function pressViewButton(view, blockId, element, node) {
+  if (element.confirm && !(await confirmDialog(element.confirm))) return;
+  node.classList.add("busy");
+  node.disabled = true;
+  const answer = await post("/_ui/click_view", {
+    user: ui.me, view_id: view.id, block_id: blockId, action_id: element.action_id,
+  });
+  node.classList.remove("busy");
+  node.disabled = false;
+  if (!answer.ok) toast(answer.error || `billbot did not handle that (HTTP ${answer.status || answer.http}).`);
 }
 
 async function submitModal(view, inputs, form) {

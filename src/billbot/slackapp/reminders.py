@@ -1,0 +1,144 @@
+"""The reminder tick: in working hours, remind approvers of unapproved bills that are due soon
+and escalate late ones to the admins, each once per bill, recipient and local day.
+
+Where they go follows BILLBOT_NOTIFY (contract): `dm` sends direct messages only; `both` sends
+them and posts in the bill's thread; `channel`, which sends no direct messages, posts in the
+bill's thread only (mentioning the people it is for). A claim row is written before each
+send (`storage/reminders.py`), so replicas, double fires and restarts send it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+from functools import partial
+
+from slack_sdk.errors import SlackApiError
+
+from billbot.domain.reminders import working_day
+from billbot.logs import event
+from billbot.runtime import Billbot
+from billbot.services import bindings as bindings_service
+from billbot.services import reminders as plans
+from billbot.services.bindings import Binding
+from billbot.services.reminders import Notice
+from billbot.slackapp.bill_thread import find_thread
+from billbot.slackapp.direct_messages import send_dm
+from billbot.slackapp.invite_notice import unpostable_error
+from billbot.slackapp.reminder_text import direct_text, thread_text
+from billbot.storage import reminders as claims
+from billbot.storage.bill_copies import CopyPlace
+from billbot.storage.reminders import ReminderKey
+
+logger = logging.getLogger("billbot.reminders")
+
+# A claim left unsent this long (its replica died before sending) may be taken over.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+async def reminder_tick(bot: Billbot) -> int:
+    """Send today's due reminders and escalations in every bound channel; how many went out."""
+    s = bot.settings
+    now = bot.clock.now()
+    day = working_day(now, s.billbot_timezone, s.billbot_digest_days)
+    if day is None:
+        return 0
+    bound = await bot.db(lambda session: bindings_service.list_bindings(session), read_only=True)
+    sent = 0
+    for binding in bound:
+        sent += await remind_binding(bot, binding, day, now)
+    return sent
+
+
+async def remind_binding(bot: Billbot, binding: Binding, day: date, now: datetime) -> int:
+    s = bot.settings
+    bills = await bot.due_bills(binding, within_days=s.billbot_remind_days_before)
+    notices = await bot.db(lambda session: plans.plan(
+        session, bot.policy, binding=binding, bills=bills, now=now, tz=s.billbot_timezone,
+        escalate_after_hours=s.billbot_escalate_after_hours), read_only=True)
+    sent = 0
+    for notice in notices:
+        sent += await deliver(bot, binding, notice, day)
+    if sent:
+        event(logger, "reminders sent", channel_id=binding.channel_id, sent=sent)
+    return sent
+
+
+async def deliver(bot: Billbot, binding: Binding, notice: Notice, day: date) -> int:
+    """Send one notice where BILLBOT_NOTIFY says; each recipient (and the thread) at most once
+    a day."""
+    mode = bot.settings.billbot_notify
+    place = await row_place(bot, binding, notice.bill.id)
+    link = await permalink(bot, place)
+
+    def key(recipient: str) -> ReminderKey:
+        return ReminderKey(binding.company_id, binding.connection_id, notice.bill.id,
+                           recipient, day, notice.kind)
+
+    sent = 0
+    if mode in ("dm", "both"):
+        for person in notice.recipients:
+            text = direct_text(notice, person, today=day, link=link)
+            sent += await send_once(bot, key(person), partial(_to_person, bot, person, text))
+    if mode in ("channel", "both"):
+        thread = (place.digest_ts or place.ts) if place is not None else None
+        text = thread_text(notice, today=day, link=link)
+        sent += await send_once(bot, key(binding.channel_id), partial(
+            _to_thread, bot, binding.channel_id, thread, text))
+    return sent
+
+
+async def _to_person(bot: Billbot, person: str, text: str) -> str:
+    _, ts = await send_dm(bot, person, text=text)  # the one DM sender (direct_messages)
+    return ts
+
+
+async def _to_thread(bot: Billbot, channel: str, thread_ts: str | None, text: str) -> str:
+    """Into the thread of the message carrying the bill's row (the channel when none does)."""
+    answer = await bot.slack.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts,
+                                              unfurl_links=False, unfurl_media=False)
+    return str(answer["ts"])
+
+
+async def row_place(bot: Billbot, binding: Binding, bill_id: str) -> CopyPlace | None:
+    """The newest message in the bound channel that shows the bill's row, if any (found by
+    bill_thread.py, the one lookup of a bill's thread)."""
+    found = await find_thread(bot, binding, bill_id, channel_id=binding.channel_id)
+    if found is None:
+        return None
+    parent = found.thread_ts if found.thread_ts != found.message_ts else None
+    return CopyPlace(found.channel_id, found.message_ts, parent)
+
+
+async def permalink(bot: Billbot, place: CopyPlace | None) -> str | None:
+    if place is None:
+        return None
+    try:
+        answer = await bot.slack.chat_getPermalink(channel=place.channel_id, message_ts=place.ts)
+    except SlackApiError as exc:
+        logger.warning("no permalink for a bill's row: %s", exc.response.get("error"))
+        return None
+    link = answer.get("permalink")
+    return link if isinstance(link, str) else None
+
+
+async def send_once(bot: Billbot, key: ReminderKey, post: Callable[[], Awaitable[str]]) -> int:
+    """Claim, post, mark sent: 1 when this call sent it, 0 when another had (or it failed)."""
+    now = bot.clock.now()
+    claimed = await bot.db(lambda s: claims.claim(s, key, at=now, stale_before=now - STALE_CLAIM))
+    if not claimed:
+        return 0
+    try:
+        ts = await post()
+    except SlackApiError as exc:
+        logger.warning("reminder not delivered: %s", exc.response.get("error"))
+        if unpostable_error(exc) is None:
+            # Slack did not take it: give the claim back so a later tick today tries again.
+            await bot.db(lambda s: claims.release(s, key))
+        return 0
+    await bot.db(lambda s: claims.mark_sent(s, key, message_ts=ts, at=bot.clock.now()))
+    return 1
+
+
+__all__ = ["deliver", "permalink", "remind_binding", "reminder_tick", "row_place", "send_once"]

@@ -1,0 +1,160 @@
+"""Reminders and escalation (issue 16 item 3): with the bot's clock moved through the day,
+approvers are reminded of unapproved bills due within BILLBOT_REMIND_DAYS_BEFORE days (their
+delegate when they are away), once per bill, person and day, in working hours only; bills
+still unapproved BILLBOT_ESCALATE_AFTER_HOURS after the end of their due date go to the admins.
+Two replicas ticking at once send each reminder once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from billbot.clock import FixedClock
+from billbot.sandbox.serving import serve_in_thread
+from billbot.server import build_web_app
+from billbot.slackapp.reminders import reminder_tick
+from tests.e2e.conftest import (
+    ADA,
+    ANN,
+    BEN,
+    CHANNEL,
+    OSCAR,
+    Stack,
+    approve,
+    due_bills,
+    eventually,
+    post_digest,
+)
+
+EVERY_DAY = "mon-sun"
+
+
+def at(hour: int, minute: int = 0, *, days: int = 0) -> datetime:
+    """Today's date as the sandbox sees it (plus `days`), at hour:minute UTC."""
+    return datetime.combine(datetime.now(UTC).date() + timedelta(days=days), time(hour, minute),
+                            tzinfo=UTC)
+
+
+def dms(stack: Stack, user: str) -> list[str]:
+    """The reminders and escalations in the person's DM (not App Home's bill cards)."""
+    return [m.text for m in stack.workspace.messages(f"D{user}") if m.bot_id
+            and m.text.startswith((":alarm_clock:", ":rotating_light:"))]
+
+
+def unapproved_within(stack: Stack, days: int, approved: set[str]) -> list[dict[str, Any]]:
+    """What the reminders must cover, from the sandbox's own books."""
+    last = date.today() + timedelta(days=days)
+    return [b for b in due_bills(stack, within=days) if b["id"] not in approved
+            and date.fromisoformat(str(b["dueDate"])[:10]) <= last]
+
+
+def overdue_by(stack: Stack, days: int) -> list[dict[str, Any]]:
+    first = date.today() - timedelta(days=days)
+    return [b for b in due_bills(stack) if date.fromisoformat(str(b["dueDate"])[:10]) <= first]
+
+
+async def tick(stack: Stack, clock: FixedClock, when: datetime) -> int:
+    clock.set(when)
+    return int(await asyncio.to_thread(stack.bot_server.run, reminder_tick(stack.bot)))
+
+
+async def test_reminders_and_escalations_by_dm_once_a_day_in_working_hours(
+        stack_factory: Callable[..., Stack]) -> None:
+    clock = FixedClock(at(8, 30))
+    stack = stack_factory(clock=clock, billbot_notify="dm", billbot_digest_days=EVERY_DAY)
+    main = await post_digest(stack)
+    approved = min(unapproved_within(stack, 2, set()), key=lambda b: b["dueDate"])
+    await approve(stack, main, approved["id"], ANN)
+
+    assert await tick(stack, clock, at(8, 30)) == 0  # before 09:00: nothing
+    assert dms(stack, ANN) == dms(stack, BEN) == dms(stack, ADA) == []
+
+    sent = await tick(stack, clock, at(10))
+    waiting = unapproved_within(stack, 2, {approved["id"]})
+    late = [b for b in overdue_by(stack, 2) if b["id"] != approved["id"]]
+    assert waiting and late
+    assert sent == 2 * len(waiting) + len(late)
+    for person in (ANN, BEN):
+        texts = dms(stack, person)
+        assert len(texts) == len(waiting)
+        assert all("waiting for your approval" in t and "Open its row" in t for t in texts)
+        assert all(f"/archives/{CHANNEL}/p" in t for t in texts)
+        assert not any(f"*{approved['reference']}*" in t for t in texts)
+    escalations = dms(stack, ADA)
+    assert len(escalations) == len(late)
+    assert {b["reference"] for b in late} == {
+        next(r for r in (b["reference"] for b in late) if f"*{r}*" in t) for t in escalations}
+
+    # Later ticks the same day send nothing again; after 17:00 nothing at all.
+    assert await tick(stack, clock, at(10, 5)) == 0
+    assert await tick(stack, clock, at(16, 55)) == 0
+    assert await tick(stack, clock, at(17, 30, days=1)) == 0
+    # The next working day, each is reminded once more (and a bill due a day later joins).
+    assert await tick(stack, clock, at(9, 0, days=1)) > 0
+    assert len(dms(stack, BEN)) == len(waiting) + len(unapproved_within(stack, 3, {approved["id"]}))
+    assert not stack.workspace.violations
+
+
+async def test_both_posts_in_the_bills_thread_and_reminds_the_delegate(
+        stack_factory: Callable[..., Stack]) -> None:
+    clock = FixedClock(at(9, 5))
+    stack = stack_factory(clock=clock, billbot_notify="both", billbot_digest_days=EVERY_DAY,
+                          billbot_remind_days_before="0", billbot_escalate_after_hours="1000")
+    main = await post_digest(stack)
+    today = datetime.now(UTC).date().isoformat()
+    response = await stack.driver.slash_command(BEN, CHANNEL, f"away {today} {today} <@{OSCAR}|o>")
+    assert response.status == 200
+    await eventually(lambda: any("acts for you" in e.text
+                                 for e in stack.workspace.ephemerals(CHANNEL, BEN)))
+
+    sent = await tick(stack, clock, at(11))
+    waiting = unapproved_within(stack, 0, set())
+    assert sent == 3 * len(waiting)  # Ann's DM, Oscar's DM (for Ben), the thread post
+    assert dms(stack, BEN) == []
+    assert all(f"you cover for <@{BEN}>" in t for t in dms(stack, OSCAR))
+    assert len(dms(stack, OSCAR)) == len(dms(stack, ANN)) == len(waiting)
+    posts = [m.text for m in stack.workspace.thread(CHANNEL, main.ts) if "Reminder" in m.text]
+    assert len(posts) == len(waiting)
+    assert all(f"<@{ANN}>" in p and f"<@{OSCAR}>" in p and f"<@{BEN}>" not in p for p in posts)
+    assert await tick(stack, clock, at(12)) == 0
+    assert dms(stack, ADA) == []  # nothing is 1000 hours late
+
+
+async def test_channel_mode_sends_no_direct_messages(stack_factory: Callable[..., Stack]) -> None:
+    clock = FixedClock(at(9, 5))
+    stack = stack_factory(clock=clock, billbot_digest_days=EVERY_DAY,
+                          billbot_remind_days_before="0")
+    main = await post_digest(stack)
+    sent = await tick(stack, clock, at(9, 30))
+    assert sent > 0
+    assert dms(stack, ANN) == dms(stack, BEN) == dms(stack, ADA) == []
+    thread = [m.text for m in stack.workspace.thread(CHANNEL, main.ts)]
+    assert any(t.startswith(":alarm_clock: Reminder for") for t in thread)
+    assert any(t.startswith(":rotating_light: Escalated to") and f"<@{ADA}>" in t
+               for t in thread)
+
+
+async def test_two_replicas_send_each_reminder_once(stack_factory: Callable[..., Stack]) -> None:
+    clock = FixedClock(at(10))
+    stack = stack_factory(clock=clock, billbot_notify="dm", billbot_digest_days=EVERY_DAY)
+    # A second `billbot run` on the same database, Slack and Codat.
+    app, other_bot = build_web_app(stack.settings, run_scheduler=False, clock=clock)
+    other = serve_in_thread(app)
+    try:
+        ticks = [asyncio.to_thread(server.run, reminder_tick(bot))
+                 for server, bot in ((stack.bot_server, stack.bot), (other, other_bot))
+                 for _ in range(3)]
+        counts = await asyncio.gather(*ticks)
+    finally:
+        other.stop()
+    # Both replicas post into the same DMs: one Slack turned away (429 past its retries) gave
+    # its claim back, and the next tick sends it.
+    counts.append(await tick(stack, clock, at(10, 5)))
+    waiting = unapproved_within(stack, 2, set())
+    late = overdue_by(stack, 2)
+    assert sum(counts) == 2 * len(waiting) + len(late), counts
+    for person, expected in ((ANN, len(waiting)), (BEN, len(waiting)), (ADA, len(late))):
+        texts = dms(stack, person)
+        assert len(texts) == len(set(texts)) == expected

@@ -31,6 +31,7 @@ def test_defaults_follow_the_contract(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert s.billbot_payers == frozenset()
     assert s.billbot_payer_cannot_approve is True
     assert s.billbot_dual_approval_over is None
+    assert s.billbot_thread_history is True
 
 
 def test_lists_and_payers_are_nobody_unless_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -128,3 +129,14 @@ def test_reminder_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     with pytest.raises(ConfigError) as err:
         load_settings()
     assert set(err.value.problems) == set(bad)
+
+
+def test_thread_history_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for k, v in REQUIRED.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("BILLBOT_THREAD_HISTORY", "false")
+    assert load_settings().billbot_thread_history is False
+    monkeypatch.setenv("BILLBOT_THREAD_HISTORY", "maybe")
+    with pytest.raises(ConfigError, match="BILLBOT_THREAD_HISTORY"):
+        load_settings()

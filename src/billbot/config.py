@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # at. The Codat calls of a payment are bounded to fit in the lease (payment_call_limits).
     billbot_payment_lease_seconds: float = 120.0
     billbot_recovery_interval_seconds: float = 20.0
+    # Each decision on a bill is posted into its thread (holds' questions always are).
+    billbot_thread_history: bool = True
     # Test hook: SIGKILL this process at a point of the payment path. Off unless set.
     billbot_crash_at: CrashPoint | None = None
     database_url: str = "sqlite:///billbot.db"

@@ -42,6 +42,8 @@ class ModalContext:
     currency_rate: str | None = None
     run_id: str | None = None  # a pay run's form and review: the run they belong to
     page: int | None = None  # which page of the pay run's form
+    # Approve all: the bills its confirmation listed (short keys with version tokens).
+    bills: str | None = None
 
 
 class ContextSigner:

@@ -34,6 +34,7 @@ from billbot.runtime import Billbot, build_billbot
 from billbot.scheduler import build_scheduler
 from billbot.slackapp import request_gate
 from billbot.slackapp.app import build_bolt_app
+from billbot.slackapp.bill_thread import history_tick
 from billbot.slackapp.digests import digest_tick
 from billbot.slackapp.payment_outcomes import recover_payments
 from billbot.slackapp.payrun_exec import recover_pay_runs
@@ -144,9 +145,15 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
 
 
 async def recovery_tick(bot: Billbot) -> None:
-    """Each step on its own: one failing must not stop the others."""
-    await recover_payments(bot)  # intents left open: finished with their own keys
-    await recover_pay_runs(bot)  # pay runs whose process died: settled once final
+    """The recovery tick's steps, each on its own: one failing does not stop the others."""
+    steps = (recover_payments,  # intents left open: finished with their own keys
+             recover_pay_runs,  # pay runs whose process died: settled once final
+             history_tick)  # the bill's thread: decisions not yet posted, failed posts
+    for step in steps:
+        try:
+            await step(bot)
+        except Exception:
+            logger.exception("recovery step %s failed; the next tick tries again", step.__name__)
 
 
 def _is_ssl_check(body: bytes, content_type: str) -> bool:

@@ -80,7 +80,7 @@ async def test_each_role_sees_its_queue_and_outsiders_see_the_admins(stack: Stac
     ann = await opened(stack, ANN)
     assert "Waiting for you" in home_text(ann)
     assert home_row(ann, bill["id"]) is not None
-    assert home_buttons(ann, bill["id"]) == ["Approve", "Reject"]
+    assert home_buttons(ann, bill["id"]) == ["Approve", "Reject", "Hold", "Details"]
     # A payer sees nothing to pay before anything is approved.
     pat = await opened(stack, PAT)
     assert home_row(pat, bill["id"]) is None

@@ -147,7 +147,7 @@ async def test_approve_then_pay_records_one_payment(stack_factory: Any,
     bill = first_due(stack)
     if section_block_id(bill["id"]) not in {b.get("block_id") for b in main.blocks}:
         raise AssertionError("seed's first GBP bill expected in the main message")
-    assert buttons(main, bill["id"]) == ["Approve", "Reject"]
+    assert buttons(main, bill["id"]) == ["Approve", "Reject", "Hold", "Details"]
     await approve(stack, main, bill["id"])
     assert "Pay" in buttons(current(stack, main.ts), bill["id"])
 

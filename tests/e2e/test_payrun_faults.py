@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     PAT,
     Stack,
     audit,
+    ephemeral_texts,
     eventually,
     no_slack_violations,
     post_digest,
@@ -148,6 +149,10 @@ async def test_retry_failed_retries_only_the_failed_bills(stack_factory: object)
     await eventually(lambda: expected in run_text(run_messages(stack.workspace, CHANNEL)[-1]))
     message = run_messages(stack.workspace, CHANNEL)[-1]
     failed = {i.id for i in intents(stack) if i.state == "failed"}
+    # The channel names the failed bills; Codat's reasons go to the payer only.
+    reason = next(i.last_error for i in intents(stack) if i.state == "failed")
+    assert reason and reason not in run_text(message)
+    await eventually(lambda: any(reason in t for t in ephemeral_texts(stack, PAT)))
     assert len(failed) == 3
     before = Counter(p.bill_id for p in stack.payments())
     # A double click on Retry failed: one retry.

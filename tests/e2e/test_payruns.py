@@ -9,10 +9,13 @@ from collections import Counter
 from typing import Any
 
 from billbot.sandbox.slack.model import View
+from billbot.slackapp.payrun_blocks import CALLBACK_PAYRUN_COMPANY
 from tests.e2e.conftest import (
+    ADA,
     ANN,
     CHANNEL,
     OSCAR,
+    OTHER_CHANNEL,
     PAT,
     Stack,
     approve,
@@ -34,6 +37,7 @@ from tests.support.payrun_steps import (
     review_of,
     run_messages,
     run_text,
+    top_view,
     view_text,
 )
 
@@ -151,3 +155,30 @@ async def test_a_bill_issued_after_the_date_is_left_out_with_the_reason(stack: S
     for bill in later:
         assert bill["reference"] in view_text(review) and "after the run's date" in view_text(review)
     assert ANN and not stack.payments()
+
+
+async def test_a_payer_of_several_companies_chooses_one_first(stack: Stack) -> None:
+    company, connection = next(key for key in stack.sandbox.ledgers
+                               if key[0] != stack.company_id)
+    await stack.driver.slash_command(ADA, OTHER_CHANNEL, f"connect {company} {connection}")
+    await eventually(lambda: any("now bound" in e.text
+                                 for e in stack.workspace.ephemerals(OTHER_CHANNEL, ADA)))
+    main = await post_digest(stack)
+    bill = gbp_bills_in(stack, str(main.blocks), 1)[0]
+    await approve(stack, current(stack, main.ts), bill["id"])
+    await stack.driver.slash_command(PAT, CHANNEL, "payrun")
+    await eventually(lambda: top_view(stack.driver, PAT, CALLBACK_PAYRUN_COMPANY))
+    chooser = top_view(stack.driver, PAT, CALLBACK_PAYRUN_COMPANY)
+    assert chooser is not None
+    select = next(b for b in chooser.definition["blocks"] if b["block_id"] == "company")
+    names = [o["text"]["text"] for o in select["element"]["options"]]
+    assert len(names) == 2 and "Acme Trading Ltd" in names
+    assert select["element"]["initial_option"]["value"] == CHANNEL  # where it was asked
+    assert (await stack.driver.submit_view(PAT, {})).outcome == "updated"
+    await eventually(lambda: form_of(stack.driver, PAT))
+    form = the_form(stack, PAT)
+    assert (bill["reference"] or bill["id"]) in offered_text(form)
+    # The digest header's button is for its own channel's company: no chooser.
+    await click_pay_approved(stack.driver, PAT, CHANNEL, main)
+    await eventually(lambda: (v := form_of(stack.driver, PAT)) is not None and v.id != form.id)
+    no_slack_violations(stack)

@@ -79,7 +79,7 @@ def test_pay_button_only_once_approved_and_supplier_text_escaped() -> None:
              for e in blk["elements"]]
     # The header's actions block first, then the bill's own buttons.
     assert msgs[0].blocks[2]["block_id"] == "digest-actions"
-    assert texts == ["Pay approved bills", "Approve", "Reject"]
+    assert texts == ["Pay approved bills", "Approve all", "Approve", "Reject", "Hold", "Details"]
     assert "&lt;1&gt;" in msgs[0].blocks[4]["text"]["text"]
     approved = RowState(approvers=("U1",), needed=1)
     new = replace_bill_row(msgs[0].blocks, b, approved, today=TODAY)
@@ -87,6 +87,14 @@ def test_pay_button_only_once_approved_and_supplier_text_escaped() -> None:
     actions = [e["action_id"] for blk in new if blk["type"] == "actions" for e in blk["elements"]]
     assert ACTION_PAY in actions
     assert "<@U1>" in new[4]["text"]["text"]
+
+
+def test_the_digest_header_carries_approve_all() -> None:
+    b = bill(1, due=1)
+    msgs = digest_messages([b], {}, summarise([b], today=TODAY), today=TODAY, within_days=7)
+    header = [blk for blk in msgs[0].blocks if blk["block_id"] == "digest-actions"]
+    assert [e["text"]["text"] for e in header[0]["elements"]] == ["Pay approved bills",
+                                                                  "Approve all"]
 
 
 def test_empty_digest_is_one_short_line() -> None:

@@ -37,6 +37,8 @@ EXPECTED_TABLES = {
     "channel_binding", "role_grant", "bill_track", "approval", "payment_intent",
     "digest_post", "slack_message", "processed_request", "audit_log", "channel_notice",
     "delegation", "reminder_sent", "pay_run", "pay_run_item",
+    "invoice_upload",
+    "bill_thread_post",
 }
 
 

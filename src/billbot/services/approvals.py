@@ -38,7 +38,7 @@ from billbot.storage.upsert import insert_if_absent
 
 from . import tracks
 from .acting import acting_as, approval_principal, people_who_paid
-from .bill_status import ApprovalResult, BillApprovalState, Outcome, Rejection
+from .bill_status import ApprovalResult, BillApprovalState, Outcome, Rejection, held_refusal
 from .bindings import Binding
 from .final_payment import approval_blocker
 from .roles import record_refusal, roles_of
@@ -125,6 +125,10 @@ def approve(
     track = _current_track(session, ref, current, user_id=user_id, request_id=request_id, at=at)
     if track is None:
         return click.refuse(session, WAITS_FOR_PAYMENT)
+    # Read again now that this transaction holds the track: a hold committed meanwhile counts.
+    held = tracks.hold_of(tracks.load_track(session, ref))
+    if held is not None:
+        return click.refuse(session, held_refusal(held, "approved"))
     if track.state == "rejected":
         return click.refuse(session, rejected_message(track, user_id))
     principal, already = approval_principal(acting, tracks.round_decisions(session, track))

@@ -27,6 +27,22 @@ class Rejection:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """A question that stops approval and payment until its author or an admin releases it."""
+
+    by: str
+    question: str
+    at: datetime
+
+
+def held_refusal(hold: Hold, what: str) -> str:
+    """What an Approve or Pay on a held bill is told (`what`: "approved", "paid")."""
+    return (f"<@{hold.by}> put this bill on hold: “{hold.question}”. It cannot be {what} until "
+            "they or a billbot admin release it (answer in the bill's thread); nothing was "
+            "recorded.")
+
+
+@dataclass(frozen=True)
 class PaymentView:
     intent_id: uuid.UUID
     state: str  # created | calling | unknown | succeeded | failed
@@ -71,6 +87,7 @@ class BillApprovalState:
     paid_in_round: Decimal
     payments: tuple[PaymentView, ...]  # billbot's payments of this bill, oldest first
     lapsed: bool = False
+    held: Hold | None = None
     # Delegates who clicked an approval for an approver away (`approvers` names the latter).
     acted_by: tuple[str, ...] = ()
 
@@ -99,4 +116,5 @@ class ApprovalResult:
     state: BillApprovalState
 
 
-__all__ = ["ApprovalResult", "BillApprovalState", "Outcome", "PaymentView", "Rejection"]
+__all__ = ["ApprovalResult", "BillApprovalState", "Hold", "Outcome", "PaymentView", "Rejection",
+           "held_refusal"]

@@ -10,7 +10,7 @@ from billbot.codat.models import AccountStatus, BankAccountOption, Bill
 from billbot.domain.policy import PolicySettings, Role, can_pay
 from billbot.money import format_money, minor_units
 
-from .bill_status import BillApprovalState
+from .bill_status import BillApprovalState, held_refusal
 
 PAYMENT_IN_PROGRESS = "A payment of this bill is already in progress; nothing new was started."
 
@@ -66,6 +66,8 @@ def why_not_payable(bill: Bill, state: BillApprovalState, *, user_id: str, polic
     problem = bill_problem(bill)
     if problem:
         return problem
+    if state.held is not None:
+        return held_refusal(state.held, "paid")
     if state.rejected is not None:
         return (f"The bill was rejected by <@{state.rejected.by}>; it cannot be paid until they "
                 "withdraw the rejection or an admin overrides it.")

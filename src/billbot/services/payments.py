@@ -27,7 +27,7 @@ from billbot.storage.tables import BillTrack, PaymentIntent
 
 from . import tracks
 from .acting import acting_as, payment_principal, people_who_approved
-from .bill_status import BillApprovalState
+from .bill_status import BillApprovalState, held_refusal
 from .payability import PAYMENT_IN_PROGRESS, payment_problem
 from .roles import record_refusal, roles_of
 
@@ -116,6 +116,9 @@ def start_payment(
         return refuse("The bill has not been approved yet.")
     if track.open_intent_id is not None:
         return refuse(PAYMENT_IN_PROGRESS, StartOutcome.IN_PROGRESS)
+    held = tracks.hold_of(track)
+    if held is not None:
+        return refuse(held_refusal(held, "paid"))
     if not tracks.is_current(track, current):
         if tracks.predates_own_payment(session, track, current):
             return refuse(JUST_PAID, StartOutcome.IN_PROGRESS)
@@ -134,11 +137,15 @@ def start_payment(
     claimed = session.exec(
         update(BillTrack)
         .where(col(BillTrack.id) == track.id, col(BillTrack.round) == track.round,
-               col(BillTrack.open_intent_id).is_(None))
+               col(BillTrack.open_intent_id).is_(None), col(BillTrack.held_by).is_(None))
         .values(open_intent_id=intent_id, updated_at=at)
     )
     if claimed.rowcount != 1:
-        # Lost a race: another payment started, or the round changed, since we read it.
+        # Lost a race: another payment started, the bill was put on hold, or the round
+        # changed, since we read it.
+        held = tracks.hold_of(tracks.load_track(session, bill_ref))
+        if held is not None:
+            return refuse(held_refusal(held, "paid"))
         return refuse(PAYMENT_IN_PROGRESS, StartOutcome.IN_PROGRESS)
     assert track.id is not None
     intent = PaymentIntent(

@@ -49,6 +49,8 @@ def plan_run(bills: Sequence[Bill], states: Mapping[str, BillApprovalState], *,
         if state is None or not state.is_approved or state.lapsed:
             continue
         reason = why_not_payable(bill, state, user_id=user_id, policy=policy, roles=roles)
+        if state.held is not None:  # the question is shown; who asked is in the bill's thread
+            reason = f"on hold: “{state.held.question}”"
         currency = bill.currency.upper()
         if reason is None and currency not in accounts:
             accounts[currency] = payment_accounts(options, bill, base_currency)

@@ -23,7 +23,7 @@ from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import Approval, BillTrack, PaymentIntent
 from billbot.storage.upsert import insert_if_absent
 
-from .bill_status import BillApprovalState, PaymentView, Rejection
+from .bill_status import BillApprovalState, Hold, PaymentView, Rejection
 
 MAX_PAYMENTS_SHOWN = 20
 
@@ -196,16 +196,25 @@ def build_state(
     rejected = None
     if track.state == "rejected" and track.rejected_by and track.rejected_at:
         rejected = Rejection(track.rejected_by, track.reject_reason or "", track.rejected_at)
+    held = hold_of(track)
     if not is_current(track, current, in_flight):
         return BillApprovalState(bill_id=bill_id, round=track.round, approvers=(),
                                  needed=needed_approvals(policy, current), rejected=rejected,
-                                 paid_in_round=Decimal(0), payments=payments, lapsed=True)
+                                 paid_in_round=Decimal(0), payments=payments, lapsed=True,
+                                 held=held)
     return BillApprovalState(
         bill_id=bill_id, round=track.round, approvers=approvers_of(decisions),
         acted_by=tuple(d.acted_by for d in decisions if d.decision == "approve" and d.acted_by),
         needed=needed_approvals(policy, baseline_of(track)), rejected=rejected,
-        paid_in_round=track.paid_in_round, payments=payments,
+        paid_in_round=track.paid_in_round, payments=payments, held=held,
     )
+
+
+def hold_of(track: BillTrack | None) -> Hold | None:
+    """The hold standing on the bill, if any."""
+    if track is None or not track.held_by or track.held_at is None:
+        return None
+    return Hold(track.held_by, track.hold_question or "", track.held_at)
 
 
 def state_for_track(session: Session, *, ref: BillRef, track: BillTrack | None,

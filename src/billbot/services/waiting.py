@@ -21,8 +21,9 @@ class Wait(StrEnum):
 
 def waits_on(bill: Bill, state: BillApprovalState, *, approvers: Collection[str],
              payers: Collection[str], policy: PolicySettings) -> dict[str, Wait]:
-    """Each person the bill waits on, and for what (nobody for a rejected or settled bill)."""
-    if not bill.status.payable or state.rejected is not None:
+    """Each person the bill waits on, and for what (nobody for a rejected, held or settled
+    bill: a held one waits on its question's answer, in the bill's thread)."""
+    if not bill.status.payable or state.rejected is not None or state.held is not None:
         return {}
     if bill.amount_due is not None and bill.amount_due <= 0:
         return {}

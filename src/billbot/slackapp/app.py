@@ -21,8 +21,13 @@ from billbot.logs import bind
 from billbot.runtime import Billbot
 from billbot.slackapp import (
     approvals_flow,
+    approve_all_flow,
     commands_flow,
+    details_flow,
+    due_pages,
+    holds_flow,
     home,
+    invoice_flow,
     pay_confirm_flow,
     payments_flow,
     payrun_flow,
@@ -31,8 +36,10 @@ from billbot.slackapp import (
 )
 from billbot.slackapp.account_choices import ACTION_ACCOUNT
 from billbot.slackapp.account_search import account_suggestions
+from billbot.slackapp.approve_all_blocks import CALLBACK_APPROVE_ALL
 from billbot.slackapp.blocks import (
     ACTION_APPROVE,
+    ACTION_DETAILS,
     ACTION_PAY,
     ACTION_REJECT,
     ACTION_WITHDRAW_REJECTION,
@@ -40,8 +47,15 @@ from billbot.slackapp.blocks import (
     CALLBACK_PAY,
     CALLBACK_REJECT,
 )
-from billbot.slackapp.digest_actions import ACTION_PAYRUN_OPEN
-from billbot.slackapp.home_blocks import ACTION_HOME_PAGE, ACTION_HOME_PAYRUN
+from billbot.slackapp.details_blocks import ACTION_VIEW_INVOICE
+from billbot.slackapp.digest_actions import ACTION_APPROVE_ALL, ACTION_PAYRUN_OPEN
+from billbot.slackapp.due_pages import ACTION_DUE_PAGE
+from billbot.slackapp.hold_blocks import ACTION_HOLD, ACTION_RELEASE, CALLBACK_HOLD
+from billbot.slackapp.home_blocks import (
+    ACTION_HOME_APPROVE_ALL,
+    ACTION_HOME_PAGE,
+    ACTION_HOME_PAYRUN,
+)
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 from billbot.slackapp.payload import request_id, text_at
 from billbot.slackapp.payrun_blocks import (
@@ -125,6 +139,23 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         if await first_delivery(request.raw_body):
             await approvals_flow.approve_clicked(bot, body, request.raw_body)
 
+    @app.action(ACTION_APPROVE_ALL)
+    async def approve_all(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await approve_all_flow.approve_all_clicked(bot, body, request.raw_body)
+
+    @app.action(ACTION_HOME_APPROVE_ALL)
+    async def home_approve_all(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await approve_all_flow.home_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_APPROVE_ALL)
+    async def approve_all_submitted(ack: Any, body: dict[str, Any],
+                                    request: AsyncBoltRequest) -> None:
+        await approve_all_flow.approve_all_submitted(bot, then_work(ack), body, request.raw_body)
+
     @app.action(ACTION_REJECT)
     async def reject(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await then_work(ack)()
@@ -145,6 +176,22 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     async def override_rejection(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await rejections_flow.override_submitted(bot, then_work(ack), body, request.raw_body)
 
+    @app.action(ACTION_HOLD)
+    async def hold(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await holds_flow.hold_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_HOLD)
+    async def hold_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await holds_flow.hold_submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_RELEASE)
+    async def release(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await holds_flow.release_clicked(bot, body, request.raw_body)
+
     @app.action(ACTION_PAY)
     async def pay(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await then_work(ack)()
@@ -158,6 +205,18 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     @app.view(CALLBACK_PAY_REVIEW)
     async def pay_review_confirmed(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await pay_confirm_flow.review_confirmed(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_DETAILS)
+    async def details(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await details_flow.details_clicked(bot, body, request.raw_body)
+
+    @app.action(ACTION_VIEW_INVOICE)
+    async def view_invoice(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await invoice_flow.view_invoice_clicked(bot, body, request.raw_body)
 
     @app.action(ACTION_PAYRUN_OPEN)
     async def payrun_open_clicked(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
@@ -195,6 +254,12 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         value = text_at(body, "actions", 0, "value", limit=64)
         if user and value and await first_delivery(request.raw_body):
             await home.turn_page(bot, user, value)
+
+    @app.action(re.compile(f"^{ACTION_DUE_PAGE}:"))
+    async def due_page(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        # Turning a page changes nothing, so a repeated click needs no dedupe.
+        await then_work(ack)()
+        await due_pages.due_page_clicked(bot, body, respond)
 
     @app.action(ACTION_HOME_PAYRUN)
     async def home_payrun(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:

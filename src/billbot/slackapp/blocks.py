@@ -20,7 +20,8 @@ from billbot.domain.digest import DigestSummary, due_in_words
 from billbot.money import format_money, quantize
 from billbot.slack_web.block_revisions import base_block_id
 from billbot.slackapp.digest_actions import digest_actions_block
-from billbot.slackapp.digest_header import summary_block, totals_text
+from billbot.slackapp.digest_header import summary_block
+from billbot.slackapp.hold_blocks import hold_button, hold_line
 from billbot.slackapp.mrkdwn import clip_mrkdwn, escape, user_text
 from billbot.slackapp.row_model import PaymentState, RowState
 
@@ -40,6 +41,7 @@ ACTION_APPROVE = "bill_approve"
 ACTION_REJECT = "bill_reject"
 ACTION_PAY = "bill_pay"
 ACTION_WITHDRAW_REJECTION = "bill_withdraw_rejection"
+ACTION_DETAILS = "bill_details"
 CALLBACK_PAY = "pay_bill"
 CALLBACK_REJECT = "reject_bill"
 CALLBACK_OVERRIDE_REJECTION = "override_rejection"
@@ -116,6 +118,9 @@ def _status_line(bill: Bill, state: RowState) -> str:
         # Codat's words go to the payer only (the form and a private message), never the row.
         lines.append(f":warning: Payment by {mention(last.payer_id)} failed — see the payer; "
                      "nothing was recorded")
+    held = hold_line(state)
+    if held:
+        lines.append(held)
     if state.rejected_by:
         reason = user_text(state.reject_reason or "", 300)
         lines.append(f":x: Rejected by {mention(state.rejected_by)}: “{reason}”")
@@ -151,18 +156,24 @@ def bill_row(bill: Bill, state: RowState, *, today: date) -> list[Block]:
         text += "\n" + status
     blocks: list[Block] = [{"type": "section", "block_id": section_block_id(bill.id),
                             "text": _mrkdwn(text)}]
-    buttons = _row_buttons(bill, state)
+    buttons = [*_row_buttons(bill, state), details_button(bill)]
     if buttons:
         blocks.append({"type": "actions", "block_id": actions_block_id(bill.id),
                        "elements": buttons})
     return blocks
 
 
+def details_button(bill: Bill) -> Block:
+    """`Details` (slackapp/details_flow.py): on every row, whatever the bill's state."""
+    return {"type": "button", "action_id": ACTION_DETAILS, "text": _plain("Details", 75),
+            "value": carried(bill.id)}
+
+
 def _row_buttons(bill: Bill, state: RowState) -> list[Block]:
     if not bill.status.payable:
         return []  # paid, void or draft: nothing left to decide
     buttons: list[Block] = []
-    if not state.approved and not state.rejected_by:  # a rejection stands: no call to act
+    if not state.approved and not state.rejected_by and not state.held_by:  # no call to act
         buttons.append({"type": "button", "action_id": ACTION_APPROVE, "text": _plain("Approve", 75),
                         "style": "primary", "value": carried(bill.id)})
     else:
@@ -178,7 +189,10 @@ def _row_buttons(bill: Bill, state: RowState) -> list[Block]:
                         "text": _mrkdwn("The bill can then be approved again. An admin lifting "
                                         "someone else's rejection is asked for a reason."),
                         "confirm": _plain("Withdraw", 30), "deny": _plain("Keep it", 30)}})
-    if state.approved and payable_now(bill) and not state.payment_in_progress:
+    if not state.payment_in_progress:  # a payment decided before any question runs its course
+        buttons.append(hold_button(bill.id, state))
+    if state.approved and payable_now(bill) and not state.payment_in_progress \
+            and not state.held_by:
         supplier = bill.supplier_ref.supplier_name or bill.supplier_ref.id
         buttons.append({
             "type": "button", "action_id": ACTION_PAY, "text": _plain("Pay", 75),
@@ -282,35 +296,6 @@ ADMIN_HELP_TEXT = (
 )
 
 
-def due_list_blocks(bills: list[Bill], summary: DigestSummary, *, today: date,
-                    days: int) -> list[Block]:
-    """A compact, button-free list for `/bills due`: many bills in few blocks."""
-    if not bills:
-        return [{"type": "section", "text": _mrkdwn(
-            f"No bills are overdue or due in the next {days} days.")}]
-    blocks: list[Block] = [{"type": "section", "text": _mrkdwn(
-        f"*{summary.count} bill{'s' if summary.count != 1 else ''}* overdue or due within "
-        f"{days} days. *Total due:* {totals_text(summary)}")}]
-    lines = [f"• *{user_text(b.reference or b.id, FIELD_LIMIT)}* · "
-             f"{user_text(b.supplier_ref.supplier_name or b.supplier_ref.id, FIELD_LIMIT)} · "
-             f"{amount_due_text(b)} · {due_in_words(b.due_date, today)}" for b in bills]
-    chunk: list[str] = []
-    for line in lines:
-        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
-            blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
-            chunk = []
-        chunk.append(line)
-        if len(blocks) >= MAX_MESSAGE_BLOCKS - 2:
-            break
-    if chunk:
-        blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
-    shown = sum(b["text"]["text"].count("\n• ") + 1 for b in blocks[1:])
-    if shown < len(bills):
-        blocks.append({"type": "context", "elements": [_mrkdwn(
-            f"…and {len(bills) - shown} more. `/bills digest` posts them all.")]})
-    return blocks
-
-
 def bill_detail_blocks(bill: Bill, attachment_names: list[str], *, today: date) -> list[Block]:
     supplier = user_text(bill.supplier_ref.supplier_name or bill.supplier_ref.id, FIELD_LIMIT)
     total = format_money(bill.total_amount, bill.currency) if bill.total_amount is not None else "—"
@@ -333,6 +318,8 @@ def bill_detail_blocks(bill: Bill, attachment_names: list[str], *, today: date) 
         "*Line items*\n" + ("\n".join(lines) if lines else "_none recorded_"))})
     names = ", ".join(user_text(n, FIELD_LIMIT) for n in attachment_names) if attachment_names else "_none_"
     blocks.append({"type": "context", "elements": [_mrkdwn(f":paperclip: Attachments: {names}")]})
+    blocks.append({"type": "actions", "block_id": actions_block_id(bill.id),
+                   "elements": [details_button(bill)]})
     return blocks
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from billbot.codat.errors import CodatError
 from billbot.codat.models import Bill
+from billbot.domain.bill_handles import handles_of
 from billbot.domain.digest import summarise
 from billbot.domain.policy import Role
 from billbot.runtime import Billbot
@@ -24,11 +25,12 @@ from billbot.slackapp.blocks import (
     ADMIN_HELP_TEXT,
     HELP_TEXT,
     bill_detail_blocks,
-    due_list_blocks,
 )
+from billbot.slackapp.due_pages import due_page_blocks
 from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error, what_to_do
 from billbot.slackapp.mrkdwn import escape
 from billbot.slackapp.payload import request_id, text_at
+from billbot.storage import bill_handles
 
 logger = logging.getLogger("billbot.commands")
 
@@ -106,7 +108,7 @@ async def _due(bot: Billbot, respond: Any, user: str, channel: str, days: int | 
                       response_type="ephemeral")
         return
     today = bot.today()
-    blocks = due_list_blocks(bills, summarise(bills, today=today), today=today, days=window)
+    blocks = due_page_blocks(bills, summarise(bills, today=today), today=today, days=window)
     await respond(text=f"{len(bills)} bills due within {window} days", blocks=blocks,
                   response_type="ephemeral")
 
@@ -158,6 +160,11 @@ async def _show(bot: Billbot, respond: Any, channel: str, reference: str) -> Non
                       response_type="ephemeral")
         return
     names = [a.name or a.id for a in attachments]
+    handles = handles_of([bill.id])
+    if handles:  # the Details button carries a long id as its handle
+        await bot.db(lambda s: bill_handles.remember(
+            s, company_id=binding.company_id, connection_id=binding.connection_id,
+            handles=handles, at=bot.clock.now()))
     await respond(text=f"Bill {bill.reference or bill.id}", response_type="ephemeral",
                   blocks=bill_detail_blocks(bill, names, today=bot.today()))
 

@@ -4,7 +4,7 @@ coalesced, whenever a bill their view shows (or that now waits on them) changes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -22,8 +22,9 @@ from billbot.services.bindings import Binding
 from billbot.services.recent_payments import RecentPayment, paid_since
 from billbot.services.waiting import waits_on
 from billbot.slackapp.blocks import Block
-from billbot.slackapp.digest_actions import pay_approved_bills_button
+from billbot.slackapp.digest_actions import approve_all_button, pay_approved_bills_button
 from billbot.slackapp.home_blocks import (
+    ACTION_HOME_APPROVE_ALL,
     ACTION_HOME_PAYRUN,
     HELD,
     PAGE_SIZE,
@@ -50,16 +51,20 @@ _ROLE_ORDER = (Role.APPROVER, Role.PAYER, Role.ADMIN)
 
 
 def home_actions(user_roles: frozenset[Role]) -> list[Block]:
-    """Buttons acting on many bills, under the title: `Pay approved bills` for payers."""
+    """Buttons acting on many bills, under the title: `Pay approved bills` for payers,
+    `Approve all` for approvers."""
     buttons: list[Block] = []
     if Role.PAYER in user_roles:
         buttons.append({**pay_approved_bills_button(), "action_id": ACTION_HOME_PAYRUN})
+    if Role.APPROVER in user_roles:
+        buttons.append({**approve_all_button(), "action_id": ACTION_HOME_APPROVE_ALL})
     return [{"type": "actions", "block_id": "home-actions", "elements": buttons}] if buttons else []
 
 
-def held_bills(bot: Billbot, binding: Binding, bills: Sequence[Bill]) -> set[str]:
-    """The ids of the bills on hold. Holds are another feature's; until it lands, none."""
-    return set()
+def held_bills(bot: Billbot, binding: Binding, bills: Sequence[Bill], *,
+               states: Mapping[str, BillApprovalState] | None = None) -> set[str]:
+    """The ids of the bills on hold (the hold is part of each bill's approval state)."""
+    return {b.id for b in bills if states and (st := states.get(b.id)) and st.held is not None}
 
 
 async def home_opened(bot: Billbot, user_id: str) -> None:
@@ -114,7 +119,10 @@ async def _content(bot: Billbot, user_id: str, user_roles: frozenset[Role],
     for binding in _one_per_company(bound):
         bills = await bot.due_bills(binding, within_days=HOME_HORIZON_DAYS)
         states, approvers, payers = await _states(bot, binding, bills)
-        on_hold = held_bills(bot, binding, bills)
+        # The viewer with a delegated role counts among that role's people here.
+        approvers |= {user_id} if Role.APPROVER in user_roles else set()
+        payers |= {user_id} if Role.PAYER in user_roles else set()
+        on_hold = held_bills(bot, binding, bills, states=states)
         for bill in bills:
             state = states.get(bill.id)
             if state is None:

@@ -27,6 +27,7 @@ HOME_TS = "home"
 ACTION_HOME_PAGE = "home_page"
 # `Pay approved bills` in Home: no channel, so the payer picks the company if several.
 ACTION_HOME_PAYRUN = "home_payrun_open"
+ACTION_HOME_APPROVE_ALL = "home_approve_all"
 MAX_HOME_BLOCKS = 100  # Slack's limit for a Home view
 
 # Section name → rows a page shows (2 blocks a row; 4 sections stay under 100 blocks).
@@ -185,7 +186,8 @@ def rows_sorted(rows: list[HomeRow]) -> list[HomeRow]:
     return sorted(rows, key=lambda r: (r.bill.due_date, -(r.bill.amount_due or 0), r.bill.id))
 
 
-__all__ = ["ACTION_HOME_PAGE", "ACTION_HOME_PAYRUN", "HELD", "HOME_ACTIONS_PREFIX", "HOME_TS",
+__all__ = ["ACTION_HOME_APPROVE_ALL", "ACTION_HOME_PAGE", "ACTION_HOME_PAYRUN", "HELD",
+           "HOME_ACTIONS_PREFIX", "HOME_TS",
            "PAGE_SIZE", "PAID",
            "REJECTED", "WAITING",
            "HomeContent", "HomeRow", "PaidLine", "channel_of_home_block",

@@ -95,7 +95,8 @@ def _settings_blocks(currency: str, items: list[PayRunItem],
     blocks: list[Block] = [{"type": "section", "block_id": f"cur-{currency}", "text": _mrkdwn(
         f"*{currency}* · {len(items)} bill{'s' if len(items) != 1 else ''} · "
         f"*{format_money(total, currency)}*")}]
-    offered = accounts[:MAX_ACCOUNTS]
+    # Accounts in the bills' own currency first: past Slack's 100 options, those are kept.
+    offered = sorted(accounts, key=lambda a: (a.currency or "").upper() != currency)[:MAX_ACCOUNTS]
     options = [option(a) for a in offered]
     same = next((o for a, o in zip(offered, options, strict=True)
                  if (a.currency or "").upper() == currency), options[0])
@@ -273,10 +274,25 @@ def _progress_blocks(p: Progress, *, where: str) -> list[Block]:
     blocks: list[Block] = [{"type": "section", "block_id": f"{where}-progress",
                             "text": _mrkdwn(head)}]
     if p.failures:
-        lines = [f"• *{user_text(f.reference, 80)}* · {user_text(f.supplier, 80)}: "
-                 f"{user_text(f.reason, 300)}" for f in p.failures]
-        blocks += _lines_blocks("*Not recorded:*", lines, max_blocks=3)
+        blocks += _lines_blocks("*Not recorded:*", failure_lines(p, reasons=where == "modal"),
+                                max_blocks=3)
     return blocks
+
+
+def failure_lines(p: Progress, *, reasons: bool) -> list[str]:
+    """Each failed bill; with its reason only where just the payer sees it (Codat's words,
+    as for a single payment, never go on a public message)."""
+    return [f"• *{user_text(f.reference, 80)}* · {user_text(f.supplier, 80)}"
+            + (f": {user_text(f.reason, 300)}" if reasons else "") for f in p.failures]
+
+
+def failures_text(p: Progress) -> str:
+    """The payer's private note when a run ends with failures: every bill and its reason."""
+    lines = failure_lines(p, reasons=True)
+    text = f"Your pay run ended with {progress_line(p)}. Not recorded:\n" + "\n".join(lines[:40])
+    if len(lines) > 40:
+        text += f"\n…and {len(lines) - 40} more (the pay-run modal lists them too)."
+    return text[:3900] + "\nPress *Retry failed* on the pay-run message to try only these again."
 
 
 def progress_modal(p: Progress) -> Block:
@@ -292,6 +308,9 @@ def progress_modal(p: Progress) -> Block:
 def run_message(p: Progress) -> tuple[str, list[Block]]:
     """The pay-run message in the channel: progress, failures, and `Retry failed`."""
     blocks = _progress_blocks(p, where="run")
+    if p.failures:
+        blocks.append({"type": "context", "elements": [_mrkdwn(
+            f"<@{p.payer_id}> was told why each was not recorded.")]})
     if p.failures and p.state == "finished":
         blocks.append({"type": "actions", "block_id": "run-actions", "elements": [
             {"type": "button", "action_id": ACTION_PAYRUN_RETRY, "value": f"{p.run_id}:{p.attempt}",
@@ -305,5 +324,5 @@ def run_message(p: Progress) -> tuple[str, list[Block]]:
 
 __all__ = ["ACTION_PAYRUN_RETRY", "CALLBACK_PAYRUN_COMPANY", "CALLBACK_PAYRUN_FORM",
            "CALLBACK_PAYRUN_REVIEW", "PAGE_SIZE", "FormPage", "ReviewLine", "company_chooser",
-           "form_modal", "not_offered_lines", "page_count", "page_positions", "progress_line",
-           "progress_modal", "review_modal", "run_message"]
+           "failure_lines", "failures_text", "form_modal", "not_offered_lines", "page_count",
+           "page_positions", "progress_line", "progress_modal", "review_modal", "run_message"]

@@ -17,8 +17,9 @@ from billbot.runtime import Billbot
 from billbot.services import payruns
 from billbot.services.bindings import Binding
 from billbot.services.payruns import Progress
+from billbot.slackapp.interactions import ephemeral
 from billbot.slackapp.payment_outcomes import show_outcome
-from billbot.slackapp.payrun_blocks import progress_modal, run_message
+from billbot.slackapp.payrun_blocks import failures_text, progress_modal, run_message
 from billbot.slackapp.row_batch import refresh_rows
 
 logger = logging.getLogger("billbot.payruns")
@@ -115,10 +116,12 @@ async def settle(bot: Billbot, run_id: uuid.UUID, binding: Binding) -> None:
     if p is None:
         return
     await refresh_rows(bot, binding, p.bill_ids)
-    await bot.db(lambda s: payruns.finish(s, run_id, at=bot.clock.now()))
+    finished = await bot.db(lambda s: payruns.finish(s, run_id, at=bot.clock.now()))
     final = await read_progress(bot, run_id)
     if final is not None:
         await show_progress(bot, final)
+        if finished and final.failures:  # once per attempt: only the finishing call tells
+            await ephemeral(bot, final.channel_id, final.payer_id, failures_text(final))
 
 
 async def recover_pay_runs(bot: Billbot) -> None:

@@ -1,5 +1,6 @@
-"""Many bills' rows at once (a pay run): every message showing any of them re-rendered ONCE,
-with all its changed rows and its digest summary, instead of one chat.update per bill.
+"""Many bills' rows at once (a pay run, Approve all): every message showing any of them
+re-rendered ONCE, with all its changed rows and its digest summary, instead of one
+chat.update per bill.
 
 chat.update is Tier 3 (about 50 a minute): a 200-bill run touches ~9 digest messages, not 200
 updates. Each message is rendered under the same compare-and-set on its stored version as
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session
 
@@ -36,10 +37,16 @@ async def refresh_rows(bot: Billbot, binding: Binding, bill_ids: Iterable[str]) 
     except CodatError as exc:
         logger.warning("pay-run rows not refreshed: %s", exc.__class__.__name__)
         return 0
+    return await refresh_read_rows(bot, binding, list(bills.values()))
+
+
+async def refresh_read_rows(bot: Billbot, binding: Binding, bills: Sequence[Bill]) -> int:
+    """Re-render bills just read from Codat wherever shown (Approve all); messages updated."""
+    by_id = {bill.id: bill for bill in bills}
 
     def places(session: Session) -> dict[tuple[str, str], set[str]]:
         found: dict[tuple[str, str], set[str]] = {}
-        for bill_id in bills:
+        for bill_id in by_id:
             for place in bill_copies.places_of(session, company_id=binding.company_id,
                                                connection_id=binding.connection_id,
                                                bill_id=bill_id):
@@ -51,10 +58,11 @@ async def refresh_rows(bot: Billbot, binding: Binding, bill_ids: Iterable[str]) 
     updated = 0
     for (channel, ts), ids in (await bot.db(places, read_only=True)).items():
         try:
-            if await _refresh_message(bot, binding, channel, ts, [bills[i] for i in ids]):
+            if await _refresh_message(bot, binding, channel, ts, [by_id[i] for i in ids]):
                 updated += 1
         except Exception:
-            logger.warning("a message of the pay run's bills could not be refreshed")
+            # One copy (deleted, channel archived) must not stop the others.
+            logger.warning("a message showing these bills could not be refreshed")
     return updated
 
 
@@ -102,4 +110,4 @@ async def _refresh_message(bot: Billbot, binding: Binding, channel_id: str, ts: 
     return False
 
 
-__all__ = ["refresh_rows"]
+__all__ = ["refresh_read_rows", "refresh_rows"]

@@ -45,6 +45,8 @@ class RowState:
     paid_in_round: Decimal = Decimal(0)
     last_payment: PaymentSummary | None = None
     payments: tuple[PaymentSummary, ...] = field(default_factory=tuple)
+    held_by: str | None = None  # a hold with a question stops Approve and Pay
+    hold_question: str | None = None
 
     @property
     def approved(self) -> bool:

@@ -30,7 +30,9 @@ def row_state_from(state: BillApprovalState) -> RowState:
                     rejected_by=state.rejected.by if state.rejected else None,
                     reject_reason=state.rejected.reason if state.rejected else None,
                     paid_in_round=state.paid_in_round,
-                    last_payment=payments[-1] if payments else None, payments=payments)
+                    last_payment=payments[-1] if payments else None, payments=payments,
+                    held_by=state.held.by if state.held else None,
+                    hold_question=state.held.question if state.held else None)
 
 
 def row_state_for(session: Session, binding: Binding, bill: Bill,

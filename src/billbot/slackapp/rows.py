@@ -15,6 +15,7 @@ from billbot.domain.copies import shown_of, summarise_shown
 from billbot.runtime import Billbot
 from billbot.services.bindings import Binding
 from billbot.slackapp import direct_messages, home
+from billbot.slackapp.bill_thread import publish_history
 from billbot.slackapp.blocks import replace_bill_row
 from billbot.slackapp.digest_header import replace_summary
 from billbot.slackapp.row_model import RowState
@@ -53,6 +54,11 @@ async def refresh_row(bot: Billbot, *, channel_id: str, ts: str, bill: Bill, bin
             # Another copy (deleted, channel archived) must not stop the others.
             logger.warning("a copy of the bill could not be refreshed")
     await personal_copies(bot, binding, bill)
+    try:
+        await publish_history(bot, binding, bill.id)
+    except Exception:
+        # The recovery tick posts what is left (bill_thread.history_tick).
+        logger.warning("the bill's thread history could not be posted now")
 
 
 async def personal_copies(bot: Billbot, binding: Binding, bill: Bill) -> None:

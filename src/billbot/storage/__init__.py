@@ -4,7 +4,10 @@ Repository functions are synchronous, keyword-only and take an explicit `session
 services in `billbot.services` run them in worker threads for async callers.
 """
 
-from . import personal_tables  # noqa: F401  (registers its tables on the metadata)
+from . import (
+    personal_tables,  # noqa: F401  (registers its tables on the metadata)
+    thread_tables,  # noqa: F401  (registers bill_thread_post on the metadata)
+)
 from .audit import BillRef, iter_audit, record_audit
 from .db import (
     DatabaseUrlError,

@@ -122,6 +122,10 @@ class BillTrack(SQLModel, table=True):
     open_intent_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True))
     created_at: datetime = _at()
     updated_at: datetime = _at()
+    # A hold with a question (migration 0012), on the track: one row's conditional updates.
+    held_by: str | None = Field(default=None, max_length=ID)
+    hold_question: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    held_at: datetime | None = _at(nullable=True)
 
 
 class Approval(SQLModel, table=True):
@@ -292,22 +296,9 @@ class BillHandle(SQLModel, table=True):
     created_at: datetime = _at()
 
 
-__all__ = [
-    "DECISIONS",
-    "INTENT_STATES",
-    "OPEN_INTENT_STATES",
-    "ROLES",
-    "Approval",
-    "AuditLog",
-    "BillHandle",
-    "BillTrack",
-    "ChannelBinding",
-    "DigestPost",
-    "PaymentIntent",
-    "ProcessedRequest",
-    "RoleGrant",
-    "SlackMessage",
-]
+__all__ = ["DECISIONS", "INTENT_STATES", "OPEN_INTENT_STATES", "ROLES", "Approval", "AuditLog",
+           "BillHandle", "BillTrack", "ChannelBinding", "DigestPost", "PaymentIntent",
+           "ProcessedRequest", "RoleGrant", "SlackMessage"]
 
 
 class BillCopy(SQLModel, table=True):
@@ -339,7 +330,7 @@ RUN_STATES = ("draft", "running", "finished")
 
 
 class PayRun(SQLModel, table=True):
-    """A pay run (migration 0008): one payer, one company, many bills, each paid by its own
+    """A pay run (migration 0011): one payer, one company, many bills, each paid by its own
     payment intent. `draft` while the form and review are open; the confirmation moves it to
     `running` by a conditional update (a second submit finds it taken); `finished` once
     every intent is final. `locked_until` is the driving worker's lease: recovery finishes
@@ -394,3 +385,7 @@ class PayRunItem(SQLModel, table=True):
 from .away_tables import Delegation, ReminderSent  # noqa: E402
 
 __all__ += ["Delegation", "ReminderSent"]
+
+from .invoice_tables import InvoiceUpload  # noqa: E402  (View invoice's claims, migration 0011)
+
+__all__ += ["InvoiceUpload"]

@@ -67,7 +67,8 @@ class TestArchived:
 class TestScopes:
     def test_the_scopes_are_exactly_the_manifests(self, sync_client: WebClient) -> None:
         assert find_manifest().name == "manifest.yml"
-        assert manifest_bot_scopes() == ("chat:write", "commands", "im:write", "users:read")
+        assert manifest_bot_scopes() == ("chat:write", "commands", "im:write", "users:read",
+                                         "files:write", "files:read")
         answer = sync_client.auth_test()
         assert answer.headers["x-oauth-scopes"] == ",".join(manifest_bot_scopes())
 

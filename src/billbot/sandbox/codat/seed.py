@@ -11,9 +11,10 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
-from billbot.sandbox.codat.ledger import Json, Ledger, StoredAttachment
+from billbot.sandbox.codat.ledger import Json, Ledger
+from billbot.sandbox.codat.seed_attachments import seed_attachments
 from billbot.sandbox.codat.seed_records import (
     RATES_TO_GBP,
     RATES_TO_USD,
@@ -278,34 +279,11 @@ def _acme_bills(state: SeedTarget, ledger: Ledger, open_bills: int,
         bill_id = str(FILLER_ID_BASE + index)
         ledger.bills[bill_id] = _filler(rng, bill_id, index, today, due_in, status,
                                         by_currency, base)
-    _attach(ledger, str(BILL_ID_BASE + 1), "invoice-INV-00001.pdf", "application/pdf",
-            _pdf("INV-00001"), today)
-    _attach(ledger, str(BILL_ID_BASE + 8), "invoice-INV-00008.pdf", "application/pdf",
-            _pdf("INV-00008"), today)
-    _attach(ledger, str(BILL_ID_BASE + 8), "timesheet.csv", "text/csv",
-            b"date,hours,matter\n2024-01-02,3.5,Contract review\n", today)
+    seed_attachments(ledger, today, curated_base=BILL_ID_BASE, filler_base=FILLER_ID_BASE)
 
 
 def _open_status(rng: random.Random) -> str:
     return "PartiallyPaid" if rng.random() < 0.15 else "Open"
-
-
-def _pdf(reference: str) -> bytes:
-    return (b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\n% invoice " + reference.encode()
-            + b"\ntrailer <</Root 1 0 R>>\n%%EOF\n")
-
-
-def _attach(ledger: Ledger, bill_id: str, name: str, content_type: str, content: bytes,
-            today: date) -> None:
-    if bill_id not in ledger.bills:
-        return
-    attachment_id = stable_id(f"attachment/{bill_id}/{name}")
-    meta: dict[str, Any] = {
-        "id": attachment_id, "name": name, "contentType": content_type,
-        "dateCreated": instant(today - timedelta(days=20), 14), "fileSize": len(content),
-        "includeWhenSent": False, "sourceModifiedDate": instant(today - timedelta(days=20), 14),
-    }
-    ledger.attachments.setdefault(bill_id, {})[attachment_id] = StoredAttachment(meta, content)
 
 
 # --- a second, smaller company (USD, QuickBooks Online) and a third not yet linked ------------

@@ -179,6 +179,22 @@ class SlackDriver:
             state_values=initial_values(blocks))
         return await self.post_signed(payloads.interaction_body(payload), payloads.FORM)
 
+    async def click_in_view(self, user_id: str, action_id: str | None = None, *,
+                            text: str | None = None, block_id: str | None = None,
+                            view_id: str | None = None) -> BotResponse:
+        """Click a button in the user's top modal (e.g. one per attachment, told apart by
+        block_id); the app gets the view, its private_metadata and its state."""
+        ws = self.workspace
+        user = self._user(user_id)
+        view = self._top_view(user_id, view_id)
+        blocks = list(view.definition.get("blocks") or [])
+        button = find_button(blocks, action_id=action_id, text=text, block_id=block_id)
+        payload = payloads.view_block_actions(
+            ws, user=user, view=view.to_slack(ws.team_id, ws.app_id, ws.bot_id),
+            action=payloads.button_action(button.block_id, button.element, ws.ids.ts()),
+            trigger_id=ws.issue_trigger(user_id))
+        return await self.post_signed(payloads.interaction_body(payload), payloads.FORM)
+
     # -- modals ------------------------------------------------------------------------------
 
     async def submit_view(self, user_id: str, values: dict[str, dict[str, JsonDict]],

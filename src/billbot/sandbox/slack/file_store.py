@@ -47,6 +47,11 @@ class FileStore:
             found = self._files.get(file_id)
             return copy.deepcopy(found) if found else None
 
+    def all(self) -> list[StoredFile]:
+        """Every file, oldest first (copies)."""
+        with self._lock:
+            return [copy.deepcopy(f) for f in self._files.values()]
+
     def receive(self, upload_key: str, content: bytes) -> StoredFile:
         """The bytes POSTed to an upload URL; LookupError for an unknown or spent URL."""
         with self._lock:

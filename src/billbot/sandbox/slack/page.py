@@ -5,7 +5,9 @@
                                       ephemerals and top modal; `version` changes with any of it
                                       (answers only {"version", "unchanged": true} when V is it)
     POST /_ui/command  {"user", "channel", "text": "/bills digest"}
-    POST /_ui/click    {"user", "channel", "ts", "block_id", "action_id"}
+    POST /_ui/click    {"user", "channel", "ts", "block_id", "action_id"}, or {"user", "home":
+                                      true, "block_id", "action_id"} for a button in U's Home tab
+    POST /_ui/home     {"user"}: U opens the app's Home tab (app_home_opened)
     POST /_ui/submit   {"user", "view_id", "values": {block_id: {action_id: element state}}}
     POST /_ui/close    {"user"}
     GET  /_ui/books    the Codat sandbox's own view of bills and payments (its /_sandbox/ API)
@@ -19,10 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from starlette.requests import Request
@@ -76,8 +80,11 @@ class WorkspacePage:
             Route("/_ui/state", self._state, methods=["GET"]),
             Route("/_ui/command", self._command, methods=["POST"]),
             Route("/_ui/click", self._click, methods=["POST"]),
+            Route("/_ui/home", self._home, methods=["POST"]),
             Route("/_ui/submit", self._submit, methods=["POST"]),
             Route("/_ui/close", self._close, methods=["POST"]),
+            Route("/_ui/click_view", self._click_view, methods=["POST"]),
+            Route("/_ui/file/{file_id}", self._file, methods=["GET"]),
             Route("/_ui/books", self._books, methods=["GET"]),
         ]
 
@@ -99,6 +106,7 @@ class WorkspacePage:
                     "ephemerals": [e.to_dict() for e in ws.ephemerals(c.id, user_id)],
                 } for c in channels],
                 "modal": _top_modal(ws, user_id),
+                "home": _home(ws, user_id),
                 "connected": self.link is not None,
             }
         encoded = json.dumps(seen, sort_keys=True, default=str).encode()
@@ -107,7 +115,17 @@ class WorkspacePage:
 
     def _with_replies(self, message: Message) -> JsonDict:
         replies = self.workspace.thread(message.channel, message.ts) if message.reply_count else []
-        return {**message.to_dict(), "replies": [r.to_dict() for r in replies]}
+        return {**self._with_files(message),
+                "replies": [self._with_files(r) for r in replies]}
+
+    def _with_files(self, message: Message) -> JsonDict:
+        """The message with the files shared in it (as Slack's client shows them)."""
+        files = [{"id": f.id, "name": f.name, "title": f.title, "size": f.length,
+                  "mimetype": mimetypes.guess_type(f.name)[0] or "application/octet-stream",
+                  "url": f"/_ui/file/{f.id}"}
+                 for f in self.workspace.files.all()
+                 if message.ts in f.shares.get(message.channel, [])]
+        return {**message.to_dict(), "files": files}
 
     async def _index(self, request: Request) -> Response:
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-store"})
@@ -145,11 +163,27 @@ class WorkspacePage:
         body = await _json_body(request)
         async with self._http() as http:
             try:
+                if body.get("home") is True:
+                    response = await self._driver(http).click_home(
+                        _field(body, "user"), _field(body, "action_id"),
+                        block_id=_field(body, "block_id"))
+                    return _answered(response)
                 response = await self._driver(http).click(
                     _field(body, "user"), _field(body, "channel"), _field(body, "ts"),
                     _field(body, "action_id"), block_id=_field(body, "block_id"))
             except LookupError as exc:
                 return _error(404, str(exc))
+        return _answered(response)
+
+    async def _home(self, request: Request) -> Response:
+        body = await _json_body(request)
+        async with self._http() as http:
+            try:
+                response = await self._driver(http).open_home(_field(body, "user"))
+            except LookupError as exc:
+                return _error(404, str(exc))
+        if response is None:  # the manifest has no Home tab or no app_home_opened
+            return JSONResponse({"ok": False, "error": "this app has no Home tab"})
         return _answered(response)
 
     async def _submit(self, request: Request) -> Response:
@@ -167,6 +201,31 @@ class WorkspacePage:
             except (LookupError, SubmissionError) as exc:
                 return _error(409, str(exc))
         return _answered(response)
+
+    async def _click_view(self, request: Request) -> Response:
+        body = await _json_body(request)
+        async with self._http() as http:
+            try:
+                response = await self._driver(http).click_in_view(
+                    _field(body, "user"), _field(body, "action_id"),
+                    block_id=_field(body, "block_id"), view_id=_field(body, "view_id"))
+            except LookupError as exc:
+                return _error(409, str(exc))
+        return _answered(response)
+
+    async def _file(self, request: Request) -> Response:
+        """A shared file's bytes, for a person in a channel it was shared in (the client
+        shows previews and downloads to those who can see the message)."""
+        user = request.query_params.get("user", "")
+        stored = self.workspace.files.get(request.path_params["file_id"])
+        visible = stored is not None and stored.content is not None and any(
+            (c := self.workspace.channel(channel)) is not None and c.has_member(user)
+            for channel in stored.shares)
+        if not visible or stored is None or stored.content is None:
+            return _error(404, "no such file here")
+        mimetype = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+        return Response(stored.content, media_type=mimetype, headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(stored.name)}"})
 
     async def _close(self, request: Request) -> Response:
         body = await _json_body(request)
@@ -226,6 +285,11 @@ def _top_modal(ws: SlackWorkspace, user_id: str) -> JsonDict | None:
     if not stack:
         return None
     return {**stack[-1].to_dict(), "depth": len(stack)}
+
+
+def _home(ws: SlackWorkspace, user_id: str) -> JsonDict | None:
+    view = ws.views.home(user_id)
+    return None if view is None else view.to_dict()
 
 
 def _answered(response: BotResponse) -> Response:

@@ -69,6 +69,19 @@ def block_actions(ws: SlackWorkspace, *, user: User, channel: Channel, container
     return payload
 
 
+def view_block_actions(ws: SlackWorkspace, *, user: User, view: JsonDict, action: JsonDict,
+                       trigger_id: str) -> JsonDict:
+    """A button pressed inside a modal: Slack sends the view (its private_metadata and
+    state), with no channel, no message and no response_url."""
+    return {
+        "type": "block_actions", "user": user_ref(ws, user), "api_app_id": ws.app_id,
+        "token": ws.verification_token,
+        "container": {"type": "view", "view_id": view.get("id")}, "trigger_id": trigger_id,
+        "team": team_ref(ws), "enterprise": None, "is_enterprise_install": False,
+        "view": view, "actions": [action],
+    }
+
+
 def button_action(block_id: str, button: JsonDict, action_ts: str) -> JsonDict:
     text = button.get("text") or {}
     action: JsonDict = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import logging
+import os
 import secrets
 import signal
 import socket
@@ -92,6 +93,8 @@ def demo_settings(*, slack_api_url: str, slack_bot_token: str, codat_url: str, c
         "billbot_approvers": frozenset({ANN.user_id, BEN.user_id}),
         "billbot_payers": frozenset({PAT.user_id}),
         "billbot_admins": frozenset({ADA.user_id}),
+        # The demo shows the DM cards too (BILLBOT_NOTIFY in the environment still decides).
+        "billbot_notify": os.environ.get("BILLBOT_NOTIFY", "both"),
         "database_url": database_url,
     }
     return load_settings("demo", _env_file=None, **values)

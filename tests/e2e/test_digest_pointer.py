@@ -9,6 +9,7 @@ from typing import Any
 
 from billbot.slackapp.digest_blocks import HOME_LINK_BLOCK, POINTER_BLOCK
 from tests.e2e.conftest import (
+    ANN,
     CHANNEL,
     all_blocks,
     due_bills,
@@ -51,3 +52,27 @@ async def test_the_row_cap_is_a_setting(stack_factory: Any) -> None:
     assert stack.workspace.thread(CHANNEL, main.ts) in ([], [main])
     assert sum(1 for b in main.blocks if str(b.get("block_id", "")).startswith("bill:")) == 5
     assert "25 more in" in str(main.blocks[-1])
+
+
+async def test_bills_due_pages_a_long_list(stack_factory: Any) -> None:
+    stack = stack_factory(bills=250)
+    await stack.driver.slash_command(ANN, CHANNEL, "due")
+
+    def listed() -> Any:
+        found = [e for e in stack.workspace.ephemerals(CHANNEL, ANN) if "page 1 of 3" in str(e.blocks)]
+        return found[-1] if found else None
+
+    first = await eventually(listed)
+    assert "Bills 1–100 of 250" in str(first.blocks)
+    assert all(len(str(b.get("text", {}).get("text", ""))) <= 3000 for b in first.blocks)
+    await stack.driver.click(ANN, CHANNEL, first.ts, text="Next")
+
+    def turned() -> Any:
+        now = stack.workspace.ephemeral(CHANNEL, ANN, first.ts)
+        return now if now is not None and "page 2 of 3" in str(now.blocks) else None
+
+    second = await eventually(turned)
+    assert "Bills 101–200 of 250" in str(second.blocks)
+    assert [e["text"]["text"] for b in second.blocks if b["type"] == "actions"
+            for e in b["elements"]] == ["Previous", "Next"]
+    no_slack_violations(stack)

@@ -24,6 +24,7 @@ from billbot.slackapp import (
     approve_all_flow,
     commands_flow,
     details_flow,
+    due_pages,
     holds_flow,
     home,
     invoice_flow,
@@ -48,6 +49,7 @@ from billbot.slackapp.blocks import (
 )
 from billbot.slackapp.details_blocks import ACTION_VIEW_INVOICE
 from billbot.slackapp.digest_actions import ACTION_APPROVE_ALL, ACTION_PAYRUN_OPEN
+from billbot.slackapp.due_pages import ACTION_DUE_PAGE
 from billbot.slackapp.hold_blocks import ACTION_HOLD, ACTION_RELEASE, CALLBACK_HOLD
 from billbot.slackapp.home_blocks import (
     ACTION_HOME_APPROVE_ALL,
@@ -252,6 +254,12 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         value = text_at(body, "actions", 0, "value", limit=64)
         if user and value and await first_delivery(request.raw_body):
             await home.turn_page(bot, user, value)
+
+    @app.action(re.compile(f"^{ACTION_DUE_PAGE}:"))
+    async def due_page(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        # Turning a page changes nothing, so a repeated click needs no dedupe.
+        await then_work(ack)()
+        await due_pages.due_page_clicked(bot, body, respond)
 
     @app.action(ACTION_HOME_PAYRUN)
     async def home_payrun(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:

@@ -20,7 +20,7 @@ from billbot.domain.digest import DigestSummary, due_in_words
 from billbot.money import format_money, quantize
 from billbot.slack_web.block_revisions import base_block_id
 from billbot.slackapp.digest_actions import digest_actions_block
-from billbot.slackapp.digest_header import summary_block, totals_text
+from billbot.slackapp.digest_header import summary_block
 from billbot.slackapp.hold_blocks import hold_button, hold_line
 from billbot.slackapp.mrkdwn import clip_mrkdwn, escape, user_text
 from billbot.slackapp.row_model import PaymentState, RowState
@@ -294,35 +294,6 @@ ADMIN_HELP_TEXT = (
     "• `/bills audit [bill]` — the audit trail, or one bill's\n"
     "• `/bills away list` · `/bills away end @person` — delegations running or planned"
 )
-
-
-def due_list_blocks(bills: list[Bill], summary: DigestSummary, *, today: date,
-                    days: int) -> list[Block]:
-    """A compact, button-free list for `/bills due`: many bills in few blocks."""
-    if not bills:
-        return [{"type": "section", "text": _mrkdwn(
-            f"No bills are overdue or due in the next {days} days.")}]
-    blocks: list[Block] = [{"type": "section", "text": _mrkdwn(
-        f"*{summary.count} bill{'s' if summary.count != 1 else ''}* overdue or due within "
-        f"{days} days. *Total due:* {totals_text(summary)}")}]
-    lines = [f"• *{user_text(b.reference or b.id, FIELD_LIMIT)}* · "
-             f"{user_text(b.supplier_ref.supplier_name or b.supplier_ref.id, FIELD_LIMIT)} · "
-             f"{amount_due_text(b)} · {due_in_words(b.due_date, today)}" for b in bills]
-    chunk: list[str] = []
-    for line in lines:
-        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
-            blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
-            chunk = []
-        chunk.append(line)
-        if len(blocks) >= MAX_MESSAGE_BLOCKS - 2:
-            break
-    if chunk:
-        blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
-    shown = sum(b["text"]["text"].count("\n• ") + 1 for b in blocks[1:])
-    if shown < len(bills):
-        blocks.append({"type": "context", "elements": [_mrkdwn(
-            f"…and {len(bills) - shown} more. `/bills digest` posts them all.")]})
-    return blocks
 
 
 def bill_detail_blocks(bill: Bill, attachment_names: list[str], *, today: date) -> list[Block]:

@@ -25,8 +25,8 @@ from billbot.slackapp.blocks import (
     ADMIN_HELP_TEXT,
     HELP_TEXT,
     bill_detail_blocks,
-    due_list_blocks,
 )
+from billbot.slackapp.due_pages import due_page_blocks
 from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error, what_to_do
 from billbot.slackapp.mrkdwn import escape
 from billbot.slackapp.payload import request_id, text_at
@@ -108,7 +108,7 @@ async def _due(bot: Billbot, respond: Any, user: str, channel: str, days: int | 
                       response_type="ephemeral")
         return
     today = bot.today()
-    blocks = due_list_blocks(bills, summarise(bills, today=today), today=today, days=window)
+    blocks = due_page_blocks(bills, summarise(bills, today=today), today=today, days=window)
     await respond(text=f"{len(bills)} bills due within {window} days", blocks=blocks,
                   response_type="ephemeral")
 

@@ -74,10 +74,10 @@ async def post_digest(bot: Billbot, channel_id: str, binding: Binding) -> list[s
             slack_messages.save_message(session, channel_id=channel_id, ts=ts,
                                         blocks=spec.blocks, bill_ids=spec.bill_ids, at=now,
                                         thread_ts=parent)
-            bill_copies.remember(session, channel_id=channel_id, ts=ts,
-                                 company_id=binding.company_id,
-                                 connection_id=binding.connection_id,
-                                 digest_ts=parent or ts, shown=shown, at=now)
+            bill_copies.remember_new(session, channel_id=channel_id, ts=ts,
+                                     company_id=binding.company_id,
+                                     connection_id=binding.connection_id,
+                                     digest_ts=parent or ts, shown=shown, at=now)
 
         await bot.db(save)
     await bot.db(lambda s: slack_messages.clear_channel_notices(s, channel_id=channel_id))

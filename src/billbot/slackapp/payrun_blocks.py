@@ -95,7 +95,8 @@ def _settings_blocks(currency: str, items: list[PayRunItem],
     blocks: list[Block] = [{"type": "section", "block_id": f"cur-{currency}", "text": _mrkdwn(
         f"*{currency}* · {len(items)} bill{'s' if len(items) != 1 else ''} · "
         f"*{format_money(total, currency)}*")}]
-    offered = accounts[:MAX_ACCOUNTS]
+    # Accounts in the bills' own currency first: past Slack's 100 options, those are kept.
+    offered = sorted(accounts, key=lambda a: (a.currency or "").upper() != currency)[:MAX_ACCOUNTS]
     options = [option(a) for a in offered]
     same = next((o for a, o in zip(offered, options, strict=True)
                  if (a.currency or "").upper() == currency), options[0])

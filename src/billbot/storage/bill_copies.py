@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from .tables import BillCopy
@@ -45,6 +46,21 @@ def remember(session: Session, *, channel_id: str, ts: str, company_id: str,
         _fill(row, bill, at)
         session.add(row)
     session.flush()
+
+
+def remember_new(session: Session, *, channel_id: str, ts: str, company_id: str,
+                 connection_id: str, digest_ts: str | None, shown: Sequence[ShownBill],
+                 at: datetime) -> None:
+    """Index the bills of a message just posted (none indexed yet): one bulk insert, as a
+    digest's main message indexes every due bill it counts (thousands in a long ledger)."""
+    unique = list({b.bill_id: b for b in shown}.values())  # a repeated id is indexed once
+    if not unique:
+        return
+    session.execute(insert(BillCopy), [{
+        "channel_id": channel_id, "ts": ts, "bill_id": b.bill_id, "company_id": company_id,
+        "connection_id": connection_id, "digest_ts": digest_ts, "token": b.token,
+        "amount_due": b.amount_due, "currency": b.currency, "due_date": b.due_date,
+        "settled": b.settled, "updated_at": at} for b in unique])
 
 
 def update_shown(session: Session, *, channel_id: str, ts: str, shown: ShownBill,
@@ -89,4 +105,5 @@ def digest_shown(session: Session, *, channel_id: str, digest_ts: str) -> list[S
             for r in rows]
 
 
-__all__ = ["CopyPlace", "ShownBill", "digest_shown", "places_of", "remember", "shown_token", "update_shown"]
+__all__ = ["CopyPlace", "ShownBill", "digest_shown", "places_of", "remember", "remember_new",
+           "shown_token", "update_shown"]

@@ -5,7 +5,9 @@
                                       ephemerals and top modal; `version` changes with any of it
                                       (answers only {"version", "unchanged": true} when V is it)
     POST /_ui/command  {"user", "channel", "text": "/bills digest"}
-    POST /_ui/click    {"user", "channel", "ts", "block_id", "action_id"}
+    POST /_ui/click    {"user", "channel", "ts", "block_id", "action_id"}, or {"user", "home":
+                                      true, "block_id", "action_id"} for a button in U's Home tab
+    POST /_ui/home     {"user"}: U opens the app's Home tab (app_home_opened)
     POST /_ui/submit   {"user", "view_id", "values": {block_id: {action_id: element state}}}
     POST /_ui/close    {"user"}
     GET  /_ui/books    the Codat sandbox's own view of bills and payments (its /_sandbox/ API)
@@ -78,6 +80,7 @@ class WorkspacePage:
             Route("/_ui/state", self._state, methods=["GET"]),
             Route("/_ui/command", self._command, methods=["POST"]),
             Route("/_ui/click", self._click, methods=["POST"]),
+            Route("/_ui/home", self._home, methods=["POST"]),
             Route("/_ui/submit", self._submit, methods=["POST"]),
             Route("/_ui/close", self._close, methods=["POST"]),
             Route("/_ui/click_view", self._click_view, methods=["POST"]),
@@ -103,6 +106,7 @@ class WorkspacePage:
                     "ephemerals": [e.to_dict() for e in ws.ephemerals(c.id, user_id)],
                 } for c in channels],
                 "modal": _top_modal(ws, user_id),
+                "home": _home(ws, user_id),
                 "connected": self.link is not None,
             }
         encoded = json.dumps(seen, sort_keys=True, default=str).encode()
@@ -159,11 +163,27 @@ class WorkspacePage:
         body = await _json_body(request)
         async with self._http() as http:
             try:
+                if body.get("home") is True:
+                    response = await self._driver(http).click_home(
+                        _field(body, "user"), _field(body, "action_id"),
+                        block_id=_field(body, "block_id"))
+                    return _answered(response)
                 response = await self._driver(http).click(
                     _field(body, "user"), _field(body, "channel"), _field(body, "ts"),
                     _field(body, "action_id"), block_id=_field(body, "block_id"))
             except LookupError as exc:
                 return _error(404, str(exc))
+        return _answered(response)
+
+    async def _home(self, request: Request) -> Response:
+        body = await _json_body(request)
+        async with self._http() as http:
+            try:
+                response = await self._driver(http).open_home(_field(body, "user"))
+            except LookupError as exc:
+                return _error(404, str(exc))
+        if response is None:  # the manifest has no Home tab or no app_home_opened
+            return JSONResponse({"ok": False, "error": "this app has no Home tab"})
         return _answered(response)
 
     async def _submit(self, request: Request) -> Response:
@@ -265,6 +285,11 @@ def _top_modal(ws: SlackWorkspace, user_id: str) -> JsonDict | None:
     if not stack:
         return None
     return {**stack[-1].to_dict(), "depth": len(stack)}
+
+
+def _home(ws: SlackWorkspace, user_id: str) -> JsonDict | None:
+    view = ws.views.home(user_id)
+    return None if view is None else view.to_dict()
 
 
 def _answered(response: BotResponse) -> Response:

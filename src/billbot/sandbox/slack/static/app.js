@@ -7,6 +7,7 @@
 import { clear, h } from "./dom.js";
 import { renderBlocks, renderText } from "./blocks.js";
 import { emojiNodes, renderMrkdwn } from "./mrkdwn.js";
+import { HOME, drawHome, homeEntry } from "./home.js";
 
 const POLL_MS = 400;
 const BOOKS_MS = 1500;
@@ -85,8 +86,14 @@ function draw() {
   $("team-name").textContent = data.team.name;
   drawPeople();
   const channels = data.channels;
-  if (!channels.find((c) => c.id === ui.channel)) ui.channel = channels.length ? channels[0].id : null;
+  if (ui.channel !== HOME && !channels.find((c) => c.id === ui.channel)) ui.channel = channels.length ? channels[0].id : null;
   drawSidebar(channels);
+  if (ui.channel === HOME) {
+    drawHomeTab();
+    drawThread(null);
+    drawModal(data.modal);
+    return;
+  }
   const channel = channels.find((c) => c.id === ui.channel);
   drawChannel(channel);
   drawThread(channel);
@@ -116,6 +123,28 @@ function drawSidebar(channels) {
       onclick: () => { ui.channel = c.id; ui.thread = null; draw(); },
     }, label));
   }
+  list.append(h("li", { class: "section-title" }, "Apps"));
+  list.append(homeEntry(ui.channel === HOME, openHome));
+}
+
+// Opening the Home tab is what makes Slack send app_home_opened; the app then publishes.
+async function openHome() {
+  ui.channel = HOME;
+  ui.thread = null;
+  draw();
+  const answer = await post("/_ui/home", { user: ui.me });
+  if (!answer.ok) toast(answer.error || `billbot did not handle that (HTTP ${answer.status || answer.http}).`);
+}
+
+function drawHomeTab() {
+  const timeline = clear($("timeline"));
+  $("channel-title").textContent = "billbot · Home";
+  $("composer").placeholder = "Home is read-only: open a channel to type /bills";
+  const ctx = {
+    userName,
+    onButton: (blockId, element, node) => pressButton(null, null, blockId, element, node),
+  };
+  timeline.append(drawHome(ui.data.home, ctx));
 }
 
 function byTs(a, b) {
@@ -229,9 +258,9 @@ async function pressButton(channelId, ts, blockId, element, node) {
   if (element.confirm && !(await confirmDialog(element.confirm))) return;
   node.classList.add("busy");
   node.disabled = true;
-  const answer = await post("/_ui/click", {
-    user: ui.me, channel: channelId, ts, block_id: blockId, action_id: element.action_id,
-  });
+  const answer = await post("/_ui/click", channelId === null
+    ? { user: ui.me, home: true, block_id: blockId, action_id: element.action_id }
+    : { user: ui.me, channel: channelId, ts, block_id: blockId, action_id: element.action_id });
   node.classList.remove("busy");
   node.disabled = false;
   if (!answer.ok) toast(answer.error || `billbot did not handle that (HTTP ${answer.status || answer.http}).`);
@@ -341,6 +370,10 @@ async function sendCommand(event) {
   const box = $("composer");
   const text = box.value.trim();
   if (!text) return;
+  if (ui.channel === HOME) {
+    toast("Open a channel to type a command; Home only shows what billbot published.");
+    return;
+  }
   if (!text.startsWith("/")) {
     toast("Only slash commands reach billbot here: try /bills help");
     return;
@@ -446,6 +479,7 @@ function start() {
   $("person").addEventListener("change", (e) => {
     choosePerson(e.target.value);
     ui.data = null;
+    if (ui.channel === HOME) openHome();
     fetch(`/_ui/state?user=${encodeURIComponent(ui.me)}`).then((r) => r.json()).then((answer) => {
       ui.data = answer;
       ui.version = answer.version;

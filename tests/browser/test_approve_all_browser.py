@@ -1,5 +1,6 @@
 """`billbot demo` in Chromium: an approver presses Approve all in the digest header, reads the
-confirmation (count and totals per currency), confirms, and every row says they approved it.
+confirmation (count and totals per currency), unticks one bill, reads the new count, confirms,
+and the rows say they approved them.
 The demo is this module's own, so the other browser tests still find bills awaiting approval."""
 
 from __future__ import annotations
@@ -52,8 +53,15 @@ def test_approve_all_from_the_digest_header(page: Page, demo: Demo) -> None:
         expect(modal).to_contain_text(format_money(amount, currency))
     assert not any(demo.sandbox.payments)
 
+    # Untick one: a second look with the new count, then only the ticked are approved.
+    boxes = modal.locator('input[type="checkbox"]')
+    expect(boxes).to_have_count(len(due))
+    boxes.last.uncheck()
     modal.locator("#modal-submit").click()
-    expect(modal).to_contain_text(f"{len(due)} approved")
+    expect(modal).to_contain_text(f"Approve {len(due) - 1} bills")
+    expect(modal.locator('input[type="checkbox"]')).to_have_count(len(due) - 1)
+    modal.locator("#modal-submit").click()
+    expect(modal).to_contain_text(f"{len(due) - 1} approved")
     first = sorted(due, key=lambda b: b["dueDate"])[0]
     expect(digest.locator(f'[data-block-id^="{section_block_id(first["id"])}"]')).to_contain_text(
         f"Approved by @{BEN.real_name}")

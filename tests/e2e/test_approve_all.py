@@ -17,6 +17,7 @@ import httpx
 
 from billbot.money import format_money
 from billbot.sandbox.slack.model import Message
+from billbot.services.bulk_approvals import bill_key
 from billbot.slackapp.blocks import ACTION_PAY, ACTION_REJECT
 from billbot.slackapp.digest_actions import ACTION_APPROVE_ALL, digest_actions_block
 from tests.e2e.conftest import (
@@ -311,3 +312,45 @@ async def test_a_delegate_approves_all_on_behalf_of_the_absent_approver(stack: S
     assert {e.actor for e in recorded} == {OSCAR}
     assert {e.detail.get("on_behalf_of") for e in recorded} == {BEN}
     assert f"Approved by <@{BEN}>" in row_text(current(stack, main.ts), first_due(stack)["id"])
+
+
+def ticks(view: Any, keep: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every checkbox group of the confirmation with only `keep` ticked."""
+    values = {}
+    for block in view.definition["blocks"]:
+        if str(block.get("block_id", "")).startswith("pick-"):
+            mine = [o for o in block["element"]["options"] if o in keep]
+            values[block["block_id"]] = {"bills": {"type": "checkboxes",
+                                                   "selected_options": mine}}
+    return values
+
+
+def pick_options(view: Any) -> list[dict[str, Any]]:
+    return [o for b in view.definition["blocks"] if str(b.get("block_id", "")).startswith("pick-")
+            for o in b["element"]["options"]]
+
+
+async def test_unticked_bills_are_left_out_after_a_second_look(stack: Stack) -> None:
+    main = await post_digest(stack)
+    due = due_bills(stack)
+    view = await open_confirmation(stack, ANN, main)
+    options = pick_options(view)
+    assert len(options) == len(due)
+
+    # Nothing ticked: Slack shows the error on the first group; nothing recorded.
+    answer = await stack.driver.submit_view(ANN, ticks(view, []), view_id=view.id)
+    assert answer.status == 200 and "Tick at least one bill" in answer.text
+    kept = [o for o in options[:10] if o["value"].split(":")[1] == "GBP"][:2]
+    assert kept
+    answer = await stack.driver.submit_view(ANN, ticks(view, kept), view_id=view.id)
+    narrowed = await eventually(lambda: (v := stack.workspace.open_view(ANN)) is not None
+                                and v.id == view.id and len(pick_options(v)) == len(kept) and v)
+    total = sum((Decimal(o["value"].split(":")[2]) for o in kept), Decimal(0))
+    assert f"Approve *{len(kept)} bill" in view_text(narrowed)
+    assert format_money(total, "GBP") in view_text(narrowed)
+    assert audit(stack, "approval.recorded") == []
+
+    result = await confirm(stack, ANN)
+    assert f"{len(kept)} approved" in result
+    wanted = {o["value"].split(":")[0][:10] for o in kept}
+    assert {bill_key(bill_id) for _, bill_id in approvals_by(stack)} == wanted

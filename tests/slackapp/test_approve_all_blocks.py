@@ -19,6 +19,7 @@ from billbot.services.bulk_approvals import (
     totals,
 )
 from billbot.slackapp.approve_all_blocks import confirmation_view, result_view
+from billbot.slackapp.approve_all_picks import narrowed_view, ticked
 
 TODAY = date(2026, 11, 22)
 
@@ -76,3 +77,26 @@ def test_a_result_of_600_bills_fits_one_modal() -> None:
     view = result_view(approved, pending, refused, today=TODAY)
     assert check_view(view) == []
     assert "200 approved" in str(view["blocks"][0])
+
+
+def test_only_bills_the_signed_context_lists_can_be_ticked() -> None:
+    listed = [confirmed_token(bill(i, due=1)) for i in range(3)]
+    forged = "f" * 18
+    def option(value: str) -> dict[str, object]:
+        return {"text": {"type": "plain_text", "text": "INV"}, "value": value}
+
+    state = {"pick-0": {"bills": {"type": "checkboxes", "selected_options": [
+        option(f"{forged}:GBP:1000000"), option(f"{listed[2]}:GBP:100.00"),
+        option(f"{listed[0]}:GBP:100.00")]}}}
+    offered = [{"type": "input", "block_id": "pick-0", "element": {
+        "type": "checkboxes", "action_id": "bills",
+        "options": state["pick-0"]["bills"]["selected_options"]}}]
+    picked = ticked({"state": {"values": state}, "blocks": offered}, listed)
+    assert picked is not None
+    assert [o["value"].split(":")[0] for o in picked] == [listed[0], listed[2]]
+    # A value the view never offered picks nothing.
+    assert ticked({"state": {"values": state}, "blocks": []}, listed) == []
+    assert ticked({"state": {"values": {}}}, listed) is None  # no checkboxes: all listed
+    view = narrowed_view(picked, metadata="x", left_out=1)
+    assert check_view(view) == []
+    assert "Approve *2 bills*" in str(view["blocks"][0]) and "GBP 200.00" in str(view["blocks"][0])

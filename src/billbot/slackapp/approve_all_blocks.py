@@ -15,8 +15,8 @@ from typing import Any
 from billbot.codat.models import Bill
 from billbot.domain.digest import due_in_words
 from billbot.money import format_money
-from billbot.services.bulk_approvals import BulkLine
-from billbot.slackapp.mrkdwn import clip_mrkdwn, user_text
+from billbot.services.bulk_approvals import BulkLine, confirmed_token
+from billbot.slackapp.mrkdwn import clip, clip_mrkdwn, user_text
 
 Block = dict[str, Any]
 
@@ -71,6 +71,41 @@ def line_sections(lines: Sequence[str], budget: int) -> list[Block]:
     return blocks
 
 
+NOTE: Block = {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+    "Untick a bill to leave it out (you then see the new count and totals). A bill that "
+    "changes in the books before you confirm is not approved. Nothing is recorded until you "
+    "press Approve.")}]}
+PICK_PREFIX = "pick-"
+PICK_ACTION = "bills"
+PER_GROUP = 10  # Slack: at most 10 options in a checkbox group
+
+
+def pick_option(bill: Bill, *, today: date) -> Block:
+    """One bill as a ticked checkbox: plain text (inert), its token, currency and amount in
+    the value (the amount only ever feeds the totals a narrowed confirmation shows)."""
+    amount = ("amount due unknown" if bill.amount_due is None
+              else format_money(bill.amount_due, bill.currency))
+    name = bill.supplier_ref.supplier_name or bill.supplier_ref.id
+    text = f"{clip(bill.reference or bill.id, 24)} · {clip(name, 24)} · {amount}"
+    due = "" if bill.amount_due is None else format(bill.amount_due, "f")
+    return {"text": {"type": "plain_text", "text": clip(text, 75), "emoji": False},
+            "description": {"type": "plain_text", "text": due_in_words(bill.due_date, today)},
+            "value": f"{confirmed_token(bill)}:{bill.currency.upper()}:{due}"}
+
+
+def pick_blocks(options: Sequence[Block]) -> list[Block]:
+    """The bills to approve as checkbox groups of ten, all ticked."""
+    blocks: list[Block] = []
+    for n, start in enumerate(range(0, len(options), PER_GROUP)):
+        group = list(options[start:start + PER_GROUP])
+        label = f"Bills {start + 1}–{start + len(group)}" if len(options) > PER_GROUP else "Bills"
+        blocks.append({"type": "input", "block_id": f"{PICK_PREFIX}{n}", "optional": True,
+                       "label": {"type": "plain_text", "text": label},
+                       "element": {"type": "checkboxes", "action_id": PICK_ACTION,
+                                   "options": group, "initial_options": group}})
+    return blocks
+
+
 def confirmation_view(lines: Sequence[BulkLine], *, today: date, metadata: str,
                       sums: dict[str, Decimal], unknown: int, left_for_later: int) -> Block:
     """The confirmation: nothing is recorded until its submit button is pressed."""
@@ -85,7 +120,7 @@ def confirmation_view(lines: Sequence[BulkLine], *, today: date, metadata: str,
     else:
         blocks.append(_section("There is nothing here that you can approve now."))
     budget = MAX_LIST_BLOCKS // (2 if skipped else 1)
-    blocks.extend(line_sections([bill_line(b, today=today) for b in chosen], budget))
+    blocks.extend(pick_blocks([pick_option(b, today=today) for b in chosen]))
     if left_for_later:
         blocks.append(_section(f"{left_for_later} more can be approved with a second press of "
                                "Approve all after these."))
@@ -94,9 +129,7 @@ def confirmation_view(lines: Sequence[BulkLine], *, today: date, metadata: str,
         blocks.append(_section(f"*Left out ({len(skipped)}):*"))
         blocks.extend(line_sections(
             [bill_line(ln.bill, today=today, reason=ln.reason) for ln in skipped], budget))
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
-        "A bill that changes in the books before you confirm is not approved. "
-        "Nothing is recorded until you press Approve.")}]})
+    blocks.append(NOTE)
     view: Block = {"type": "modal", "callback_id": CALLBACK_APPROVE_ALL, "title": _plain(TITLE),
                    "close": _plain("Cancel"), "private_metadata": metadata,
                    "blocks": blocks[:MAX_VIEW_BLOCKS]}

@@ -12,6 +12,7 @@ confirmation submitted finds each bill "already approved" by that person.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -26,6 +27,7 @@ from billbot.services import bulk_approvals, roles
 from billbot.services.bill_status import Outcome
 from billbot.services.bindings import NOT_BOUND, Binding
 from billbot.slackapp.approve_all_blocks import TITLE, confirmation_view, result_view
+from billbot.slackapp.approve_all_picks import NONE_TICKED, narrowed_view, ticked
 from billbot.slackapp.bill_thread import publish_history
 from billbot.slackapp.blocks import loading_modal, message_modal
 from billbot.slackapp.home import HOME_HORIZON_DAYS
@@ -165,6 +167,18 @@ async def approve_all_submitted(bot: Billbot, ack: Any, body: dict[str, Any],
     if form is None:
         return
     ctx, user, rid = form.ctx, form.user, form.request_id
+    signed = [key + token for key, token in bulk_approvals.split_tokens(ctx.bills).items()]
+    picked = ticked(form.view, signed)
+    if picked is not None and not picked:
+        await ack(response_action="errors", errors={"pick-0": NONE_TICKED})
+        return
+    if picked is not None and len(picked) < len(signed):
+        # Some were unticked: show the new count and totals before recording anything.
+        narrowed = replace(ctx, issued_at=bot.clock.now().isoformat(), bills=",".join(
+            str(o["value"]).split(":", 1)[0] for o in picked))
+        await ack(response_action="update", view=narrowed_view(
+            picked, metadata=bot.signer.dump(narrowed), left_out=len(signed) - len(picked)))
+        return
     await ack(response_action="update", view=loading_modal(
         TITLE, ":hourglass_flowing_sand: Approving each bill…"))
     view_id = dig(body, "view", "id")

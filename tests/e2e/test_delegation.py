@@ -4,11 +4,15 @@ bill; the audit says on whose behalf; `/bills back`, and for admins `/bills away
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from sqlmodel import select
 
-from billbot.slackapp.blocks import ACTION_APPROVE
+from billbot.codat.models import Bill
+from billbot.services.payments import StartOutcome, start_payment
+from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY
+from billbot.storage.audit import BillRef
 from billbot.storage.db import session_scope
 from billbot.storage.tables import Approval, PaymentIntent
 from tests.e2e.conftest import (
@@ -33,6 +37,7 @@ from tests.e2e.conftest import (
     row_text,
     today,
 )
+from tests.support.app_home import home_row_buttons
 from tests.support.pay_review import submit_pay
 
 
@@ -114,12 +119,21 @@ async def test_a_delegate_never_both_approves_and_pays_one_bill(stack: Stack) ->
     await eventually(lambda: "Pay" in row_text(current(stack, main.ts), bill["id"])
                      or f"<@{BEN}>" in row_text(current(stack, main.ts), bill["id"]))
 
-    view = await open_pay_modal(stack, main, bill["id"], user=OSCAR)
-    await submit_pay(stack.driver, OSCAR, pay_values(
-        modal_account_ids(view)[0], str(bill["amountDue"]), today().isoformat()))
-    refused = await eventually(lambda: [e for e in audit(stack, "access.refused")
-                                        if e.detail.get("attempted") == "pay"])
-    assert "You approved this bill" in refused[-1].detail["reason"]
+    # The Pay click says so at once (the modal shows why), and no payment can start either.
+    await click(stack, OSCAR, main, bill["id"], ACTION_PAY)
+    shown = await eventually(lambda: (v := stack.workspace.open_view(OSCAR)) is not None
+                             and "You approved this bill" in str(v.definition) and v)
+    assert shown
+    with session_scope(stack.bot.engine) as session:
+        bill_ref = BillRef(stack.company_id, stack.connection_id, bill["id"])
+        fresh = Bill.model_validate(stack.sandbox_bill(bill["id"]))
+        started = start_payment(
+            session, bill_ref=bill_ref, fresh_bill=fresh, user_id=OSCAR, request_id=None,
+            amount=Decimal(str(bill["amountDue"])), account_id="acc", account_name=None,
+            payment_date=today(), channel_id=None, message_ts=None, policy=stack.bot.policy,
+            at=datetime.now(UTC))
+    assert started.outcome == StartOutcome.REFUSED
+    assert "You approved this bill" in started.message
     assert stack.payments() == []
 
 
@@ -155,3 +169,13 @@ async def test_a_delegate_cannot_pay_for_the_person_who_approved(stack: Stack) -
     # An admin ends the delegation: Oscar has no role left.
     assert "Ended" in await answer(stack, ADA, f"away end <@{ANN}|ann>")
     assert "Only" in await answer(stack, OSCAR, f"away end <@{ANN}|ann>")
+
+
+async def test_app_home_shows_a_delegate_what_waits_on_the_person_they_cover(
+        stack: Stack) -> None:
+    bill = first_due(stack)
+    await answer(stack, BEN, f"away {day(0)} {day(0)} <@{OSCAR}|oscar>")
+    response = await stack.driver.open_home(OSCAR)
+    assert response is not None and response.status == 200
+    buttons = await eventually(lambda: home_row_buttons(stack.workspace, OSCAR, bill["id"]))
+    assert buttons is not None and buttons[:2] == ["Approve", "Reject"]

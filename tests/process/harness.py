@@ -107,7 +107,8 @@ class ProcessWorld:
     served: list[ServedApp] = field(default_factory=list)
     bots: list[BotProcess] = field(default_factory=list)
 
-    def env(self, crash_at: str | None) -> dict[str, str]:
+    def env(self, crash_at: str | None,
+            extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("SLACK_", "CODAT_", "BILLBOT_", "DATABASE_URL"))}
         # No scheduled digest today: the test posts its own with /bills digest.
@@ -126,12 +127,15 @@ class ProcessWorld:
         })
         if crash_at:
             env["BILLBOT_CRASH_AT"] = crash_at
+        env.update(extra or {})
         return env
 
-    async def start_bot(self, name: str, *, crash_at: str | None = None) -> BotProcess:
+    async def start_bot(self, name: str, *, crash_at: str | None = None,
+                        env: dict[str, str] | None = None) -> BotProcess:
+        """`env`: variables set on top of the usual ones (or replacing them)."""
         port = free_port()
         log = self.tmp / f"{name}-{len(self.bots)}.log"
-        proc = _spawn(port, cwd=self.tmp, env=self.env(crash_at), log=log)
+        proc = _spawn(port, cwd=self.tmp, env=self.env(crash_at, env), log=log)
         bot = BotProcess(name, proc, f"http://127.0.0.1:{port}", log)
         self.bots.append(bot)
         deadline = time.monotonic() + 60

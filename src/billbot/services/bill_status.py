@@ -88,6 +88,13 @@ class BillApprovalState:
     payments: tuple[PaymentView, ...]  # billbot's payments of this bill, oldest first
     lapsed: bool = False
     held: Hold | None = None
+    # Delegates who clicked an approval for an approver away (`approvers` names the latter).
+    acted_by: tuple[str, ...] = ()
+
+    @property
+    def approved_by_anyone(self) -> tuple[str, ...]:
+        """Everyone an approval of this round involves: separation of duties counts them all."""
+        return self.approvers + tuple(u for u in self.acted_by if u not in self.approvers)
 
     @property
     def is_approved(self) -> bool:

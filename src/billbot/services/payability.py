@@ -78,7 +78,7 @@ def why_not_payable(bill: Bill, state: BillApprovalState, *, user_id: str, polic
         return f"The bill needs {state.needed} approval(s) before it can be paid."
     if state.payment_in_progress:
         return PAYMENT_IN_PROGRESS
-    decision = can_pay(user_id, roles, policy, state.approvers)
+    decision = can_pay(user_id, roles, policy, state.approved_by_anyone)
     return None if decision else decision.reason
 
 

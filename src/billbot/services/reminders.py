@@ -3,8 +3,8 @@
 A bill due within BILLBOT_REMIND_DAYS_BEFORE days (or overdue) that still awaits approval is
 a reminder to every approver whose approval it still lacks, or to their delegate while they
 are away; one still unapproved BILLBOT_ESCALATE_AFTER_HOURS after the end of its due date is
-escalated to the admins. Rejected bills wait on their rejection, not on approvers, and a bill
-being paid waits on nobody: neither is reminded.
+escalated to the admins. Rejected bills wait on their rejection and held bills on their
+release, not on approvers, and a bill being paid waits on nobody: none of them is reminded.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def plan(session: Session, policy: PolicySettings, *, binding: Binding, bills: S
     notices: list[Notice] = []
     for bill in bills:
         state = states[bill.id]
-        if state.is_approved or state.rejected is not None or state.payment_in_progress:
+        if (state.is_approved or state.rejected is not None or state.payment_in_progress
+                or state.held is not None):  # a held bill waits on its release, not approvers
             continue
         recipients: list[str] = []
         covering: dict[str, str] = {}

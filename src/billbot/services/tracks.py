@@ -204,6 +204,7 @@ def build_state(
                                  held=held)
     return BillApprovalState(
         bill_id=bill_id, round=track.round, approvers=approvers_of(decisions),
+        acted_by=tuple(d.acted_by for d in decisions if d.decision == "approve" and d.acted_by),
         needed=needed_approvals(policy, baseline_of(track)), rejected=rejected,
         paid_in_round=track.paid_in_round, payments=payments, held=held,
     )

@@ -32,7 +32,7 @@ def waits_on(bill: Bill, state: BillApprovalState, *, approvers: Collection[str]
     if bill_problem(bill) is not None or state.payment_in_progress:
         return {}
     return {u: Wait.PAY for u in sorted(payers)
-            if can_pay(u, {Role.PAYER}, policy, state.approvers)}
+            if can_pay(u, {Role.PAYER}, policy, state.approved_by_anyone)}
 
 
 __all__ = ["Wait", "waits_on"]

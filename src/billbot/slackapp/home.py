@@ -40,7 +40,7 @@ from billbot.slackapp.home_blocks import (
     rows_sorted,
 )
 from billbot.slackapp.row_states import row_state_from
-from billbot.storage import personal
+from billbot.storage import delegations, personal
 
 logger = logging.getLogger("billbot.home")
 
@@ -85,18 +85,20 @@ async def publish_home(bot: Billbot, user_id: str) -> None:
     """Read what waits on the person now and publish their Home tab."""
     now = bot.clock.now()
 
-    def who(session: Session) -> tuple[frozenset[Role], list[str], dict[str, int]]:
-        # A delegate covering someone away sees the queue of the role they cover.
+    def who(session: Session) -> tuple[frozenset[Role], list[str], dict[str, int], list[str]]:
+        # A delegate (`/bills away`) holds the roles of the people they cover, and what waits
+        # on those people waits on them.
         return (roles.roles_of(session, bot.policy, user_id, at=now),
                 sorted(roles.members(session, bot.policy, Role.ADMIN)),
-                personal.home_pages(session, user_id=user_id))
+                personal.home_pages(session, user_id=user_id),
+                delegations.absentees_covered_by(session, user_id, now))
 
-    user_roles, admins, pages = await bot.db(who, read_only=True)
+    user_roles, admins, pages, covered = await bot.db(who, read_only=True)
     keys: list[str] = []
     if not user_roles:
         view = no_role_view(admins)
     else:
-        content, keys = await _content(bot, user_id, user_roles, pages)
+        content, keys = await _content(bot, user_id, user_roles, pages, covered=covered)
         view = home_view(content, today=bot.today())
     await bot.slack.views_publish(user_id=user_id, view=view)
     await bot.db(lambda s: personal.home_published(s, user_id=user_id, keys=keys,
@@ -105,7 +107,8 @@ async def publish_home(bot: Billbot, user_id: str) -> None:
 
 
 async def _content(bot: Billbot, user_id: str, user_roles: frozenset[Role],
-                   pages: dict[str, int]) -> tuple[HomeContent, list[str]]:
+                   pages: dict[str, int], *, covered: Sequence[str] = ()
+                   ) -> tuple[HomeContent, list[str]]:
     content = HomeContent(roles=[r.value for r in _ROLE_ORDER if r in user_roles], pages=pages,
                           extra_actions=home_actions(user_roles))
     waiting: list[HomeRow] = []
@@ -129,8 +132,8 @@ async def _content(bot: Billbot, user_id: str, user_roles: frozenset[Role],
                 held.append(row)
             elif state.rejected is not None:
                 rejected.append(row)
-            elif user_id in waits_on(bill, state, approvers=approvers, payers=payers,
-                                     policy=bot.policy):
+            elif {user_id, *covered} & set(waits_on(bill, state, approvers=approvers,
+                                                    payers=payers, policy=bot.policy)):
                 waiting.append(row)
             else:
                 continue

@@ -23,12 +23,11 @@ from billbot.services import bindings as bindings_service
 from billbot.services import reminders as plans
 from billbot.services.bindings import Binding
 from billbot.services.reminders import Notice
-from billbot.slackapp.bill_thread import find_thread
+from billbot.slackapp.bill_thread import BillThread, find_thread
 from billbot.slackapp.direct_messages import send_dm
 from billbot.slackapp.invite_notice import unpostable_error
 from billbot.slackapp.reminder_text import direct_text, thread_text
 from billbot.storage import reminders as claims
-from billbot.storage.bill_copies import CopyPlace
 from billbot.storage.reminders import ReminderKey
 
 logger = logging.getLogger("billbot.reminders")
@@ -69,7 +68,7 @@ async def deliver(bot: Billbot, binding: Binding, notice: Notice, day: date) -> 
     """Send one notice where BILLBOT_NOTIFY says; each recipient (and the thread) at most once
     a day."""
     mode = bot.settings.billbot_notify
-    place = await row_place(bot, binding, notice.bill.id)
+    place = await find_thread(bot, binding, notice.bill.id)  # the bill's thread (holds' lookup)
     link = await permalink(bot, place)
 
     def key(recipient: str) -> ReminderKey:
@@ -82,10 +81,11 @@ async def deliver(bot: Billbot, binding: Binding, notice: Notice, day: date) -> 
             text = direct_text(notice, person, today=day, link=link)
             sent += await send_once(bot, key(person), partial(_to_person, bot, person, text))
     if mode in ("channel", "both"):
-        thread = (place.digest_ts or place.ts) if place is not None else None
+        channel = place.channel_id if place is not None else binding.channel_id
+        thread = place.thread_ts if place is not None else None
         text = thread_text(notice, today=day, link=link)
-        sent += await send_once(bot, key(binding.channel_id), partial(
-            _to_thread, bot, binding.channel_id, thread, text))
+        # Keyed by the thread's channel: two channels bound to one company post once.
+        sent += await send_once(bot, key(channel), partial(_to_thread, bot, channel, thread, text))
     return sent
 
 
@@ -101,21 +101,13 @@ async def _to_thread(bot: Billbot, channel: str, thread_ts: str | None, text: st
     return str(answer["ts"])
 
 
-async def row_place(bot: Billbot, binding: Binding, bill_id: str) -> CopyPlace | None:
-    """The newest message in the bound channel that shows the bill's row, if any (found by
-    bill_thread.py, the one lookup of a bill's thread)."""
-    found = await find_thread(bot, binding, bill_id, channel_id=binding.channel_id)
-    if found is None:
-        return None
-    parent = found.thread_ts if found.thread_ts != found.message_ts else None
-    return CopyPlace(found.channel_id, found.message_ts, parent)
-
-
-async def permalink(bot: Billbot, place: CopyPlace | None) -> str | None:
+async def permalink(bot: Billbot, place: BillThread | None) -> str | None:
+    """The link to the message carrying the bill's row (chat.getPermalink)."""
     if place is None:
         return None
     try:
-        answer = await bot.slack.chat_getPermalink(channel=place.channel_id, message_ts=place.ts)
+        answer = await bot.slack.chat_getPermalink(channel=place.channel_id,
+                                                   message_ts=place.message_ts)
     except SlackApiError as exc:
         logger.warning("no permalink for a bill's row: %s", exc.response.get("error"))
         return None
@@ -141,4 +133,4 @@ async def send_once(bot: Billbot, key: ReminderKey, post: Callable[[], Awaitable
     return 1
 
 
-__all__ = ["deliver", "permalink", "remind_binding", "reminder_tick", "row_place", "send_once"]
+__all__ = ["deliver", "permalink", "remind_binding", "reminder_tick", "send_once"]

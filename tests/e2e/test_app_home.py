@@ -4,6 +4,7 @@ anywhere re-publishes the Home views that show the bill."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from billbot.sandbox.slack.model import View
@@ -19,6 +20,7 @@ from tests.e2e.conftest import (
     PAT,
     Stack,
     approve,
+    audit,
     current,
     eventually,
     first_due,
@@ -184,3 +186,23 @@ async def test_a_refusal_reaches_someone_outside_the_channel_by_dm(stack: Stack)
     await eventually(lambda: any("Only approvers" in m.text
                                  for m in stack.workspace.messages(f"D{OSCAR}")))
     assert stack.workspace.ephemerals(CHANNEL, OSCAR) == []
+
+
+async def test_approve_on_a_home_view_showing_old_figures_is_refused(stack: Stack) -> None:
+    """Nobody approves figures they did not see, from Home as from the channel: the view is
+    judged against the figures it showed, then re-published with the current ones."""
+    bill = first_due(stack)
+    view = await opened(stack, BEN)
+    label = str((home_row(view, bill["id"]) or "").split("\n")[0])
+    stored = stack.sandbox.main_ledger.bills[bill["id"]]
+    stored["amountDue"] = Decimal(str(stored["amountDue"])) + Decimal("10.00")
+    stored["totalAmount"] = Decimal(str(stored["totalAmount"])) + Decimal("10.00")
+    new_due = f"{Decimal(str(stored['amountDue'])):,.2f}"
+    await stack.driver.click_home(BEN, ACTION_APPROVE, row=label)
+    await eventually(lambda: any(new_due in e.text
+                                 for e in stack.workspace.ephemerals(CHANNEL, BEN)))
+    assert audit(stack, "approval.recorded") == []
+    await eventually(lambda: new_due in str(home_row(home(stack, BEN), bill["id"])))
+    # Approving what the view shows now works.
+    await stack.driver.click_home(BEN, ACTION_APPROVE, row=label)
+    await eventually(lambda: len(audit(stack, "approval.recorded")) == 1)

@@ -80,7 +80,9 @@ async def open_confirmation(bot: Billbot, body: dict[str, Any], raw_body: str, *
                             binding: Binding, digest_ts: str | None) -> None:
     """Check the role, open the modal at once, then list the bills in it."""
     channel, rid = binding.channel_id, request_id(raw_body)
-    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user), read_only=True)
+    now = bot.clock.now()  # a delegate covering an absent approver approves for them
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user, at=now),
+                              read_only=True)
     if Role.APPROVER not in user_roles:
         await refuse(bot, user=user, action=ACTION, request_id=rid, reason="not approver",
                      binding=binding)

@@ -1,6 +1,6 @@
-"""Money simulation by the thousand: randomized trials of single payments (and of pay runs,
-once a pay-run scenario is registered), each with a random fault, double clicks, Slack
-retries, crashes and two replicas, in one process.
+"""Money simulation by the thousand: randomized trials of single payments and of pay runs
+(services.payruns: 2-4 bills a run), each with a random fault, double clicks, Slack retries,
+crashes and two replicas, in one process. A scenario is a function in `SCENARIOS`.
 
     python bench/money_sim.py [--trials 10000] [--chunk 500] [--seed 0] [--jobs 2]
 
@@ -18,7 +18,10 @@ And what it adds to every trial, at random:
 - the payer's confirmation delivered twice by Slack (the same request id: only the first
   delivery passes `claim_request`, as in the listener), and confirmed at the same moment by a
   second payer (two transactions at once; one intent at most);
-- the just-started payment sent by two replicas at once (one holds the lease).
+- the just-started payment sent by two replicas at once (one holds the lease);
+- a pay run: its confirmation (and `Retry failed`) delivered twice and submitted twice at
+  once (one takes the run), the fault hitting one of its bills, a crash stopping the rest of
+  the run (recovery finishes them), `Retry failed` for bills that failed for good.
 
 Printed: trials, payments, duplicates, approvals lost, intents left open (the last three must
 be 0), per scenario and fault, and the wall time. Exit status 1 when an invariant broke.
@@ -28,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import random
 import sys
@@ -54,15 +56,18 @@ from bench.money_trials import (
     FAULTS,
     PAYERS,
     POLICY,
+    RUNNER,
     START,
     Figures,
     RefusingTransport,
     TrialWorld,
 )
 from billbot.clock import FixedClock
+from billbot.codat.models import Bill
 from billbot.sandbox.codat.app import create_app
 from billbot.sandbox.codat.faults import FaultKind
 from billbot.sandbox.codat.state import SandboxState
+from billbot.services import payruns
 from billbot.services.payments import StartOutcome, StartResult, start_payment
 from billbot.storage import slack_messages
 from billbot.storage.db import make_engine, session_scope, upgrade_database
@@ -148,6 +153,10 @@ class SimWorld(TrialWorld):
         return None
 
     async def _send_with_fault(self, intent_id: Any, fault: str, rng: random.Random) -> None:
+        await self.send(intent_id, fault, rng)
+
+    async def send(self, intent_id: Any, fault: str, rng: random.Random) -> bool:
+        """Send an intent while `fault` happens; True when the sending process crashed."""
         faults = self.sandbox.faults
         count = rng.randint(1, 3)
         crash: CrashPoint | None = None
@@ -169,10 +178,123 @@ class SimWorld(TrialWorld):
         senders = [self.runner(crash)]
         if rng.random() < 0.25:  # a second replica sends the same intent at the same moment
             senders.append(self.runner())
-        with contextlib.suppress(SimulatedCrash):  # the process died; what it committed stays
+        crashed = False
+        try:
             await asyncio.gather(*(s.execute(intent_id, self.impatient) for s in senders))
+        except SimulatedCrash:
+            crashed = True  # the process died; what it committed stays
         self.sim_transport.refuse_next = 0
         self.sim_transport.lose_next = 0
+        return crashed
+
+    # --- a pay run ---------------------------------------------------------------------------
+
+    async def payrun_trial(self, fault: str, seed: int) -> Figures:
+        """A pay run of 2-4 approved bills: confirmed twice at once and retried by Slack, sent
+        bill by bill while `fault` hits one of them (a crash stops the rest: recovery finishes
+        them), then `Retry failed` for bills that failed for good. One payment per bill."""
+        rng = random.Random(f"payrun:{fault}:{seed}")
+        figures = Figures(trials=1)
+        figures.by_fault[f"payrun/{fault}"] += 1
+        ids = [self._unused.pop(rng.randrange(len(self._unused)))
+               for _ in range(min(rng.randint(2, 4), len(self._unused)))]
+        bills = [await self.bill(bill_id) for bill_id in ids]
+        for bill in bills:
+            await self._approve(bill, rng)
+        payer, label = rng.choice(PAYERS), f"payrun {fault} seed={seed}"
+        run_id = self._draft(bills, payer)
+        history: dict[str, list[Any]] = {b.id: [] for b in bills}
+        started = await self._confirm_run(run_id, payer, rng, label, figures, retry=False)
+        victim = rng.randrange(max(1, len(started)))
+        for i, intent_id in enumerate(started):
+            if await self.send(intent_id, fault if i == victim else "none", rng):
+                break  # the process died mid-run: the rest is left to recovery
+        for _ in range(3):
+            self._note_intents(run_id, history)
+            for intent_id in started:
+                await self._recover_until_final(intent_id, rng)
+            with session_scope(self.engine) as session:
+                payruns.finish(session, run_id, at=self.clock.now())
+            started = await self._confirm_run(run_id, payer, rng, label, figures, retry=True)
+            if not started:
+                break
+            figures.repaid += len(started)
+            for intent_id in started:
+                await self.send(intent_id, "none", rng)
+        self._note_intents(run_id, history)
+        for bill in bills:
+            assert bill.amount_due is not None
+            self._check(bill.id, bill.amount_due, history[bill.id], label, figures)
+        return figures
+
+    def _draft(self, bills: list[Bill], payer: str) -> Any:
+        offered = [payruns.Offered(b.id, b.reference, None, b.currency, b.amount_due or Decimal(0),
+                                   b.issue_date) for b in bills]
+        choices = {}
+        for bill in bills:
+            account = self._account_for(bill.currency)
+            assert account is not None
+            choices[bill.currency.upper()] = payruns.Choice(account, None, None)
+        paid_on = max(self.sandbox.today, *(b.issue_date for b in bills))
+        with session_scope(self.engine) as session:
+            run_id = payruns.create_draft(session, binding=self.binding, payer_id=payer,
+                                          offered=offered, base_currency=None,
+                                          at=self.clock.now())
+            payruns.save_page(session, run_id=run_id, payer_id=payer,
+                              positions=range(len(offered)), selected=set(range(len(offered))),
+                              settings=(paid_on, choices), at=self.clock.now())
+        return run_id
+
+    async def _confirm_run(self, run_id: Any, payer: str, rng: random.Random, label: str,
+                           figures: Figures, *, retry: bool) -> list[Any]:
+        """The payer's confirmation (or Retry failed), delivered again by Slack and submitted
+        twice at once; the intents the one that took the run started."""
+        with session_scope(self.engine, read_only=True) as session:
+            run = payruns.get_run(session, run_id)
+            assert run is not None
+            attempt = run.attempt
+            wanted = [i.bill_id for i in (payruns.failed_items(session, run_id) if retry
+                                          else payruns.items_of(session, run_id))]
+        if not wanted:
+            return []
+        fresh = {bill_id: await self.bill(bill_id) for bill_id in wanted}
+        rid = f"sim-{uuid.uuid4().hex}"
+        deliveries = [rid] + ([rid] if rng.random() < 0.25 else []) + (
+            [f"sim-{uuid.uuid4().hex}"] if rng.random() < 0.25 else [])
+
+        def deliver(request_id: str) -> payruns.Started | None:
+            now = self.clock.now()
+            with session_scope(self.engine) as session:
+                if not slack_messages.claim_request(session, key=request_id, at=now):
+                    return None
+            with session_scope(self.engine) as session:
+                common: dict[str, Any] = {
+                    "run_id": run_id, "user_id": payer, "fresh": fresh, "policy": POLICY,
+                    "at": now, "lease_until": now + RUNNER.lease, "request_id": request_id}
+                if retry:
+                    return payruns.retry_failed(session, attempt=attempt, **common)
+                return payruns.start_run(session, **common)
+
+        answers = await asyncio.gather(*(asyncio.to_thread(deliver, r) for r in deliveries))
+        taken = [a for a in answers if a is not None and a.taken]
+        if len(taken) > 1:
+            figures.duplicates += len(taken) - 1
+            figures.problems.append(f"{label}: the run was taken {len(taken)} times at once")
+        if not taken and not retry:
+            figures.problems.append(f"{label}: no confirmation took the run")
+        with session_scope(self.engine, read_only=True) as session:
+            for item in payruns.items_of(session, run_id):
+                reason = item.skip_reason or ""
+                if item.selected and item.intent_id is None and "approv" in reason:
+                    figures.approvals_lost += 1
+                    figures.problems.append(f"{label}: not started: {reason}")
+        return list(taken[0].intent_ids) if taken else []
+
+    def _note_intents(self, run_id: Any, history: dict[str, list[Any]]) -> None:
+        with session_scope(self.engine, read_only=True) as session:
+            for item in payruns.items_of(session, run_id):
+                if item.intent_id is not None and item.intent_id not in history[item.bill_id]:
+                    history[item.bill_id].append(item.intent_id)
 
 
 # A scenario runs one trial in a world and returns its figures. Pay runs plug in here.
@@ -183,14 +305,21 @@ async def single_payment(world: SimWorld, fault: str, seed: int) -> Figures:
     return await world.trial(fault, seed)
 
 
-SCENARIOS: dict[str, Scenario] = {"single": single_payment}
+async def pay_run(world: SimWorld, fault: str, seed: int) -> Figures:
+    return await world.payrun_trial(fault, seed)
+
+
+SCENARIOS: dict[str, Scenario] = {"single": single_payment, "payrun": pay_run}
+# How often each scenario is drawn (a pay run pays 2-4 bills, so it costs about three trials).
+WEIGHTS = {"single": 0.7, "payrun": 0.3}
 
 
 @asynccontextmanager
 async def sim_world(engine: Engine, trials: int) -> AsyncIterator[SimWorld]:
-    """A sandbox with an Open bill for each of `trials` (and more), called in process."""
+    """A sandbox with Open bills enough for `trials` trials (a pay run takes up to 4), called
+    in process."""
     clock = FixedClock(START)
-    sandbox = SandboxState.seeded(START.date(), bills=2 * trials + 50, clock=clock)
+    sandbox = SandboxState.seeded(START.date(), bills=5 * trials + 50, clock=clock)
     app = create_app(sandbox, api_key=API_KEY)
     transport = SimTransport(app)
     async with httpx.AsyncClient(transport=transport) as http, \
@@ -203,9 +332,10 @@ async def run_chunk(engine: Engine, trials: int, rng: random.Random,
     """`trials` random trials in one world on `engine` (an empty, migrated database)."""
     total = Figures()
     names = sorted(scenarios)
+    weights = [WEIGHTS.get(name, 1.0) for name in names]
     async with sim_world(engine, trials) as world:
         for _ in range(trials):
-            name, fault = rng.choice(names), rng.choice(SIM_FAULTS)
+            name, fault = rng.choices(names, weights)[0], rng.choice(SIM_FAULTS)
             tally[f"{name}/{fault}"] += 1
             total.add(await scenarios[name](world, fault, rng.randrange(1 << 30)))
     return total
@@ -255,14 +385,16 @@ def main(trials: int, chunk: int, seed: int, jobs: int) -> int:
             tally.update(part_tally)
     seconds = time.perf_counter() - started
     print(f"scenarios and faults: {dict(sorted(tally.items()))}")
-    print(f"trials={figures.trials} payments={figures.payments} "
+    runs = sum(n for key, n in tally.items() if key.startswith("payrun/"))
+    print(f"trials={figures.trials} (single payments {figures.trials - runs}, pay runs {runs}) "
+          f"payments={figures.payments} "
           f"duplicates={figures.duplicates} approvals lost={figures.approvals_lost} "
           f"intents left open={figures.intents_open} unpaid={figures.missing} "
           f"unaudited={figures.unaudited} paid again={figures.repaid} "
           f"jobs={jobs} wall={seconds:.1f}s")
     for problem in figures.problems[:20]:
         print(f"  problem: {problem}")
-    return 0 if figures.clean and figures.payments == figures.trials else 1
+    return 0 if figures.clean else 1
 
 
 if __name__ == "__main__":

@@ -169,3 +169,18 @@ async def test_payers_open_a_pay_run_from_home(stack: Stack) -> None:
     await stack.driver.click_home(PAT, text="Pay approved bills")
     view = await eventually(lambda: stack.workspace.open_view(PAT))
     assert view is not None and view.definition["title"]["text"] == TITLE
+
+
+async def test_a_refusal_reaches_someone_outside_the_channel_by_dm(stack: Stack) -> None:
+    """A click from Home has no channel to answer in: someone who is not in the bound channel
+    (where ephemerals go) is told in their DM with billbot."""
+    stack.workspace.add_channel(CHANNEL, "finance", members=[ANN, BEN, PAT, ADA])
+    bill = first_due(stack)
+    view = await opened(stack, ANN)
+    stack.workspace.views.publish(method="test", user_id=OSCAR, view_hash=None,
+                                  definition=view.definition, known_user=lambda u: True)
+    await stack.driver.click_home(OSCAR, ACTION_APPROVE, row=str(
+        (home_row(view, bill["id"]) or "").split("\n")[0]))
+    await eventually(lambda: any("Only approvers" in m.text
+                                 for m in stack.workspace.messages(f"D{OSCAR}")))
+    assert stack.workspace.ephemerals(CHANNEL, OSCAR) == []

@@ -39,6 +39,7 @@ from tests.e2e.conftest import (
     no_slack_violations,
     post_digest,
     row_text,
+    today,
 )
 from tests.support.holds import hold_modal_open, press_hold, question_values
 
@@ -295,3 +296,18 @@ async def test_approvers_approve_all_from_app_home(stack: Stack) -> None:
     due = due_bills(stack)
     assert {bill_id for actor, bill_id in approvals_by(stack) if actor == BEN} >= {
         b["id"] for b in due}
+
+
+async def test_a_delegate_approves_all_on_behalf_of_the_absent_approver(stack: Stack) -> None:
+    main = await post_digest(stack)
+    due = due_bills(stack)
+    day = today().isoformat()
+    await stack.driver.slash_command(BEN, CHANNEL, f"away {day} {day} <@{OSCAR}|oscar>")
+    await eventually(lambda: audit(stack, "delegation.set"))
+    await open_confirmation(stack, OSCAR, main)
+    result = await confirm(stack, OSCAR)
+    assert f"{len(due)} approved" in result
+    recorded = audit(stack, "approval.recorded")
+    assert {e.actor for e in recorded} == {OSCAR}
+    assert {e.detail.get("on_behalf_of") for e in recorded} == {BEN}
+    assert f"Approved by <@{BEN}>" in row_text(current(stack, main.ts), first_due(stack)["id"])

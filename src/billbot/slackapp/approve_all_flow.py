@@ -80,7 +80,7 @@ async def open_confirmation(bot: Billbot, body: dict[str, Any], raw_body: str, *
                             binding: Binding, digest_ts: str | None) -> None:
     """Check the role, open the modal at once, then list the bills in it."""
     channel, rid = binding.channel_id, request_id(raw_body)
-    now = bot.clock.now()  # a delegate covering an absent approver approves for them
+    now = bot.clock.now()  # a delegate covering someone away holds their role too
     user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user, at=now),
                               read_only=True)
     if Role.APPROVER not in user_roles:

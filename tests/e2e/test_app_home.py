@@ -4,6 +4,7 @@ anywhere re-publishes the Home views that show the bill."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from billbot.sandbox.slack.model import View
@@ -19,6 +20,7 @@ from tests.e2e.conftest import (
     PAT,
     Stack,
     approve,
+    audit,
     current,
     eventually,
     first_due,
@@ -169,3 +171,38 @@ async def test_payers_open_a_pay_run_from_home(stack: Stack) -> None:
     await stack.driver.click_home(PAT, text="Pay approved bills")
     view = await eventually(lambda: stack.workspace.open_view(PAT))
     assert view is not None and view.definition["title"]["text"] == TITLE
+
+
+async def test_a_refusal_reaches_someone_outside_the_channel_by_dm(stack: Stack) -> None:
+    """A click from Home has no channel to answer in: someone who is not in the bound channel
+    (where ephemerals go) is told in their DM with billbot."""
+    stack.workspace.add_channel(CHANNEL, "finance", members=[ANN, BEN, PAT, ADA])
+    bill = first_due(stack)
+    view = await opened(stack, ANN)
+    stack.workspace.views.publish(method="test", user_id=OSCAR, view_hash=None,
+                                  definition=view.definition, known_user=lambda u: True)
+    await stack.driver.click_home(OSCAR, ACTION_APPROVE, row=str(
+        (home_row(view, bill["id"]) or "").split("\n")[0]))
+    await eventually(lambda: any("Only approvers" in m.text
+                                 for m in stack.workspace.messages(f"D{OSCAR}")))
+    assert stack.workspace.ephemerals(CHANNEL, OSCAR) == []
+
+
+async def test_approve_on_a_home_view_showing_old_figures_is_refused(stack: Stack) -> None:
+    """Nobody approves figures they did not see, from Home as from the channel: the view is
+    judged against the figures it showed, then re-published with the current ones."""
+    bill = first_due(stack)
+    view = await opened(stack, BEN)
+    label = str((home_row(view, bill["id"]) or "").split("\n")[0])
+    stored = stack.sandbox.main_ledger.bills[bill["id"]]
+    stored["amountDue"] = Decimal(str(stored["amountDue"])) + Decimal("10.00")
+    stored["totalAmount"] = Decimal(str(stored["totalAmount"])) + Decimal("10.00")
+    new_due = f"{Decimal(str(stored['amountDue'])):,.2f}"
+    await stack.driver.click_home(BEN, ACTION_APPROVE, row=label)
+    await eventually(lambda: any(new_due in e.text
+                                 for e in stack.workspace.ephemerals(CHANNEL, BEN)))
+    assert audit(stack, "approval.recorded") == []
+    await eventually(lambda: new_due in str(home_row(home(stack, BEN), bill["id"])))
+    # Approving what the view shows now works.
+    await stack.driver.click_home(BEN, ACTION_APPROVE, row=label)
+    await eventually(lambda: len(audit(stack, "approval.recorded")) == 1)

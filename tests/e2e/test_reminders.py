@@ -23,10 +23,12 @@ from tests.e2e.conftest import (
     OSCAR,
     Stack,
     approve,
+    audit,
     due_bills,
     eventually,
     post_digest,
 )
+from tests.support.holds import hold_modal_open, press_hold, question_values
 
 EVERY_DAY = "mon-sun"
 
@@ -65,15 +67,21 @@ async def test_reminders_and_escalations_by_dm_once_a_day_in_working_hours(
     clock = FixedClock(at(8, 30))
     stack = stack_factory(clock=clock, billbot_notify="dm", billbot_digest_days=EVERY_DAY)
     main = await post_digest(stack)
-    approved = min(unapproved_within(stack, 2, set()), key=lambda b: b["dueDate"])
+    approved, held = sorted(unapproved_within(stack, 2, set()), key=lambda b: b["dueDate"])[:2]
     await approve(stack, main, approved["id"], ANN)
+    # A held bill waits on its release, not on approvers: it is neither reminded nor escalated.
+    await press_hold(stack.driver, BEN, CHANNEL, main, held["id"])
+    await eventually(lambda: hold_modal_open(stack.workspace, BEN))
+    await stack.driver.submit_view(BEN, question_values("Which delivery is this invoice for?"))
+    await eventually(lambda: audit(stack, "hold.placed"))
+    skipped = {approved["id"], held["id"]}
 
     assert await tick(stack, clock, at(8, 30)) == 0  # before 09:00: nothing
     assert dms(stack, ANN) == dms(stack, BEN) == dms(stack, ADA) == []
 
     sent = await tick(stack, clock, at(10))
-    waiting = unapproved_within(stack, 2, {approved["id"]})
-    late = [b for b in overdue_by(stack, 2) if b["id"] != approved["id"]]
+    waiting = unapproved_within(stack, 2, skipped)
+    late = [b for b in overdue_by(stack, 2) if b["id"] not in skipped]
     assert waiting and late
     assert sent == 2 * len(waiting) + len(late)
     for person in (ANN, BEN):
@@ -81,7 +89,7 @@ async def test_reminders_and_escalations_by_dm_once_a_day_in_working_hours(
         assert len(texts) == len(waiting)
         assert all("waiting for your approval" in t and "Open its row" in t for t in texts)
         assert all(f"/archives/{CHANNEL}/p" in t for t in texts)
-        assert not any(f"*{approved['reference']}*" in t for t in texts)
+        assert not any(f"*{b['reference']}*" in t for t in texts for b in (approved, held))
     escalations = dms(stack, ADA)
     assert len(escalations) == len(late)
     assert {b["reference"] for b in late} == {
@@ -93,7 +101,7 @@ async def test_reminders_and_escalations_by_dm_once_a_day_in_working_hours(
     assert await tick(stack, clock, at(17, 30, days=1)) == 0
     # The next working day, each is reminded once more (and a bill due a day later joins).
     assert await tick(stack, clock, at(9, 0, days=1)) > 0
-    assert len(dms(stack, BEN)) == len(waiting) + len(unapproved_within(stack, 3, {approved["id"]}))
+    assert len(dms(stack, BEN)) == len(waiting) + len(unapproved_within(stack, 3, skipped))
     assert not stack.workspace.violations
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from billbot.codat.models import Bill
 from billbot.domain.copies import stale_copy_reason
-from billbot.storage import bill_copies
+from billbot.storage import bill_copies, personal
 
 from .bindings import Binding
 from .roles import record_refusal
@@ -20,7 +20,12 @@ def stale_copy_refusal(session: Session, *, channel_id: str, ts: str, bill: Bill
                        at: datetime) -> str | None:
     """The refusal (with the current figures) when the clicked copy showed another version of
     the bill, recorded in the audit; None when it showed this one (or is not indexed)."""
-    token = bill_copies.shown_token(session, channel_id=channel_id, ts=ts, bill_id=bill.id)
+    if ts == personal.HOME_TS:  # a click in App Home: what that person's view showed
+        token = personal.home_token(session, user_id=user_id, key=personal.bill_key(
+            binding.company_id, binding.connection_id, bill.id))
+    else:
+        token = bill_copies.shown_token(session, channel_id=channel_id, ts=ts,
+                                        bill_id=bill.id)
     reason = stale_copy_reason(token, bill)
     if reason is not None:
         record_refusal(session, actor=user_id, action="approve", request_id=request_id, at=at,

@@ -11,6 +11,7 @@ from functools import partial
 from sqlmodel import Session
 
 from billbot.codat.models import Bill
+from billbot.domain.copies import version_token
 from billbot.domain.policy import Role
 from billbot.logs import event
 from billbot.runtime import Billbot
@@ -94,27 +95,28 @@ async def publish_home(bot: Billbot, user_id: str) -> None:
                 delegations.absentees_covered_by(session, user_id, now))
 
     user_roles, admins, pages, covered = await bot.db(who, read_only=True)
-    keys: list[str] = []
+    keys: dict[str, str] = {}
     if not user_roles:
         view = no_role_view(admins)
     else:
         content, keys = await _content(bot, user_id, user_roles, pages, covered=covered)
         view = home_view(content, today=bot.today())
     await bot.slack.views_publish(user_id=user_id, view=view)
-    await bot.db(lambda s: personal.home_published(s, user_id=user_id, keys=keys,
-                                                   at=bot.clock.now()))
+    await bot.db(lambda s: personal.home_published(s, user_id=user_id, keys=list(keys),
+                                                   at=bot.clock.now(), tokens=keys))
     event(logger, "home published", blocks=len(view["blocks"]))
 
 
 async def _content(bot: Billbot, user_id: str, user_roles: frozenset[Role],
                    pages: dict[str, int], *, covered: Sequence[str] = ()
-                   ) -> tuple[HomeContent, list[str]]:
+                   ) -> tuple[HomeContent, dict[str, str]]:
+    """The sections, and each bill shown with the figures shown (bill key -> version token)."""
     content = HomeContent(roles=[r.value for r in _ROLE_ORDER if r in user_roles], pages=pages,
                           extra_actions=home_actions(user_roles))
     waiting: list[HomeRow] = []
     held: list[HomeRow] = []
     rejected: list[HomeRow] = []
-    keys: list[str] = []
+    keys: dict[str, str] = {}
     bound = await bot.db(lambda s: bindings_service.list_bindings(s), read_only=True)
     for binding in _one_per_company(bound):
         bills = await bot.due_bills(binding, within_days=HOME_HORIZON_DAYS)
@@ -137,7 +139,8 @@ async def _content(bot: Billbot, user_id: str, user_roles: frozenset[Role],
                 waiting.append(row)
             else:
                 continue
-            keys.append(personal.bill_key(binding.company_id, binding.connection_id, bill.id))
+            key = personal.bill_key(binding.company_id, binding.connection_id, bill.id)
+            keys[key] = version_token(bill)
     content.sections = {WAITING: rows_sorted(waiting), HELD: rows_sorted(held),
                         REJECTED: rows_sorted(rejected)}
     content.paid = await _paid_lines(bot, bound, pages)

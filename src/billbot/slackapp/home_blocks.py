@@ -20,10 +20,11 @@ from billbot.slack_web.block_revisions import base_block_id
 from billbot.slackapp.blocks import Block, actions_block_id, bill_key, bill_row, mention
 from billbot.slackapp.mrkdwn import clip_mrkdwn, user_text
 from billbot.slackapp.row_model import RowState
+from billbot.storage import personal
 
 HOME_ACTIONS_PREFIX = "home-actions|"
 # A Home click's stand-in for a message ts: no message shows it, so none is re-rendered.
-HOME_TS = "home"
+HOME_TS = personal.HOME_TS
 ACTION_HOME_PAGE = "home_page"
 # `Pay approved bills` in Home: no channel, so the payer picks the company if several.
 ACTION_HOME_PAYRUN = "home_payrun_open"

@@ -9,6 +9,8 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
 from billbot.codat.errors import CodatError, CodatNotFound
 from billbot.codat.models import Bill
 from billbot.context_token import BadContext, ModalContext
@@ -18,6 +20,7 @@ from billbot.logs import bind, event
 from billbot.runtime import Billbot
 from billbot.services import roles
 from billbot.services.bindings import NOT_BOUND, Binding
+from billbot.slackapp.direct_messages import send_dm
 from billbot.slackapp.payload import Click, read_click, request_id, text_at, view_value
 from billbot.storage import bill_handles
 
@@ -32,8 +35,18 @@ NOT_IN_COMPANY = "That bill is not a bill of the company connected to this chann
 async def ephemeral(bot: Billbot, channel: str, user: str, text: str) -> None:
     try:
         await bot.slack.chat_postEphemeral(channel=channel, user=user, text=text)
+    except SlackApiError as exc:
+        if exc.response.get("error") != "user_not_in_channel":
+            logger.warning("ephemeral message not delivered")
+            return
+        # Someone outside the bound channel (a click from App Home or a DM card) is told
+        # in their DM with billbot instead.
+        try:
+            await send_dm(bot, user, text=text)
+        except Exception:
+            logger.warning("answer not delivered by DM either")
     except Exception:
-        # Ephemeral delivery is best effort (the user may have left the channel).
+        # Ephemeral delivery is best effort.
         logger.warning("ephemeral message not delivered")
 
 

@@ -4,7 +4,7 @@ App Home viewers with the bills their view shows."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +14,9 @@ from sqlmodel import Session, col, select
 
 from .personal_tables import DmCard, HomeViewer
 from .upsert import insert_if_absent
+
+# A click in App Home has no message: its stand-in ts, everywhere a message ts is expected.
+HOME_TS = "home"
 
 
 def bill_key(company_id: str, connection_id: str, bill_id: str) -> str:
@@ -89,14 +92,24 @@ def set_home_page(session: Session, *, user_id: str, section: str, page: int,
     session.flush()
 
 
-def home_published(session: Session, *, user_id: str, keys: Iterable[str], at: datetime) -> None:
+def home_published(session: Session, *, user_id: str, keys: Iterable[str], at: datetime,
+                   tokens: Mapping[str, str] | None = None) -> None:
+    """The person's view now shows these bills (`tokens`: key -> the figures shown)."""
     row = session.get(HomeViewer, user_id)
     if row is None:
         row = HomeViewer(user_id=user_id, opened_at=at, bill_keys=[], pages={})
     row.bill_keys = sorted(set(keys))
+    row.shown = dict(tokens or {})
     row.published_at = at
     session.add(row)
     session.flush()
+
+
+def home_token(session: Session, *, user_id: str, key: str) -> str | None:
+    """The figures of the bill (see bill_key) as the person's Home view last showed them."""
+    row = session.get(HomeViewer, user_id)
+    token = (row.shown or {}).get(key) if row is not None else None
+    return token if isinstance(token, str) else None
 
 
 def home_viewers(session: Session) -> list[HomeViewer]:
@@ -108,6 +121,19 @@ def viewers_showing(session: Session, key: str) -> list[str]:
     return [v.user_id for v in home_viewers(session) if key in (v.bill_keys or [])]
 
 
-__all__ = ["CardKey", "bill_key", "card_binding_channel", "card_posted", "claim_card",
-           "home_pages", "home_published", "home_viewers", "opened_home", "release_card",
-           "set_home_page", "viewers_showing"]
+__all__ = [
+    "HOME_TS",
+    "CardKey",
+    "bill_key",
+    "card_binding_channel",
+    "card_posted",
+    "claim_card",
+    "home_pages",
+    "home_published",
+    "home_token",
+    "home_viewers",
+    "opened_home",
+    "release_card",
+    "set_home_page",
+    "viewers_showing",
+]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from .tables import BILL_ID_TYPE, ID, _at, _json
@@ -46,6 +46,9 @@ class HomeViewer(SQLModel, table=True):
     published_at: datetime | None = _at(nullable=True)
     bill_keys: list[str] = _json()
     pages: dict[str, Any] = _json()
+    # bill key -> version token of the figures the view shows (migration 0013)
+    shown: dict[str, str] = Field(default_factory=dict, sa_column=Column(
+        JSON(), nullable=False, server_default="{}"))
 
 
 __all__ = ["DmCard", "HomeViewer"]

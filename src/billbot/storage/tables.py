@@ -389,3 +389,7 @@ __all__ += ["Delegation", "ReminderSent"]
 from .invoice_tables import InvoiceUpload  # noqa: E402  (View invoice's claims, migration 0011)
 
 __all__ += ["InvoiceUpload"]
+
+from .account_tables import BankAccountRequest  # noqa: E402  (/bills accounts add, migration 0014)
+
+__all__ += ["BankAccountRequest"]

@@ -389,3 +389,7 @@ __all__ += ["Delegation", "ReminderSent"]
 from .invoice_tables import InvoiceUpload  # noqa: E402  (View invoice's claims, migration 0011)
 
 __all__ += ["InvoiceUpload"]
+
+from .connect_tables import ConnectWatch, KnownCompany  # noqa: E402  (`/bills connect`, 0014)
+
+__all__ += ["ConnectWatch", "KnownCompany"]

@@ -24,6 +24,7 @@ from billbot.slackapp import (
     approvals_flow,
     approve_all_flow,
     commands_flow,
+    connect_flow,
     details_flow,
     due_pages,
     holds_flow,
@@ -49,6 +50,7 @@ from billbot.slackapp.blocks import (
     CALLBACK_PAY,
     CALLBACK_REJECT,
 )
+from billbot.slackapp.connect_blocks import CALLBACK_CONNECT
 from billbot.slackapp.details_blocks import ACTION_VIEW_INVOICE
 from billbot.slackapp.digest_actions import ACTION_APPROVE_ALL, ACTION_PAYRUN_OPEN
 from billbot.slackapp.due_pages import ACTION_DUE_PAGE
@@ -157,6 +159,10 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     async def approve_all_submitted(ack: Any, body: dict[str, Any],
                                     request: AsyncBoltRequest) -> None:
         await approve_all_flow.approve_all_submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.view(CALLBACK_CONNECT)
+    async def connect_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await connect_flow.connect_submitted(bot, then_work(ack), body, request.raw_body)
 
     @app.action(ACTION_REJECT)
     async def reject(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:

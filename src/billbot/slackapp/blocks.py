@@ -291,6 +291,7 @@ ADMIN_HELP_TEXT = (
     "*Admin commands* (you are a billbot admin):\n"
     "• `/bills approvers add|remove @person` · `/bills approvers list` — who approves\n"
     "• `/bills payers add|remove @person` · `/bills payers list` — who pays\n"
+    "• `/bills connect` — connect a Codat company (create it, link its platform) to this channel\n"
     "• `/bills connect <companyId> <connectionId>` — bind this channel to a Codat company\n"
     "• `/bills audit [bill]` — the audit trail, or one bill's\n"
     "• `/bills away list` · `/bills away end @person` — delegations running or planned\n"

@@ -1,4 +1,4 @@
-"""The table of `/bills accounts add` (migration 0014): one row per form, inserted with its
+"""The table of `/bills accounts add` (migration 0015): one row per form, inserted with its
 Idempotency-Key before Codat is called, so a double submit, a Slack retry or a lost answer
 creates one bank account (the same key and the same body on every try)."""
 

@@ -390,6 +390,10 @@ from .invoice_tables import InvoiceUpload  # noqa: E402  (View invoice's claims,
 
 __all__ += ["InvoiceUpload"]
 
-from .account_tables import BankAccountRequest  # noqa: E402  (/bills accounts add, migration 0014)
+from .connect_tables import ConnectWatch, KnownCompany  # noqa: E402  (`/bills connect`, 0014)
+
+__all__ += ["ConnectWatch", "KnownCompany"]
+
+from .account_tables import BankAccountRequest  # noqa: E402  (/bills accounts add, migration 0015)
 
 __all__ += ["BankAccountRequest"]

@@ -389,3 +389,7 @@ __all__ += ["Delegation", "ReminderSent"]
 from .invoice_tables import InvoiceUpload  # noqa: E402  (View invoice's claims, migration 0011)
 
 __all__ += ["InvoiceUpload"]
+
+from .creation_tables import BillCreation, CreatedBill  # noqa: E402  (Create bill, migration 0014)
+
+__all__ += ["BillCreation", "CreatedBill"]

@@ -1,4 +1,4 @@
-"""Bills created from Slack (migration 0014): the creation intent and the record of who
+"""Bills created from Slack (migration 0016): the creation intent and the record of who
 created which bill."""
 
 from __future__ import annotations

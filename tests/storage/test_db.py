@@ -40,6 +40,8 @@ EXPECTED_TABLES = {
     "invoice_upload",
     "bill_thread_post",
     "known_company", "connect_watch",
+    "bank_account_request",
+    "bill_creation", "created_bill",
 }
 
 

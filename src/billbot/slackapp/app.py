@@ -20,6 +20,7 @@ from slack_bolt.response import BoltResponse
 from billbot.logs import bind
 from billbot.runtime import Billbot
 from billbot.slackapp import (
+    accounts_flow,
     approvals_flow,
     approve_all_flow,
     commands_flow,
@@ -35,6 +36,7 @@ from billbot.slackapp import (
     payrun_open,
     rejections_flow,
 )
+from billbot.slackapp.account_blocks import CALLBACK_ACCOUNT_ADD
 from billbot.slackapp.account_choices import ACTION_ACCOUNT
 from billbot.slackapp.account_search import account_suggestions
 from billbot.slackapp.approve_all_blocks import CALLBACK_APPROVE_ALL
@@ -247,6 +249,10 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         await then_work(ack)()
         if await first_delivery(request.raw_body):
             await payrun_flow.retry_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_ACCOUNT_ADD)
+    async def bank_account_add(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await accounts_flow.submitted(bot, then_work(ack), body, request.raw_body)
 
     @app.options(ACTION_ACCOUNT)
     async def account_search(ack: Any, body: dict[str, Any]) -> None:

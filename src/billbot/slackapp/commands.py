@@ -86,8 +86,18 @@ class AwayEnd:
     user_id: str
 
 
+@dataclass(frozen=True)
+class AccountsAdd:
+    pass
+
+
+@dataclass(frozen=True)
+class Setup:
+    pass
+
+
 Command = (Help | Due | Digest | Show | RoleChange | Connect | Audit | Payrun | Away | Back
-           | AwayList | AwayEnd | ConnectModal)
+           | AwayList | AwayEnd | ConnectModal | AccountsAdd | Setup)
 
 AWAY_USAGE = ("`/bills away <from> <to> @person` takes the first and last day as YYYY-MM-DD "
               "(both included) and who covers for you, e.g. `/bills away 2027-01-04 2027-01-08 "
@@ -149,6 +159,12 @@ def parse(text: str) -> Command:
         return Back() if not args else Help(hint="`/bills back` takes no arguments.")
     if verb == "away":
         return _away(args)
+    if verb == "accounts":
+        if [a.lower() for a in args] == ["add"]:
+            return AccountsAdd()
+        return Help(hint="`/bills accounts add` opens a form to add a bank account (admins).")
+    if verb == "setup":
+        return Setup() if not args else Help(hint="`/bills setup` takes no arguments.")
     return Help(hint=f"I don't know `{verb[:30]}`.")
 
 

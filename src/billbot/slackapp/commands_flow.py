@@ -20,8 +20,15 @@ from billbot.domain.policy import Role
 from billbot.runtime import Billbot
 from billbot.services import audit_history, bill_search, bindings, connect_watch, roles
 from billbot.services.bindings import NOT_BOUND_COMMAND, Binding
+from billbot.slackapp import (
+    accounts_flow,
+    connect_flow,
+    delegation_flow,
+    digests,
+    payrun_open,
+    setup_flow,
+)
 from billbot.slackapp import commands as cmd
-from billbot.slackapp import connect_flow, delegation_flow, digests, payrun_open
 from billbot.slackapp.audit_text import audit_text, matches_text
 from billbot.slackapp.blocks import (
     ADMIN_HELP_TEXT,
@@ -79,6 +86,17 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
             if trigger and await first_delivery():
                 await connect_flow.open_connect(bot, user_id=user, channel_id=channel,
                                                 trigger_id=trigger, request=rid, respond=respond)
+        case cmd.AccountsAdd():
+            await ack()
+            trigger = text_at(body, "trigger_id", limit=255)
+            if trigger and await first_delivery():
+                told = await accounts_flow.open_form(bot, user_id=user, channel_id=channel,
+                                                     trigger_id=trigger)
+                if told:
+                    await respond(text=told, response_type="ephemeral")
+        case cmd.Setup():
+            await ack()
+            await setup_flow.answer(bot, respond, user=user, channel=channel)
         case cmd.Show(reference=reference):
             await ack()
             await _show(bot, respond, channel, reference)

@@ -393,3 +393,11 @@ __all__ += ["InvoiceUpload"]
 from .connect_tables import ConnectWatch, KnownCompany  # noqa: E402  (`/bills connect`, 0014)
 
 __all__ += ["ConnectWatch", "KnownCompany"]
+
+from .account_tables import BankAccountRequest  # noqa: E402  (/bills accounts add, migration 0015)
+
+__all__ += ["BankAccountRequest"]
+
+from .creation_tables import BillCreation, CreatedBill  # noqa: E402  (Create bill, migration 0016)
+
+__all__ += ["BillCreation", "CreatedBill"]

@@ -39,6 +39,7 @@ EXPECTED_TABLES = {
     "delegation", "reminder_sent", "pay_run", "pay_run_item",
     "invoice_upload",
     "bill_thread_post",
+    "bill_edit",
 }
 
 

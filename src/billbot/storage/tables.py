@@ -389,3 +389,11 @@ __all__ += ["Delegation", "ReminderSent"]
 from .invoice_tables import InvoiceUpload  # noqa: E402  (View invoice's claims, migration 0011)
 
 __all__ += ["InvoiceUpload"]
+
+from .creation_tables import BillCreation, CreatedBill  # noqa: E402  (Create bill, migration 0014)
+
+__all__ += ["BillCreation", "CreatedBill"]
+
+from .edit_tables import BillEdit  # noqa: E402  (Edit's intents, migration 0015)
+
+__all__ += ["BillEdit"]

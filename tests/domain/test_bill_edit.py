@@ -33,8 +33,8 @@ def test_prototype_keeps_supplier_accounts_and_each_lines_tax_rate() -> None:
     assert (proto.issue_date, proto.due_date) == (date(2026, 11, 2), date(2026, 12, 15))
     lines = proto.line_items or []
     assert [(x.unit_amount, x.quantity, x.tax_amount, x.total_amount) for x in lines] == [
-        (Decimal("100.00"), 1, Decimal("20.00"), Decimal("120.00")),
-        (Decimal("150"), 1, Decimal("30.00"), Decimal("180.00"))]
+        (Decimal("100.00"), Decimal(1), Decimal("20.00"), Decimal("120.00")),
+        (Decimal("150"), Decimal(1), Decimal("30.00"), Decimal("180.00"))]
     assert all(x.account_ref and x.account_ref.id == "acc" for x in lines)
     assert all(x.tax_rate_ref and x.tax_rate_ref.id == "INPUT2" for x in lines)
 

@@ -36,6 +36,7 @@ from billbot.slackapp import request_gate
 from billbot.slackapp.app import build_bolt_app
 from billbot.slackapp.bill_thread import history_tick
 from billbot.slackapp.digests import digest_tick
+from billbot.slackapp.edit_recovery import recover_edits
 from billbot.slackapp.payment_outcomes import recover_payments
 from billbot.slackapp.payrun_exec import recover_pay_runs
 from billbot.slackapp.reminders import reminder_tick
@@ -148,7 +149,8 @@ async def recovery_tick(bot: Billbot) -> None:
     """The recovery tick's steps, each on its own: one failing does not stop the others."""
     steps = (recover_payments,  # intents left open: finished with their own keys
              recover_pay_runs,  # pay runs whose process died: settled once final
-             history_tick)  # the bill's thread: decisions not yet posted, failed posts
+             history_tick,  # the bill's thread: decisions not yet posted, failed posts
+             recover_edits)  # Edit's intents left sending: settled from the bill in the books
     for step in steps:
         try:
             await step(bot)

@@ -5,10 +5,14 @@ any approval lapses, audited; a double submit updates the bill once."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlmodel import select
 
+from billbot.domain.bill_edit import EditForm, check_edit
+from billbot.server import recovery_tick
+from billbot.services import bill_edits
 from billbot.services.bill_edits import NOT_ALLOWED, NOT_CREATED_HERE
 from billbot.slackapp.edit_blocks import ACTION_EDIT
 from billbot.storage.db import session_scope
@@ -34,6 +38,7 @@ from tests.e2e.conftest import (
 )
 from tests.security.forge import click_payload, post_interaction
 from tests.support.edits import bill_updates, edit_values, edit_view, mark_created, press_edit
+from tests.support.payrun_steps import on_bot_loop
 
 
 async def _open_edit(stack: Stack, user: str, message: object, bill_id: str) -> object:
@@ -119,3 +124,42 @@ async def test_a_double_submit_updates_the_bill_once(stack: Stack) -> None:
     assert len(edits) == 1 and edits[0].state == "done"
     assert bill_updates(stack, bill["id"]).count("handled") == 1
     assert len(audit(stack, "bill.edited")) == 1 and len(audit(stack, "approval.lapsed")) == 1
+
+
+async def test_recovery_settles_an_edit_whose_process_died(stack: Stack) -> None:
+    """Intent committed, update sent, then the process died: the recovery tick finds the
+    update in the books and lapses the approval once; an edit that never reached Codat is
+    marked failed, never re-sent."""
+    sent, lost = first_due(stack), first_due(stack, currency="EUR")
+    for bill in (sent, lost):
+        mark_created(stack, bill["id"], BEN)
+    main = await post_digest(stack)
+    await approve(stack, main, sent["id"], ANN)
+    binding = await on_bot_loop(stack, stack.bot.binding_for(CHANNEL))
+    assert binding is not None
+    long_ago = datetime.now(UTC) - timedelta(minutes=10)
+    intents = []
+    for bill, key in ((sent, "view-crashed-1"), (lost, "view-crashed-2")):
+        current_bill = await on_bot_loop(stack, stack.bot.codat.get_bill(
+            stack.company_id, stack.connection_id, bill["id"]))
+        form = EditForm(reference="AFTER-CRASH", issue_date=current_bill.issue_date,
+                        due_date=current_bill.due_date,
+                        line_amounts=tuple("5.00" for _ in current_bill.line_items or []))
+        proto = check_edit(current_bill, form).prototype
+        assert proto is not None
+        with session_scope(stack.bot.engine) as session:
+            intents.append(bill_edits.begin(session, request_key=key, binding=binding,
+                                            bill_id=bill["id"], user_id=BEN, prototype=proto,
+                                            at=long_ago))
+    await on_bot_loop(stack, stack.bot.codat.update_bill(
+        stack.company_id, stack.connection_id, sent["id"], intents[0].prototype,
+        idempotency_key=intents[0].idempotency_key))
+    await on_bot_loop(stack, recovery_tick(stack.bot))
+    await on_bot_loop(stack, recovery_tick(stack.bot))  # the second finds nothing to settle
+    with session_scope(stack.bot.engine, read_only=True) as session:
+        states = {e.bill_id: e.state for e in session.exec(select(BillEdit)).all()}
+    assert states == {sent["id"]: "done", lost["id"]: "failed"}
+    assert [e.bill_id for e in audit(stack, "bill.edited")] == [sent["id"]]
+    assert audit(stack, "approval.lapsed")[-1].detail["approvals_voided"] == [ANN]
+    assert stack.sandbox_bill(lost["id"])["reference"] != "AFTER-CRASH"
+    assert bill_updates(stack, lost["id"]) == []

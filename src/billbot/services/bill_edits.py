@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -133,3 +133,35 @@ def _summary(bill: Bill) -> dict[str, str | None]:
         "dueDate": bill.due_date.isoformat(),
         "totalAmount": None if bill.total_amount is None else format(bill.total_amount, "f"),
     }
+
+
+# --- recovery ------------------------------------------------------------------------------
+
+# An edit still `sending` this long after it was submitted had its process die (or Codat
+# never confirmed it): the recovery tick settles it from the bill as Codat has it.
+STALE_AFTER_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class StaleEdit:
+    intent: EditIntent
+    binding: Binding
+    bill_id: str
+    user_id: str
+
+
+def stale_edits(session: Session, *, now: datetime, limit: int = 20) -> list[StaleEdit]:
+    rows = session.exec(select(BillEdit).where(
+        col(BillEdit.state) == "sending",
+        col(BillEdit.created_at) <= now - timedelta(seconds=STALE_AFTER_SECONDS))
+        .order_by(col(BillEdit.created_at)).limit(limit)).all()
+    return [StaleEdit(_intent(row), Binding("", row.company_id, row.connection_id, "", now),
+                      row.bill_id, row.user_id) for row in rows]
+
+
+def applied(bill: Bill, prototype: BillPrototype) -> bool:
+    """The bill in the books is the edit's result: same reference, dates and line totals."""
+    mine = [line.total_amount for line in prototype.line_items or []]
+    theirs = [line.total_amount for line in bill.line_items or []]
+    return (bill.reference == prototype.reference and bill.issue_date == prototype.issue_date
+            and bill.due_date == prototype.due_date and mine == theirs)

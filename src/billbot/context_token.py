@@ -44,6 +44,8 @@ class ModalContext:
     page: int | None = None  # which page of the pay run's form
     # Approve all: the bills its confirmation listed (short keys with version tokens).
     bills: str | None = None
+    # `/bills accounts add`: the form's id, the key of its one bank-account request.
+    form_id: str | None = None
 
 
 class ContextSigner:

@@ -39,6 +39,8 @@ EXPECTED_TABLES = {
     "delegation", "reminder_sent", "pay_run", "pay_run_item",
     "invoice_upload",
     "bill_thread_post",
+    "known_company", "connect_watch",
+    "bank_account_request",
     "bill_edit",
 }
 

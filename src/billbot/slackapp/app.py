@@ -20,9 +20,11 @@ from slack_bolt.response import BoltResponse
 from billbot.logs import bind
 from billbot.runtime import Billbot
 from billbot.slackapp import (
+    accounts_flow,
     approvals_flow,
     approve_all_flow,
     commands_flow,
+    connect_flow,
     details_flow,
     due_pages,
     edit_flow,
@@ -35,6 +37,7 @@ from billbot.slackapp import (
     payrun_open,
     rejections_flow,
 )
+from billbot.slackapp.account_blocks import CALLBACK_ACCOUNT_ADD
 from billbot.slackapp.account_choices import ACTION_ACCOUNT
 from billbot.slackapp.account_search import account_suggestions
 from billbot.slackapp.approve_all_blocks import CALLBACK_APPROVE_ALL
@@ -48,6 +51,7 @@ from billbot.slackapp.blocks import (
     CALLBACK_PAY,
     CALLBACK_REJECT,
 )
+from billbot.slackapp.connect_blocks import CALLBACK_CONNECT
 from billbot.slackapp.details_blocks import ACTION_VIEW_INVOICE
 from billbot.slackapp.digest_actions import ACTION_APPROVE_ALL, ACTION_PAYRUN_OPEN
 from billbot.slackapp.due_pages import ACTION_DUE_PAGE
@@ -158,6 +162,10 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
                                     request: AsyncBoltRequest) -> None:
         await approve_all_flow.approve_all_submitted(bot, then_work(ack), body, request.raw_body)
 
+    @app.view(CALLBACK_CONNECT)
+    async def connect_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await connect_flow.connect_submitted(bot, then_work(ack), body, request.raw_body)
+
     @app.action(ACTION_REJECT)
     async def reject(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await then_work(ack)()
@@ -253,6 +261,10 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         await then_work(ack)()
         if await first_delivery(request.raw_body):
             await payrun_flow.retry_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_ACCOUNT_ADD)
+    async def bank_account_add(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await accounts_flow.submitted(bot, then_work(ack), body, request.raw_body)
 
     @app.options(ACTION_ACCOUNT)
     async def account_search(ack: Any, body: dict[str, Any]) -> None:

@@ -290,6 +290,7 @@ HELP_TEXT = (
     "• `/bills payrun` — pay approved bills in one run (payers)\n"
     "• `/bills away <from> <to> @person` — someone acts for you while you are away; "
     "`/bills back` ends it\n"
+    "• `/bills setup` — what is still missing before billbot can work here\n"
     "• `/bills help` — this help"
 )
 
@@ -297,9 +298,11 @@ ADMIN_HELP_TEXT = (
     "*Admin commands* (you are a billbot admin):\n"
     "• `/bills approvers add|remove @person` · `/bills approvers list` — who approves\n"
     "• `/bills payers add|remove @person` · `/bills payers list` — who pays\n"
+    "• `/bills connect` — connect a Codat company (create it, link its platform) to this channel\n"
     "• `/bills connect <companyId> <connectionId>` — bind this channel to a Codat company\n"
     "• `/bills audit [bill]` — the audit trail, or one bill's\n"
-    "• `/bills away list` · `/bills away end @person` — delegations running or planned"
+    "• `/bills away list` · `/bills away end @person` — delegations running or planned\n"
+    "• `/bills accounts add` — add a bank account to the books (offered in pay forms)"
 )
 
 

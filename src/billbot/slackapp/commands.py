@@ -50,6 +50,11 @@ class Connect:
 
 
 @dataclass(frozen=True)
+class ConnectModal:
+    pass
+
+
+@dataclass(frozen=True)
 class Audit:
     reference: str | None
 
@@ -81,8 +86,18 @@ class AwayEnd:
     user_id: str
 
 
+@dataclass(frozen=True)
+class AccountsAdd:
+    pass
+
+
+@dataclass(frozen=True)
+class Setup:
+    pass
+
+
 Command = (Help | Due | Digest | Show | RoleChange | Connect | Audit | Payrun | Away | Back
-           | AwayList | AwayEnd)
+           | AwayList | AwayEnd | ConnectModal | AccountsAdd | Setup)
 
 AWAY_USAGE = ("`/bills away <from> <to> @person` takes the first and last day as YYYY-MM-DD "
               "(both included) and who covers for you, e.g. `/bills away 2027-01-04 2027-01-08 "
@@ -129,9 +144,12 @@ def parse(text: str) -> Command:
             return RoleChange(role=role, action=action, user_id=user)
         return Help(hint=f"Use {usage}")
     if verb == "connect":
+        if not args:
+            return ConnectModal()
         if len(args) == 2 and all(_CODAT_ID.match(a) for a in args):
             return Connect(company_id=args[0], connection_id=args[1])
-        return Help(hint="`/bills connect <companyId> <connectionId>` binds this channel to a "
+        return Help(hint="`/bills connect` opens a form to connect a company; "
+                         "`/bills connect <companyId> <connectionId>` binds this channel to a "
                          "Codat company connection.")
     if verb == "payrun":
         return Payrun() if not args else Help(hint="`/bills payrun` takes no arguments.")
@@ -141,6 +159,12 @@ def parse(text: str) -> Command:
         return Back() if not args else Help(hint="`/bills back` takes no arguments.")
     if verb == "away":
         return _away(args)
+    if verb == "accounts":
+        if [a.lower() for a in args] == ["add"]:
+            return AccountsAdd()
+        return Help(hint="`/bills accounts add` opens a form to add a bank account (admins).")
+    if verb == "setup":
+        return Setup() if not args else Help(hint="`/bills setup` takes no arguments.")
     return Help(hint=f"I don't know `{verb[:30]}`.")
 
 

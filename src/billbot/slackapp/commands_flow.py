@@ -10,16 +10,25 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlmodel import Session
+
 from billbot.codat.errors import CodatError
 from billbot.codat.models import Bill
 from billbot.domain.bill_handles import handles_of
 from billbot.domain.digest import summarise
 from billbot.domain.policy import Role
 from billbot.runtime import Billbot
-from billbot.services import audit_history, bill_search, bindings, roles
+from billbot.services import audit_history, bill_search, bindings, connect_watch, roles
 from billbot.services.bindings import NOT_BOUND_COMMAND, Binding
+from billbot.slackapp import (
+    accounts_flow,
+    connect_flow,
+    delegation_flow,
+    digests,
+    payrun_open,
+    setup_flow,
+)
 from billbot.slackapp import commands as cmd
-from billbot.slackapp import delegation_flow, digests, payrun_open
 from billbot.slackapp.audit_text import audit_text, matches_text
 from billbot.slackapp.blocks import (
     ADMIN_HELP_TEXT,
@@ -71,6 +80,23 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
             if trigger and await first_delivery():
                 await payrun_open.open_payrun(bot, user_id=user, trigger_id=trigger,
                                               channel_id=channel, request=rid)
+        case cmd.ConnectModal():
+            await ack()
+            trigger = text_at(body, "trigger_id", limit=255)
+            if trigger and await first_delivery():
+                await connect_flow.open_connect(bot, user_id=user, channel_id=channel,
+                                                trigger_id=trigger, request=rid, respond=respond)
+        case cmd.AccountsAdd():
+            await ack()
+            trigger = text_at(body, "trigger_id", limit=255)
+            if trigger and await first_delivery():
+                told = await accounts_flow.open_form(bot, user_id=user, channel_id=channel,
+                                                     trigger_id=trigger)
+                if told:
+                    await respond(text=told, response_type="ephemeral")
+        case cmd.Setup():
+            await ack()
+            await setup_flow.answer(bot, respond, user=user, channel=channel)
         case cmd.Show(reference=reference):
             await ack()
             await _show(bot, respond, channel, reference)
@@ -227,9 +253,20 @@ async def _admin(bot: Billbot, user: str, channel: str, command: cmd.Command, ri
                 conn = await bot.codat.get_connection(company, connection)
             except CodatError as exc:
                 return f"Codat does not know that company connection ({_short(exc)})."
-            await bot.db(lambda s: bindings.bind(s, channel_id=channel, company_id=company,
-                                                 connection_id=connection, actor=user,
-                                                 request_id=rid, at=now))
+            try:
+                company_name = (await bot.codat.get_company(company)).name
+            except CodatError:
+                company_name = company
+
+            def bind(s: Session) -> None:
+                bindings.bind(s, channel_id=channel, company_id=company,
+                              connection_id=connection, actor=user, request_id=rid, at=now)
+                connect_watch.record_company(s, company_id=company, name=company_name,
+                                             origin="bound", actor=user, at=now)
+                connect_watch.watch_bound(s, channel_id=channel, company_id=company,
+                                          connection_id=connection, actor=user,
+                                          status=conn.status.value, at=now)
+            await bot.db(bind)
             return (f"This channel is now bound to company `{company}` "
                     f"({conn.platform_name}, connection `{connection}`).")
         case cmd.Audit(reference=reference):

@@ -15,6 +15,7 @@ from billbot.domain.schedule import DigestSchedule
 from billbot.logs import event
 from billbot.runtime import Billbot
 from billbot.services import bindings as bindings_service
+from billbot.services import connect_watch
 from billbot.services.bindings import Binding
 from billbot.slackapp.app_identity import app_home_url
 from billbot.slackapp.blocks import MessageSpec
@@ -111,6 +112,10 @@ async def scheduled_digest(bot: Billbot, binding: Binding, day: date) -> bool:
     """Claim the (channel, local day) row, post, mark posted; False if another won."""
     channel = binding.channel_id
     now = bot.clock.now()
+    if await bot.db(lambda s: connect_watch.paused(
+            s, channel_id=channel, company_id=binding.company_id,
+            connection_id=binding.connection_id), read_only=True):
+        return False  # its connection is disconnected: told when it happened and when resumed
     claimed = await bot.db(lambda s: slack_messages.claim_digest(
         s, channel_id=channel, local_date=day, at=now, stale_before=now - STALE_DIGEST_CLAIM))
     if not claimed:

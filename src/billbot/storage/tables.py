@@ -390,10 +390,18 @@ from .invoice_tables import InvoiceUpload  # noqa: E402  (View invoice's claims,
 
 __all__ += ["InvoiceUpload"]
 
-from .creation_tables import BillCreation, CreatedBill  # noqa: E402  (Create bill, migration 0014)
+from .connect_tables import ConnectWatch, KnownCompany  # noqa: E402  (`/bills connect`, 0014)
+
+__all__ += ["ConnectWatch", "KnownCompany"]
+
+from .account_tables import BankAccountRequest  # noqa: E402  (/bills accounts add, migration 0015)
+
+__all__ += ["BankAccountRequest"]
+
+from .creation_tables import BillCreation, CreatedBill  # noqa: E402  (Create bill, migration 0016)
 
 __all__ += ["BillCreation", "CreatedBill"]
 
-from .edit_tables import BillEdit  # noqa: E402  (Edit's intents, migration 0015)
+from .edit_tables import BillEdit  # noqa: E402  (Edit's intents, migration 0017)
 
 __all__ += ["BillEdit"]

@@ -197,6 +197,21 @@ def control_routes(state: SandboxState) -> list[Route]:
             return _error(error)
         return await info(request)
 
+    async def connection_status(request: Request) -> Response:
+        # What Codat's link page does when the business authorises (Linked), and what a
+        # revoked authorisation looks like (Unlinked or Deauthorized).
+        try:
+            status = (await _body(request)).get("status")
+            if status not in ("PendingAuth", "Linked", "Unlinked", "Deauthorized"):
+                raise ApiError(400, "status must be PendingAuth, Linked, Unlinked or Deauthorized")
+            with state.lock:
+                connection = state.connection(request.path_params["companyId"],
+                                              request.path_params["connectionId"])
+                connection["status"] = status
+                return _json(connection)
+        except ApiError as error:
+            return _error(error)
+
     async def requests(request: Request) -> Response:
         with state.lock:
             return _json([record.to_json() for record in state.requests])
@@ -209,4 +224,6 @@ def control_routes(state: SandboxState) -> list[Route]:
         Route("/_sandbox/faults", faults, methods=["GET", "POST"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/requests", requests, methods=["GET"]),
+        Route("/_sandbox/companies/{companyId}/connections/{connectionId}/status",
+              connection_status, methods=["POST"]),
     ]

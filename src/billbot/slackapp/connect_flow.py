@@ -1,0 +1,111 @@
+"""`/bills connect` with no arguments: the modal, the company and connection it creates in
+Codat (once per submission), and the link URL shown as a button. The watch it leaves behind
+is worked by `connect_watcher.connect_tick`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from billbot.codat.errors import CodatError
+from billbot.context_token import ModalContext
+from billbot.domain.policy import Role
+from billbot.logs import event
+from billbot.runtime import Billbot
+from billbot.services import connect_watch, roles
+from billbot.slackapp.connect_blocks import NAME_MAX, PLATFORMS, connect_modal, link_modal
+from billbot.slackapp.interactions import read_signed_form, refuse
+from billbot.slackapp.modal_open import open_modal
+from billbot.slackapp.payload import text_at, view_value
+
+logger = logging.getLogger("billbot.connect")
+
+ONLY_ADMINS = "Only billbot admins can connect a company."
+
+
+async def _is_admin(bot: Billbot, user: str) -> bool:
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user), read_only=True)
+    return Role.ADMIN in user_roles
+
+
+async def open_connect(bot: Billbot, *, user_id: str, channel_id: str, trigger_id: str,
+                       request: str, respond: Any) -> None:
+    if not await _is_admin(bot, user_id):
+        await refuse(bot, user=user_id, action="connect", request_id=request, reason="not admin")
+        await respond(text=ONLY_ADMINS, response_type="ephemeral")
+        return
+    known = await bot.db(connect_watch.known_companies, read_only=True)
+    ctx = ModalContext(bill_id="", channel_id=channel_id, message_ts=None, user_id=user_id,
+                       issued_at=bot.clock.now().isoformat())
+    await open_modal(bot, trigger_id=trigger_id, channel_id=channel_id, user_id=user_id,
+                     view=connect_modal(known, metadata=bot.signer.dump(ctx)))
+
+
+async def _known(bot: Billbot, company_id: str) -> bool:
+    return await bot.db(lambda s: connect_watch.is_known(s, company_id), read_only=True)
+
+
+def _selected(view: Any, block: str, action: str) -> str | None:
+    value = text_at(view_value(view, block, action), "selected_option", "value", limit=255)
+    return value or None
+
+
+async def connect_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str) -> None:
+    form = await read_signed_form(bot, ack, body, raw_body, action="connect",
+                                  error_field="platform")
+    if form is None:
+        return
+    if not await _is_admin(bot, form.user):
+        await ack(response_action="errors", errors={"platform": ONLY_ADMINS})
+        await refuse(bot, user=form.user, action="connect", request_id=form.request_id,
+                     reason="not admin")
+        return
+    company_id = _selected(form.view, "company", "company")
+    raw_name = (view_value(form.view, "new_company", "name") or {}).get("value")
+    name = raw_name.strip()[:NAME_MAX] if isinstance(raw_name, str) else ""
+    platform = _selected(form.view, "platform", "platform")
+    errors: dict[str, str] = {}
+    if company_id and name:
+        errors["new_company"] = "Choose a company or name a new one, not both."
+    elif not company_id and not name:
+        errors["new_company"] = "Name the company to create (or choose one above)."
+    elif company_id and not await _known(bot, company_id):
+        errors["company"] = "billbot did not create or bind that company."
+    if platform not in PLATFORMS:
+        errors["platform"] = "Choose one of the platforms offered."
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    assert platform is not None
+    view_id = text_at(form.view, "id", limit=64) or form.request_id[:64]
+    channel, now = form.ctx.channel_id, bot.clock.now()
+    first = await bot.db(lambda s: connect_watch.start_creation(
+        s, view_id=view_id, channel_id=channel, actor=form.user, at=now))
+    if not first:  # the same form submitted twice: one company, one connection
+        await ack(response_action="errors",
+                  errors={"platform": "This form was submitted already."})
+        return
+    try:
+        if company_id is None:
+            company = await bot.codat.create_company(name)
+            company_id, company_name = company.id, company.name
+            await bot.db(lambda s: connect_watch.record_company(
+                s, company_id=company.id, name=company.name, origin="created", actor=form.user,
+                at=now))
+        else:
+            company_name = (await bot.codat.get_company(company_id)).name
+        connection = await bot.codat.create_connection(company_id, platform)
+    except CodatError as exc:
+        await bot.db(lambda s: connect_watch.creation_failed(s, view_id=view_id))
+        logger.warning("connect failed: %s", exc.__class__.__name__)
+        await ack(response_action="errors",
+                  errors={"platform": f"Codat refused: {str(exc)[:150] or 'no answer'}"})
+        return
+    bound_company = company_id
+    await bot.db(lambda s: connect_watch.start_waiting(
+        s, view_id=view_id, company_id=bound_company, connection_id=connection.id, at=now))
+    event(logger, "connection created", company_id=company_id, connection_id=connection.id,
+          channel_id=channel)
+    await ack(response_action="update", view=link_modal(
+        company=company_name, platform=PLATFORMS[platform], link_url=connection.link_url,
+        channel_id=channel))

@@ -41,6 +41,8 @@ EXPECTED_TABLES = {
     "bill_thread_post",
     "known_company", "connect_watch",
     "bank_account_request",
+    "bill_creation", "created_bill",
+    "bill_edit",
 }
 
 

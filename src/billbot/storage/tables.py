@@ -397,3 +397,11 @@ __all__ += ["ConnectWatch", "KnownCompany"]
 from .account_tables import BankAccountRequest  # noqa: E402  (/bills accounts add, migration 0015)
 
 __all__ += ["BankAccountRequest"]
+
+from .creation_tables import BillCreation, CreatedBill  # noqa: E402  (Create bill, migration 0016)
+
+__all__ += ["BillCreation", "CreatedBill"]
+
+from .edit_tables import BillEdit  # noqa: E402  (Edit's intents, migration 0017)
+
+__all__ += ["BillEdit"]

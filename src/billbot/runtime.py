@@ -32,6 +32,7 @@ from billbot.domain.digest import select_due_bills
 from billbot.domain.policy import PolicySettings
 from billbot.logs import event
 from billbot.services import bindings as bindings_service
+from billbot.services import connect_watch
 from billbot.services.bindings import Binding
 from billbot.services.payment_runner import PaymentRunner, RunnerSettings, payment_call_limits
 from billbot.singleflight import Coalescer, SingleFlight
@@ -107,9 +108,13 @@ class Billbot:
         s = self.settings
         if s.billbot_channel and s.codat_company_id and s.codat_connection_id:
             channel, company, connection = s.billbot_channel, s.codat_company_id, s.codat_connection_id
-            await self.db(lambda session: bindings_service.ensure_default_binding(
+            bound = await self.db(lambda session: bindings_service.ensure_default_binding(
                 session, channel_id=channel, company_id=company, connection_id=connection,
                 at=self.clock.now()))
+            if (bound.company_id, bound.connection_id) == (company, connection):
+                await self.db(lambda session: connect_watch.watch_configured(
+                    session, channel_id=channel, company_id=company,
+                    connection_id=connection, at=self.clock.now()))
         event(logger, "billbot ready", channel=s.billbot_channel)
 
     async def shutdown(self) -> None:

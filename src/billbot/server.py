@@ -37,6 +37,7 @@ from billbot.slackapp.app import build_bolt_app
 from billbot.slackapp.bill_thread import history_tick
 from billbot.slackapp.connect_watcher import connect_tick
 from billbot.slackapp.digests import digest_tick
+from billbot.slackapp.edit_recovery import recover_edits
 from billbot.slackapp.newbill_flow import recover_bill_creations
 from billbot.slackapp.payment_outcomes import recover_payments
 from billbot.slackapp.payrun_exec import recover_pay_runs
@@ -152,6 +153,7 @@ async def recovery_tick(bot: Billbot) -> None:
              recover_pay_runs,  # pay runs whose process died: settled once final
              history_tick,  # the bill's thread: decisions not yet posted, failed posts
              connect_tick,  # connections being linked or watched for a disconnection
+             recover_edits,  # Edit's intents left sending: settled from the bill in the books
              recover_bill_creations)  # Create bill: creations left open, rows never posted
     for step in steps:
         try:

@@ -5,6 +5,7 @@ is disconnected: told once, digests paused, and resumed when it is linked again.
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
@@ -13,12 +14,15 @@ from typing import Any, TypeVar
 import httpx
 
 from billbot.clock import FixedClock
+from billbot.sandbox.serving import serve_in_thread
+from billbot.server import build_web_app
 from billbot.slackapp.connect_watcher import connect_tick
 from billbot.slackapp.digests import scheduled_digest
 from tests.e2e.conftest import (
     ADA,
     BEN,
     CHANNEL,
+    CODAT_KEY,
     OTHER_CHANNEL,
     UNSET,
     Stack,
@@ -76,8 +80,9 @@ async def test_from_nothing_to_the_first_digest(stack_factory: Callable[..., Sta
     assert [b["block_id"] for b in view.definition["blocks"]] == ["new_company", "platform"]
     answer = await stack.driver.submit_view(ADA, _values("Acme Trading", "gbol"))
     assert answer.outcome == "updated", answer.text
-    shown = stack.workspace.open_view(ADA)
-    assert shown is not None
+    shown = await eventually(lambda: (v := stack.workspace.open_view(ADA)) is not None
+                             and "accessory" in v.definition["blocks"][0] and v)
+    assert shown
     button = shown.definition["blocks"][0]["accessory"]
     match = _LINK.search(button["url"])
     assert match, button
@@ -137,6 +142,9 @@ async def test_disconnection_is_told_once_and_pauses_digests(
     day = clock.now().date()
     assert await _on_server(stack, scheduled_digest(stack.bot, binding, day)) is False
     assert len(_texts(stack, CHANNEL)) == 1, "no digest while disconnected"
+    await stack.driver.slash_command(ADA, CHANNEL, "digest")
+    await eventually(lambda: any("Digests are paused" in e.text
+                                 for e in stack.workspace.ephemerals(CHANNEL, ADA)))
 
     _set_status(stack, company, connection, "Linked")
     await _tick(stack, clock, timedelta(minutes=10))
@@ -144,4 +152,60 @@ async def test_disconnection_is_told_once_and_pauses_digests(
     assert len(texts) == 2 and "digests resume" in texts[1]
     assert await _on_server(stack, scheduled_digest(stack.bot, binding, day)) is True
     assert len(_texts(stack, CHANNEL)) >= 3
+    no_slack_violations(stack)
+
+
+async def test_double_submit_and_two_replicas_connect_once(
+        stack_factory: Callable[..., Stack]) -> None:
+    clock = FixedClock(datetime.now(UTC).replace(hour=10, minute=0))
+    stack = stack_factory(clock=clock, codat_company_id=UNSET, codat_connection_id=UNSET,
+                          billbot_channel=UNSET)
+    companies_before = set(stack.sandbox.companies)
+    await stack.driver.slash_command(ADA, OTHER_CHANNEL, "connect")
+    await eventually(lambda: stack.workspace.open_view(ADA))
+    values = _values("Globex Trading", "qhyg")
+    answers = await asyncio.gather(stack.driver.submit_view(ADA, values),
+                                   stack.driver.submit_view(ADA, values))
+    assert "updated" in [a.outcome for a in answers], [a.text for a in answers]
+    await eventually(lambda: (v := stack.workspace.open_view(ADA)) is not None
+                     and "accessory" in v.definition["blocks"][0])
+    created = set(stack.sandbox.companies) - companies_before
+    assert len(created) == 1, "one company for one form, however often it is submitted"
+    company = created.pop()
+    assert len(stack.sandbox.connections[company]) == 1
+    connection = next(iter(stack.sandbox.connections[company]))
+
+    # A second `billbot run` on the same database (or the first one restarted): the watch is
+    # a row, and whichever replica leases it binds the channel and posts the digest, once.
+    app, other_bot = build_web_app(stack.settings, run_scheduler=False, clock=clock)
+    other = serve_in_thread(app)
+    try:
+        _set_status(stack, company, connection, "Linked")
+        clock.set(clock.now() + timedelta(minutes=10))
+        await asyncio.gather(*(asyncio.to_thread(server.run, connect_tick(bot))
+                               for server, bot in ((stack.bot_server, stack.bot),
+                                                   (other, other_bot)) for _ in range(3)))
+    finally:
+        other.stop()
+    binding = await stack.bot.binding_for(OTHER_CHANNEL)
+    assert binding is not None and binding.company_id == company
+    texts = _texts(stack, OTHER_CHANNEL)
+    assert len(texts) == 2 and "Linked" in texts[0], texts
+    no_slack_violations(stack)
+
+
+async def test_the_configured_binding_is_watched_too(stack_factory: Callable[..., Stack]) -> None:
+    clock = FixedClock(datetime.now(UTC).replace(hour=10, minute=0))
+    stack = stack_factory(clock=clock)
+    company, connection = stack.company_id, stack.connection_id
+    key = base64.b64encode(CODAT_KEY.encode()).decode()
+    url = f"{stack.settings.codat_base_url}/companies/{company}/connections/{connection}"
+    async with httpx.AsyncClient() as http:  # Codat's unlink-connection
+        unlinked = await http.patch(url, json={"status": "Unlinked"},
+                                    headers={"Authorization": f"Basic {key}"})
+    assert unlinked.status_code == 200, unlinked.text
+    await _tick(stack, clock, timedelta(minutes=6))
+    texts = _texts(stack, CHANNEL)
+    assert len(texts) == 1 and "Unlinked" in texts[0], texts
+    assert len(stack.workspace.messages(f"D{ADA}")) == 1
     no_slack_violations(stack)

@@ -6,13 +6,16 @@ them makes, and every exchange of an app built with `validated_sandbox_app`, lan
 session recorder. After each test the recorder validates what it collected (never on the
 server's thread, so fault-injection timings are untouched), attributing violations to the
 test. At the end the run prints `openapi contract: N requests validated, M violations`,
-lists the violations and fails if there are any.
+lists the violations and fails if there are any. Under pytest-xdist each worker exports its
+recorder and the controller adds them up, so the report covers the whole run.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +26,7 @@ from billbot.sandbox.serving import ServedApp, serve_in_thread
 from tests.support.openapi_contract import session_recorder, validated_sandbox_app
 
 SANDBOX_API_KEY = "contract-test-key"
+XDIST_KEY = "openapi_contract"  # where a worker leaves its recorder's export
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,19 @@ def pytest_runtest_protocol(item: pytest.Item,
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int | pytest.ExitCode) -> None:
     recorder = session_recorder()
     recorder.flush()
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:  # a pytest-xdist worker: the controller reports for all
+        worker_output[XDIST_KEY] = json.dumps(recorder.export())
     if recorder.violations and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist: a worker finished; add what it validated to the run's report."""
+    exported = getattr(node, "workeroutput", {}).get(XDIST_KEY)
+    if exported:
+        session_recorder().absorb(json.loads(exported))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,

@@ -42,6 +42,7 @@ EXPECTED_TABLES = {
     "known_company", "connect_watch",
     "bank_account_request",
     "bill_creation", "created_bill",
+    "bill_edit",
 }
 
 

@@ -319,6 +319,22 @@ class ContractRecorder:
             self.operations.update(v.operation_id for _, v in verdicts if v.operation_id)
         return found
 
+    def export(self) -> dict[str, Any]:
+        """What this process checked, for the pytest-xdist controller to add up."""
+        self.flush()
+        return {"validated": self.validated, "refused": self.refused_bad_requests,
+                "operations": dict(self.operations),
+                "violations": [[v.test, v.message] for v in self.violations]}
+
+    def absorb(self, exported: dict[str, Any]) -> None:
+        """Add a worker's `export()` to this (the controller's) recorder."""
+        with self._lock:
+            self.validated += int(exported["validated"])
+            self.refused_bad_requests += int(exported["refused"])
+            self.operations.update(exported["operations"])
+            self.violations += [Violation(test, message)
+                                for test, message in exported["violations"]]
+
     def summary(self) -> str:
         return (f"openapi contract: {self.validated} requests validated, "
                 f"{len(self.violations)} violations")

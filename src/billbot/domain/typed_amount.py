@@ -93,7 +93,11 @@ def read_typed_amount(text: str, currency: str) -> Decimal:
     if value <= 0:
         raise AmountRefused("The amount must be more than zero.")
     places = minor_units(currency)
-    if value != value.quantize(Decimal(1).scaleb(-places)):
+    try:
+        exact = value == value.quantize(Decimal(1).scaleb(-places))
+    except InvalidOperation as exc:  # more digits than Decimal's precision holds
+        raise AmountRefused("That is too large to be an amount.") from exc
+    if not exact:
         raise AmountRefused(f"{currency} amounts have at most {places} decimals."
                             if places else f"{currency} amounts have no decimals.")
     return value

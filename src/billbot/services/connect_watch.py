@@ -7,6 +7,7 @@ change of status is acted on once.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -74,6 +75,14 @@ def creation_failed(session: Session, *, view_id: str) -> None:
         session.delete(row)
 
 
+def created_by_view(session: Session, *, view_id: str) -> tuple[str, str] | None:
+    """The company and connection a form's submission created, once it has."""
+    row = session.exec(select(ConnectWatch).where(col(ConnectWatch.view_id) == view_id)).first()
+    if row is None or row.company_id is None or row.connection_id is None:
+        return None
+    return row.company_id, row.connection_id
+
+
 def start_waiting(session: Session, *, view_id: str, company_id: str, connection_id: str,
                   at: datetime) -> None:
     row = session.exec(select(ConnectWatch).where(col(ConnectWatch.view_id) == view_id)).one()
@@ -99,6 +108,21 @@ def watch_bound(session: Session, *, channel_id: str, company_id: str, connectio
                              phase=LINKED if linked else WAITING, last_status=status, checks=0,
                              next_check_at=at + (LINKED_CHECK if linked else FIRST_CHECK),
                              created_at=at, updated_at=at))
+
+
+def watch_configured(session: Session, *, channel_id: str, company_id: str,
+                     connection_id: str, at: datetime) -> None:
+    """The binding made from configuration: its company is known and its connection watched
+    (one row however many replicas start at once: keyed like a form's submission)."""
+    record_company(session, company_id=company_id, name=company_id, origin="bound",
+                   actor="config", at=at)
+    key = "config:" + hashlib.sha256(
+        f"{channel_id}/{company_id}/{connection_id}".encode()).hexdigest()[:40]
+    insert_if_absent(session, ConnectWatch, {
+        "view_id": key, "channel_id": channel_id, "company_id": company_id,
+        "connection_id": connection_id, "requested_by": "config", "phase": LINKED,
+        "last_status": "Linked", "checks": 0, "next_check_at": at + LINKED_CHECK,
+        "created_at": at, "updated_at": at})
 
 
 def due(session: Session, *, now: datetime, limit: int = 50) -> list[int]:
@@ -154,6 +178,6 @@ def paused(session: Session, *, channel_id: str, company_id: str, connection_id:
     return row is not None
 
 
-__all__ = ["DISCONNECTED", "LINKED", "WAITING", "Watch", "backoff", "claim", "creation_failed",
-           "due", "is_known", "known_companies", "paused", "record_company", "settle",
-           "start_creation", "start_waiting", "watch_bound"]
+__all__ = ["DISCONNECTED", "LINKED", "WAITING", "Watch", "backoff", "claim", "created_by_view",
+           "creation_failed", "due", "is_known", "known_companies", "paused", "record_company",
+           "settle", "start_creation", "start_waiting", "watch_bound", "watch_configured"]

@@ -27,6 +27,7 @@ from billbot.slackapp import (
     connect_flow,
     details_flow,
     due_pages,
+    edit_flow,
     holds_flow,
     home,
     invoice_flow,
@@ -55,6 +56,7 @@ from billbot.slackapp.connect_blocks import CALLBACK_CONNECT
 from billbot.slackapp.details_blocks import ACTION_VIEW_INVOICE
 from billbot.slackapp.digest_actions import ACTION_APPROVE_ALL, ACTION_PAYRUN_OPEN
 from billbot.slackapp.due_pages import ACTION_DUE_PAGE
+from billbot.slackapp.edit_blocks import ACTION_EDIT, CALLBACK_EDIT
 from billbot.slackapp.hold_blocks import ACTION_HOLD, ACTION_RELEASE, CALLBACK_HOLD
 from billbot.slackapp.home_blocks import (
     ACTION_HOME_APPROVE_ALL,
@@ -202,6 +204,16 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         await then_work(ack)()
         if await first_delivery(request.raw_body):
             await holds_flow.release_clicked(bot, body, request.raw_body)
+
+    @app.action(ACTION_EDIT)
+    async def edit(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await edit_flow.edit_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_EDIT)
+    async def edit_submitted(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await edit_flow.edit_submitted(bot, then_work(ack), body, request.raw_body)
 
     @app.action(ACTION_PAY)
     async def pay(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:

@@ -21,6 +21,7 @@ from billbot.money import format_money, quantize
 from billbot.slack_web.block_revisions import base_block_id
 from billbot.slackapp.digest_actions import digest_actions_block
 from billbot.slackapp.digest_header import summary_block
+from billbot.slackapp.edit_blocks import edit_button
 from billbot.slackapp.hold_blocks import hold_button, hold_line
 from billbot.slackapp.mrkdwn import clip_mrkdwn, escape, user_text
 from billbot.slackapp.row_model import PaymentState, RowState
@@ -28,6 +29,8 @@ from billbot.slackapp.row_model import PaymentState, RowState
 Block = dict[str, Any]
 
 MAX_MESSAGE_BLOCKS = 50
+# A row's buttons: five at most, so they fit one line on desktop and stay usable on mobile.
+MAX_ROW_BUTTONS = 5
 BLOCKS_PER_BILL = 2
 # Characters of a supplier name or reference on a row (before escaping), so the row's other
 # lines always fit in a section's 3000.
@@ -157,6 +160,10 @@ def bill_row(bill: Bill, state: RowState, *, today: date) -> list[Block]:
     blocks: list[Block] = [{"type": "section", "block_id": section_block_id(bill.id),
                             "text": _mrkdwn(text)}]
     buttons = [*_row_buttons(bill, state), details_button(bill)]
+    if state.editable and bill.status.payable and len(buttons) < MAX_ROW_BUTTONS:
+        # Edit only where the row has room: not beside Pay or Withdraw rejection (an approved
+        # or rejected bill is changed in the books, or once those are settled).
+        buttons.insert(len(buttons) - 1, edit_button(bill.id))
     if buttons:
         blocks.append({"type": "actions", "block_id": actions_block_id(bill.id),
                        "elements": buttons})

@@ -44,6 +44,10 @@ from billbot.storage import bill_handles
 
 logger = logging.getLogger("billbot.commands")
 
+PAUSED = ("Digests are paused here: this channel's Codat connection is disconnected. They "
+          "resume when it is linked again (Codat's link page, or `/bills connect`).")
+
+
 def _help(hint: str | None, *, admin: bool = False) -> str:
     text = f"{HELP_TEXT}\n\n{ADMIN_HELP_TEXT}" if admin else HELP_TEXT
     return f"{hint}\n\n{text}" if hint else text
@@ -157,6 +161,11 @@ async def _digest(bot: Billbot, ack: Any, respond: Any, user: str, channel: str,
     binding = await bot.binding_for(channel)
     if binding is None:
         await ack(text=NOT_BOUND_COMMAND)
+        return
+    if await bot.db(lambda s: connect_watch.paused(
+            s, channel_id=channel, company_id=binding.company_id,
+            connection_id=binding.connection_id), read_only=True):
+        await ack(text=PAUSED)
         return
     await ack()
     if not await first_delivery():

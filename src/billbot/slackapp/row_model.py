@@ -47,6 +47,7 @@ class RowState:
     payments: tuple[PaymentSummary, ...] = field(default_factory=tuple)
     held_by: str | None = None  # a hold with a question stops Approve and Pay
     hold_question: str | None = None
+    editable: bool = False  # created in billbot: the row offers Edit (slackapp/edit_flow.py)
 
     @property
     def approved(self) -> bool:

@@ -4,12 +4,13 @@ place that renders a row: channel messages, DM cards and App Home."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlmodel import Session
 
 from billbot.codat.models import Bill
 from billbot.domain.policy import PolicySettings
-from billbot.services import approvals
+from billbot.services import approvals, bill_edits
 from billbot.services.bill_status import BillApprovalState, PaymentView
 from billbot.services.bindings import Binding
 from billbot.slackapp.row_model import PaymentState, PaymentSummary, RowState
@@ -37,13 +38,22 @@ def row_state_from(state: BillApprovalState) -> RowState:
 
 def row_state_for(session: Session, binding: Binding, bill: Bill,
                   policy: PolicySettings) -> RowState:
-    return row_state_from(approvals.state_of(session, bill=bill, binding=binding, policy=policy))
+    state = row_state_from(approvals.state_of(session, bill=bill, binding=binding, policy=policy))
+    return _with_edit(state, bill.id in bill_edits.created_here(session, binding, [bill.id]))
 
 
 def row_states_for(session: Session, binding: Binding, bills: Sequence[Bill],
                    policy: PolicySettings) -> dict[str, RowState]:
     states = approvals.states_of(session, bills=bills, binding=binding, policy=policy)
-    return {bill_id: row_state_from(state) for bill_id, state in states.items()}
+    created = bill_edits.created_here(session, binding, states)
+    return {bill_id: _with_edit(row_state_from(state), bill_id in created)
+            for bill_id, state in states.items()}
+
+
+def _with_edit(state: RowState, created_here: bool) -> RowState:
+    """A bill created in billbot offers Edit on its channel rows (services/bill_edits decides
+    who may use it when pressed)."""
+    return replace(state, editable=True) if created_here else state
 
 
 __all__ = ["row_state_for", "row_state_from", "row_states_for"]

@@ -401,3 +401,7 @@ __all__ += ["BankAccountRequest"]
 from .creation_tables import BillCreation, CreatedBill  # noqa: E402  (Create bill, migration 0016)
 
 __all__ += ["BillCreation", "CreatedBill"]
+
+from .edit_tables import BillEdit  # noqa: E402  (Edit's intents, migration 0017)
+
+__all__ += ["BillEdit"]

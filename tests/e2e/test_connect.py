@@ -80,8 +80,9 @@ async def test_from_nothing_to_the_first_digest(stack_factory: Callable[..., Sta
     assert [b["block_id"] for b in view.definition["blocks"]] == ["new_company", "platform"]
     answer = await stack.driver.submit_view(ADA, _values("Acme Trading", "gbol"))
     assert answer.outcome == "updated", answer.text
-    shown = stack.workspace.open_view(ADA)
-    assert shown is not None
+    shown = await eventually(lambda: (v := stack.workspace.open_view(ADA)) is not None
+                             and "accessory" in v.definition["blocks"][0] and v)
+    assert shown
     button = shown.definition["blocks"][0]["accessory"]
     match = _LINK.search(button["url"])
     assert match, button
@@ -141,6 +142,9 @@ async def test_disconnection_is_told_once_and_pauses_digests(
     day = clock.now().date()
     assert await _on_server(stack, scheduled_digest(stack.bot, binding, day)) is False
     assert len(_texts(stack, CHANNEL)) == 1, "no digest while disconnected"
+    await stack.driver.slash_command(ADA, CHANNEL, "digest")
+    await eventually(lambda: any("Digests are paused" in e.text
+                                 for e in stack.workspace.ephemerals(CHANNEL, ADA)))
 
     _set_status(stack, company, connection, "Linked")
     await _tick(stack, clock, timedelta(minutes=10))
@@ -163,6 +167,8 @@ async def test_double_submit_and_two_replicas_connect_once(
     answers = await asyncio.gather(stack.driver.submit_view(ADA, values),
                                    stack.driver.submit_view(ADA, values))
     assert "updated" in [a.outcome for a in answers], [a.text for a in answers]
+    await eventually(lambda: (v := stack.workspace.open_view(ADA)) is not None
+                     and "accessory" in v.definition["blocks"][0])
     created = set(stack.sandbox.companies) - companies_before
     assert len(created) == 1, "one company for one form, however often it is submitted"
     company = created.pop()

@@ -75,6 +75,14 @@ def creation_failed(session: Session, *, view_id: str) -> None:
         session.delete(row)
 
 
+def created_by_view(session: Session, *, view_id: str) -> tuple[str, str] | None:
+    """The company and connection a form's submission created, once it has."""
+    row = session.exec(select(ConnectWatch).where(col(ConnectWatch.view_id) == view_id)).first()
+    if row is None or row.company_id is None or row.connection_id is None:
+        return None
+    return row.company_id, row.connection_id
+
+
 def start_waiting(session: Session, *, view_id: str, company_id: str, connection_id: str,
                   at: datetime) -> None:
     row = session.exec(select(ConnectWatch).where(col(ConnectWatch.view_id) == view_id)).one()
@@ -170,6 +178,6 @@ def paused(session: Session, *, channel_id: str, company_id: str, connection_id:
     return row is not None
 
 
-__all__ = ["DISCONNECTED", "LINKED", "WAITING", "Watch", "backoff", "claim", "creation_failed",
-           "due", "is_known", "known_companies", "paused", "record_company", "settle",
-           "start_creation", "start_waiting", "watch_bound", "watch_configured"]
+__all__ = ["DISCONNECTED", "LINKED", "WAITING", "Watch", "backoff", "claim", "created_by_view",
+           "creation_failed", "due", "is_known", "known_companies", "paused", "record_company",
+           "settle", "start_creation", "start_waiting", "watch_bound", "watch_configured"]

@@ -25,6 +25,7 @@ from billbot.slackapp import (
     connect_flow,
     delegation_flow,
     digests,
+    newbill_flow,
     payrun_open,
     setup_flow,
 )
@@ -42,6 +43,10 @@ from billbot.slackapp.payload import request_id, text_at
 from billbot.storage import bill_handles
 
 logger = logging.getLogger("billbot.commands")
+
+PAUSED = ("Digests are paused here: this channel's Codat connection is disconnected. They "
+          "resume when it is linked again (Codat's link page, or `/bills connect`).")
+
 
 def _help(hint: str | None, *, admin: bool = False) -> str:
     text = f"{HELP_TEXT}\n\n{ADMIN_HELP_TEXT}" if admin else HELP_TEXT
@@ -92,6 +97,14 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
             if trigger and await first_delivery():
                 told = await accounts_flow.open_form(bot, user_id=user, channel_id=channel,
                                                      trigger_id=trigger)
+                if told:
+                    await respond(text=told, response_type="ephemeral")
+        case cmd.NewBill():
+            await ack()
+            trigger = text_at(body, "trigger_id", limit=255)
+            if trigger and await first_delivery():
+                told = await newbill_flow.open_form(bot, user_id=user, channel_id=channel,
+                                                    trigger_id=trigger)
                 if told:
                     await respond(text=told, response_type="ephemeral")
         case cmd.Setup():
@@ -148,6 +161,11 @@ async def _digest(bot: Billbot, ack: Any, respond: Any, user: str, channel: str,
     binding = await bot.binding_for(channel)
     if binding is None:
         await ack(text=NOT_BOUND_COMMAND)
+        return
+    if await bot.db(lambda s: connect_watch.paused(
+            s, channel_id=channel, company_id=binding.company_id,
+            connection_id=binding.connection_id), read_only=True):
+        await ack(text=PAUSED)
         return
     await ack()
     if not await first_delivery():

@@ -4,8 +4,11 @@ is worked by `connect_watcher.connect_tick`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
+
+from slack_sdk.errors import SlackApiError
 
 from billbot.codat.errors import CodatError
 from billbot.context_token import ModalContext
@@ -13,9 +16,17 @@ from billbot.domain.policy import Role
 from billbot.logs import event
 from billbot.runtime import Billbot
 from billbot.services import connect_watch, roles
-from billbot.slackapp.connect_blocks import NAME_MAX, PLATFORMS, connect_modal, link_modal
+from billbot.slackapp.blocks import loading_modal, message_modal
+from billbot.slackapp.connect_blocks import (
+    NAME_MAX,
+    PLATFORMS,
+    TITLE,
+    connect_modal,
+    link_modal,
+)
 from billbot.slackapp.interactions import read_signed_form, refuse
 from billbot.slackapp.modal_open import open_modal
+from billbot.slackapp.mrkdwn import escape
 from billbot.slackapp.payload import text_at, view_value
 
 logger = logging.getLogger("billbot.connect")
@@ -77,14 +88,22 @@ async def connect_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_bo
         await ack(response_action="errors", errors=errors)
         return
     assert platform is not None
-    view_id = text_at(form.view, "id", limit=64) or form.request_id[:64]
+    view_id = text_at(form.view, "id", limit=64)
+    if view_id is None:
+        await ack(response_action="errors", errors={"platform": "This form is malformed."})
+        return
     channel, now = form.ctx.channel_id, bot.clock.now()
     first = await bot.db(lambda s: connect_watch.start_creation(
         s, view_id=view_id, channel_id=channel, actor=form.user, at=now))
     if not first:  # the same form submitted twice: one company, one connection
-        await ack(response_action="errors",
-                  errors={"platform": "This form was submitted already."})
+        await ack(response_action="update", view=loading_modal(
+            TITLE, ":hourglass_flowing_sand: This form was submitted already; its link "
+                   "appears here."))
+        await _show_existing(bot, view_id, channel, platform)
         return
+    # Answered at once (Slack waits 3 s); the modal is updated when Codat has answered.
+    await ack(response_action="update", view=loading_modal(
+        TITLE, ":hourglass_flowing_sand: Creating the connection in Codat…"))
     try:
         if company_id is None:
             company = await bot.codat.create_company(name)
@@ -98,14 +117,40 @@ async def connect_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_bo
     except CodatError as exc:
         await bot.db(lambda s: connect_watch.creation_failed(s, view_id=view_id))
         logger.warning("connect failed: %s", exc.__class__.__name__)
-        await ack(response_action="errors",
-                  errors={"platform": f"Codat refused: {str(exc)[:150] or 'no answer'}"})
+        await _show(bot, view_id, message_modal(
+            TITLE, f"Codat refused ({escape(str(exc)[:150]) or 'no answer'}); nothing is "
+                   "watched. Run `/bills connect` again."))
         return
     bound_company = company_id
     await bot.db(lambda s: connect_watch.start_waiting(
         s, view_id=view_id, company_id=bound_company, connection_id=connection.id, at=now))
     event(logger, "connection created", company_id=company_id, connection_id=connection.id,
           channel_id=channel)
-    await ack(response_action="update", view=link_modal(
+    await _show(bot, view_id, link_modal(
         company=company_name, platform=PLATFORMS[platform], link_url=connection.link_url,
         channel_id=channel))
+
+
+async def _show_existing(bot: Billbot, view_id: str, channel: str, platform: str) -> None:
+    """The link of the first submission, once it has one (its own answer may come first)."""
+    for _ in range(50):
+        ids = await bot.db(lambda s: connect_watch.created_by_view(s, view_id=view_id),
+                           read_only=True)
+        if ids is not None:
+            try:
+                connection = await bot.codat.get_connection(*ids)
+                company = await bot.codat.get_company(ids[0])
+            except CodatError:
+                return  # the first submission's own answer shows it
+            await _show(bot, view_id, link_modal(
+                company=company.name, platform=PLATFORMS[platform],
+                link_url=connection.link_url, channel_id=channel))
+            return
+        await asyncio.sleep(0.2)
+
+
+async def _show(bot: Billbot, view_id: str, view: dict[str, Any]) -> None:
+    try:
+        await bot.slack.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:  # closed meanwhile: the watch goes on all the same
+        logger.info("connect modal not updated: %s", exc.response.get("error"))

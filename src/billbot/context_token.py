@@ -46,6 +46,8 @@ class ModalContext:
     bills: str | None = None
     # `/bills accounts add`: the form's id, the key of its one bank-account request.
     form_id: str | None = None
+    # Create bill: the Slack file (from the message shortcut) to attach to the new bill.
+    file_id: str | None = None
 
 
 class ContextSigner:

@@ -38,6 +38,7 @@ from billbot.slackapp.bill_thread import history_tick
 from billbot.slackapp.connect_watcher import connect_tick
 from billbot.slackapp.digests import digest_tick
 from billbot.slackapp.edit_recovery import recover_edits
+from billbot.slackapp.newbill_flow import recover_bill_creations
 from billbot.slackapp.payment_outcomes import recover_payments
 from billbot.slackapp.payrun_exec import recover_pay_runs
 from billbot.slackapp.reminders import reminder_tick
@@ -152,7 +153,8 @@ async def recovery_tick(bot: Billbot) -> None:
              recover_pay_runs,  # pay runs whose process died: settled once final
              history_tick,  # the bill's thread: decisions not yet posted, failed posts
              connect_tick,  # connections being linked or watched for a disconnection
-             recover_edits)  # Edit's intents left sending: settled from the bill in the books
+             recover_edits,  # Edit's intents left sending: settled from the bill in the books
+             recover_bill_creations)  # Create bill: creations left open, rows never posted
     for step in steps:
         try:
             await step(bot)

@@ -5,12 +5,14 @@ any approval lapses, audited; a double submit updates the bill once."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlmodel import select
 
 from billbot.domain.bill_edit import EditForm, check_edit
+from billbot.sandbox.codat import FaultKind
 from billbot.server import recovery_tick
 from billbot.services import bill_edits
 from billbot.services.bill_edits import NOT_ALLOWED, NOT_CREATED_HERE
@@ -163,3 +165,23 @@ async def test_recovery_settles_an_edit_whose_process_died(stack: Stack) -> None
     assert audit(stack, "approval.lapsed")[-1].detail["approvals_voided"] == [ANN]
     assert stack.sandbox_bill(lost["id"])["reference"] != "AFTER-CRASH"
     assert bill_updates(stack, lost["id"]) == []
+
+
+async def test_inline_errors_and_a_refusal_by_the_books_change_nothing(stack: Stack) -> None:
+    bill = first_due(stack)
+    mark_created(stack, bill["id"], BEN)
+    main = await post_digest(stack)
+    view = await _open_edit(stack, BEN, main, bill["id"])
+    await approve(stack, main, bill["id"], ANN)
+    answer = await stack.driver.submit_view(BEN, edit_values(view, amounts={0: "12,50 EUR"},
+                                                             due="2000-01-01"))
+    assert answer.outcome == "errors"
+    assert set(json.loads(answer.text)["errors"]) == {"line_0", "due_date"}
+    stack.sandbox.faults.next(FaultKind.REFUSE, 1, path="/bills/", method="PUT")
+    answer = await stack.driver.submit_view(BEN, edit_values(view, reference="REFUSED-1"))
+    assert answer.status == 200
+    await eventually(lambda: any("refused the change" in t for t in ephemeral_texts(stack, BEN)))
+    with session_scope(stack.bot.engine, read_only=True) as session:
+        assert [e.state for e in session.exec(select(BillEdit)).all()] == ["failed"]
+    assert audit(stack, "bill.edited") == [] and audit(stack, "approval.lapsed") == []
+    assert f"<@{ANN}>" in row_text(current(stack, main.ts), bill["id"])

@@ -103,16 +103,25 @@ class CreationOutcome:
     bill_id: str | None
     attachment_id: str | None
     error: str | None
+    file_id: str | None = None
 
     @property
     def finished(self) -> bool:
         return self.step in ("done", "failed")
 
 
+# A live worker shows its own outcome; recovery waits this long before showing it instead.
+SHOW_GRACE = timedelta(minutes=1)
+
+
+def outcome_of(row: BillCreation) -> CreationOutcome:
+    return _outcome(row)
+
+
 def _outcome(row: BillCreation) -> CreationOutcome:
     return CreationOutcome(row.id, row.step, row.company_id, row.connection_id, row.created_by,
                            row.channel_id, row.supplier_id, row.bill_id, row.attachment_id,
-                           row.last_error)
+                           row.last_error, row.file_id)
 
 
 def begin(session: Session, *, request_key: str, company_id: str, connection_id: str,

@@ -31,6 +31,7 @@ from billbot.slackapp import (
     holds_flow,
     home,
     invoice_flow,
+    newbill_flow,
     pay_confirm_flow,
     payments_flow,
     payrun_flow,
@@ -62,6 +63,8 @@ from billbot.slackapp.home_blocks import (
     ACTION_HOME_PAGE,
     ACTION_HOME_PAYRUN,
 )
+from billbot.slackapp.interactions import ephemeral
+from billbot.slackapp.newbill_blocks import ACTION_SUPPLIER, CALLBACK_NEW_BILL, SHORTCUT_CREATE_BILL
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 from billbot.slackapp.payload import request_id, text_at
 from billbot.slackapp.payrun_blocks import (
@@ -265,6 +268,27 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     @app.view(CALLBACK_ACCOUNT_ADD)
     async def bank_account_add(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await accounts_flow.submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.view(CALLBACK_NEW_BILL)
+    async def new_bill(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await newbill_flow.submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.options(ACTION_SUPPLIER)
+    async def supplier_search(ack: Any, body: dict[str, Any]) -> None:
+        await newbill_flow.supplier_options(bot, ack, body)
+
+    @app.shortcut(SHORTCUT_CREATE_BILL)
+    async def create_bill_shortcut(ack: Any, body: dict[str, Any],
+                                   request: AsyncBoltRequest) -> None:
+        await ack()
+        user = text_at(body, "user", "id", limit=64)
+        channel = text_at(body, "channel", "id", limit=64)
+        trigger = text_at(body, "trigger_id", limit=255)
+        if user and channel and trigger and await first_delivery(request.raw_body):
+            told = await newbill_flow.open_form(bot, user_id=user, channel_id=channel,
+                                                trigger_id=trigger, message=body.get("message"))
+            if told:
+                await ephemeral(bot, channel, user, told)
 
     @app.options(ACTION_ACCOUNT)
     async def account_search(ack: Any, body: dict[str, Any]) -> None:

@@ -288,6 +288,7 @@ HELP_TEXT = (
     "• `/bills digest` — post the digest of due bills into this channel now\n"
     "• `/bills show <bill>` — a bill (reference, supplier or Codat id; paid ones too)\n"
     "• `/bills payrun` — pay approved bills in one run (payers)\n"
+    "• `/bills new` — enter a bill (or run *Create bill* on a message with the invoice)\n"
     "• `/bills away <from> <to> @person` — someone acts for you while you are away; "
     "`/bills back` ends it\n"
     "• `/bills setup` — what is still missing before billbot can work here\n"

@@ -92,12 +92,17 @@ class AccountsAdd:
 
 
 @dataclass(frozen=True)
+class NewBill:
+    pass
+
+
+@dataclass(frozen=True)
 class Setup:
     pass
 
 
 Command = (Help | Due | Digest | Show | RoleChange | Connect | Audit | Payrun | Away | Back
-           | AwayList | AwayEnd | ConnectModal | AccountsAdd | Setup)
+           | AwayList | AwayEnd | ConnectModal | AccountsAdd | Setup | NewBill)
 
 AWAY_USAGE = ("`/bills away <from> <to> @person` takes the first and last day as YYYY-MM-DD "
               "(both included) and who covers for you, e.g. `/bills away 2027-01-04 2027-01-08 "
@@ -159,6 +164,8 @@ def parse(text: str) -> Command:
         return Back() if not args else Help(hint="`/bills back` takes no arguments.")
     if verb == "away":
         return _away(args)
+    if verb == "new":
+        return NewBill() if not args else Help(hint="`/bills new` takes no arguments.")
     if verb == "accounts":
         if [a.lower() for a in args] == ["add"]:
             return AccountsAdd()

@@ -25,6 +25,7 @@ from billbot.slackapp import (
     connect_flow,
     delegation_flow,
     digests,
+    newbill_flow,
     payrun_open,
     setup_flow,
 )
@@ -96,6 +97,14 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
             if trigger and await first_delivery():
                 told = await accounts_flow.open_form(bot, user_id=user, channel_id=channel,
                                                      trigger_id=trigger)
+                if told:
+                    await respond(text=told, response_type="ephemeral")
+        case cmd.NewBill():
+            await ack()
+            trigger = text_at(body, "trigger_id", limit=255)
+            if trigger and await first_delivery():
+                told = await newbill_flow.open_form(bot, user_id=user, channel_id=channel,
+                                                    trigger_id=trigger)
                 if told:
                     await respond(text=told, response_type="ephemeral")
         case cmd.Setup():

@@ -19,7 +19,7 @@ from billbot.logs import bind, event
 from billbot.runtime import Billbot
 from billbot.services import bill_edits, roles
 from billbot.services.bindings import NOT_BOUND, Binding
-from billbot.slackapp.blocks import row_label
+from billbot.slackapp.blocks import loading_modal, message_modal, row_label
 from billbot.slackapp.edit_blocks import edit_modal
 from billbot.slackapp.interactions import (
     ephemeral,
@@ -55,22 +55,29 @@ async def edit_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> Non
         return
     if not click.trigger_id:
         return
+    # The modal opens at once (the trigger lives 3 s), then shows the bill read from Codat.
+    ctx = ModalContext(bill_id=carried(click.bill_id), channel_id=click.channel_id,
+                       message_ts=click.message_ts, user_id=click.user_id,
+                       issued_at=bot.clock.now().isoformat())
+    opened = await open_modal(bot, trigger_id=click.trigger_id, channel_id=click.channel_id,
+                              user_id=click.user_id,
+                              view=loading_modal("Edit bill", "Reading the bill from the books…"))
+    if opened is None:
+        return
+    view_id = str(opened["view"]["id"])
     bill = await fresh_bill(bot, click.channel_id, click.user_id, binding, click.bill_id,
                             action="edit", request_id=click.request_id)
     if bill is None:
+        await bot.slack.views_update(view_id=view_id, view=message_modal(
+            "Edit bill", "The bill could not be read from the books just now; nothing changed."))
         return
     why_not = editable(bill) or (None if bill.status.payable and bill.amount_due == bill.total_amount
                                  else "Only an unpaid bill can be edited; nothing changed.")
     if why_not:
-        await ephemeral(bot, click.channel_id, click.user_id, why_not)
+        await bot.slack.views_update(view_id=view_id, view=message_modal("Edit bill", why_not))
         return
-    ctx = ModalContext(bill_id=carried(click.bill_id), channel_id=click.channel_id,
-                       message_ts=click.message_ts, user_id=click.user_id,
-                       issued_at=bot.clock.now().isoformat())
-    await open_modal(bot, trigger_id=click.trigger_id, channel_id=click.channel_id,
-                     user_id=click.user_id, view=edit_modal(
-                         bill, row_label(click.blocks, click.bill_id),
-                         metadata=bot.signer.dump(ctx)))
+    await bot.slack.views_update(view_id=view_id, view=edit_modal(
+        bill, row_label(click.blocks, click.bill_id), metadata=bot.signer.dump(ctx)))
 
 
 def _date(view: Any, block_id: str) -> date | None:

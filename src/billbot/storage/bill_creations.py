@@ -116,6 +116,12 @@ def mark_shown(session: Session, creation_id: uuid.UUID, *, now: datetime) -> bo
     return result.rowcount == 1
 
 
+def unmark_shown(session: Session, creation_id: uuid.UUID) -> None:
+    """The post failed: let recovery post the row again."""
+    session.exec(update(BillCreation).where(col(BillCreation.id) == creation_id)
+                 .values(shown_at=None))
+
+
 def creator_of(session: Session, *, company_id: str, connection_id: str,
                bill_id: str) -> str | None:
     """The Slack user who created the bill in billbot, or None (created elsewhere)."""
@@ -124,4 +130,4 @@ def creator_of(session: Session, *, company_id: str, connection_id: str,
 
 
 __all__ = ["advance", "claim", "creator_of", "due_for_recovery", "fresh", "mark_shown",
-           "record_created", "release", "start", "unshown"]
+           "record_created", "release", "start", "unmark_shown", "unshown"]

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from billbot.clock import Clock, SystemClock
-from billbot.sandbox.slack import app_home, payloads
+from billbot.sandbox.slack import app_home, payloads, shortcuts
 from billbot.sandbox.slack.buttons import find_button
 from billbot.sandbox.slack.element_states import SubmissionError, build_state, initial_values
 from billbot.sandbox.slack.errors import SlackApiRefusal
@@ -77,6 +77,8 @@ class SlackDriver:
     clock: Clock = field(default_factory=SystemClock)
     ack_deadline: float = ACK_DEADLINE
     ack_deadline_reason: str | None = None
+    # (view id, action id) -> the options suggested there: what an external select can hold.
+    suggested: dict[tuple[str, str], list[JsonDict]] = field(default_factory=dict)
 
     def widen_ack_deadline(self, seconds: float, *, reason: str) -> None:
         """For a test that loads the CPU on purpose and asserts outcomes, not timing."""
@@ -149,6 +151,23 @@ class SlackDriver:
             return _with_outcome(response, "failed")
         return _with_outcome(response, "shown")
 
+    # -- files and message shortcuts --------------------------------------------------------
+
+    def post_file(self, user_id: str, channel_id: str, name: str, content: bytes,
+                  text: str = "") -> Message:
+        """`user_id` uploads a file into the channel (a message of theirs carries it)."""
+        return shortcuts.post_user_file(self.workspace, user=self._user(user_id),
+                                        channel=self._channel(channel_id), name=name,
+                                        content=content, text=text)
+
+    async def message_shortcut(self, user_id: str, channel_id: str, message_ts: str,
+                               callback_id: str) -> BotResponse:
+        """Run a message shortcut the manifest declares on a message of the channel."""
+        payload = shortcuts.message_action(
+            self.workspace, user=self._user(user_id), channel=self._channel(channel_id),
+            message_ts=message_ts, callback_id=callback_id)
+        return await self.post_signed(payloads.interaction_body(payload), payloads.FORM)
+
     # -- buttons -----------------------------------------------------------------------------
 
     async def click(self, user_id: str, channel_id: str, message_ts: str,
@@ -208,7 +227,9 @@ class SlackDriver:
         ws = self.workspace
         user = self._user(user_id)
         view = self._top_view(user_id, view_id)
-        state, client_errors = build_state(view, values)
+        state, client_errors = build_state(view, values, suggested={
+            action: options for (view_id_, action), options in self.suggested.items()
+            if view_id_ == view.id})
         if client_errors and enforce_client_checks:
             raise RejectedBySlackClient(client_errors)
         ws.views.record_state(view.id, state)
@@ -265,7 +286,13 @@ class SlackDriver:
         payload = payloads.block_suggestion(
             ws, user=user, view=view.to_slack(ws.team_id, ws.app_id, ws.bot_id),
             block_id=block_id, action_id=action_id, value=value)
-        return await self.post_signed(payloads.interaction_body(payload), payloads.FORM)
+        answer = await self.post_signed(payloads.interaction_body(payload), payloads.FORM)
+        body = _json_object(answer.body) if answer.status == 200 else None
+        options = body.get("options") if body else None
+        if isinstance(options, list):
+            kept = self.suggested.setdefault((view.id, action_id), [])
+            kept += [o for o in options if isinstance(o, dict) and o not in kept]
+        return answer
 
     async def close_view(self, user_id: str) -> BotResponse | None:
         """The user closes their top modal; the app hears of it only with notify_on_close."""

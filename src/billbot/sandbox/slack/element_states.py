@@ -98,10 +98,12 @@ def initial_values(blocks: list[JsonDict]) -> JsonDict:
     return state
 
 
-def build_state(view: View,
-                values: dict[str, dict[str, JsonDict]]) -> tuple[JsonDict, dict[str, str]]:
+def build_state(view: View, values: dict[str, dict[str, JsonDict]], *,
+                suggested: dict[str, list[JsonDict]] | None = None
+                ) -> tuple[JsonDict, dict[str, str]]:
     """`state.values` for submitting `view` with `values` applied, and the errors Slack's client
-    would show instead of sending (input block_id -> message)."""
+    would show instead of sending (input block_id -> message). An external select can hold
+    only an option the app's suggestions offered (`suggested`: action_id -> options)."""
     state = initial_values(view.blocks)
     elements = {(str(block.get("block_id")), str(element.get("action_id"))): (block, element)
                 for block, element in stateful_elements(view.blocks)}
@@ -111,7 +113,8 @@ def build_state(view: View,
                 raise SubmissionError(f"view {view.id} has no input {block_id}/{action_id}; "
                                       f"it has {sorted(elements)}")
             _, element = elements[(block_id, action_id)]
-            state[block_id][action_id] = _checked_value(element, given)
+            state[block_id][action_id] = _checked_value(
+                element, given, (suggested or {}).get(action_id, []))
     errors = {}
     for (block_id, action_id), (block, element) in elements.items():
         if block.get("type") != "input":
@@ -122,14 +125,15 @@ def build_state(view: View,
     return state, errors
 
 
-def _checked_value(element: JsonDict, given: JsonDict) -> JsonDict:
+def _checked_value(element: JsonDict, given: JsonDict,
+                   suggested: list[JsonDict] | None = None) -> JsonDict:
     kind = element.get("type")
     if given.get("type") != kind:
         raise SubmissionError(f"{element.get('action_id')} is a {kind}, not a {given.get('type')}")
     value = copy.deepcopy(given)
     chosen = value.get("selected_option")
     if "selected_option" in value and chosen is not None:
-        offered = _offered_options(element)
+        offered = _offered_options(element) + list(suggested or [])
         match = next((o for o in offered if o.get("value") == chosen.get("value")), None)
         if match is None:
             raise SubmissionError(f"option {chosen.get('value')!r} is not offered by "

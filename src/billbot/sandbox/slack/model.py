@@ -75,6 +75,7 @@ class Message:
     reply_count: int = 0
     # Every block_id any iteration of this message used (Slack wants new ones on update).
     past_block_ids: set[str] = field(default_factory=set)
+    files: list[str] = field(default_factory=list)  # ids of the files a person posted with it
 
     def to_slack(self, team_id: str, app_id: str) -> JsonDict:
         body: JsonDict = {"type": "message", "user": self.user, "text": self.text,

@@ -5,6 +5,7 @@ submit, a Slack retry or a lost answer; then offered in the pay form."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from billbot.sandbox.codat.faults import FaultKind
 from billbot.services.bank_accounts import ADMINS_ONLY
@@ -92,6 +93,37 @@ async def test_a_lost_answer_is_retried_with_the_same_key_and_creates_one_accoun
     posts = [r for r in stack.sandbox.requests if r.path.endswith("/bankAccounts")]
     assert len(posts) >= 2 and len({r.idempotency_key for r in posts}) == 1
     assert "lost" in posts[0].outcome and posts[-1].outcome == "replayed"
+
+
+async def test_no_answer_at_all_offers_try_again_with_the_same_request(stack_factory: Any
+                                                                      ) -> None:
+    # A short payment lease makes the client give up after about 2 s of 503s.
+    stack: Stack = stack_factory(billbot_payment_lease_seconds=8.0)
+    form = await open_form(stack)
+    view_id = form.id  # type: ignore[attr-defined]
+    stack.sandbox.faults.next(FaultKind.UNAVAILABLE, 1000, path="bankAccounts$", method="POST")
+    await stack.driver.submit_view(ADA, account_values(name="Patient"))
+    view = await eventually(lambda: (v := stack.workspace.views.get(view_id)) is not None
+                            and "Try again" in str(v.definition) and v, within=30)
+    assert "may have been created" in view_text(view) and created_accounts(stack, "Patient") == []
+    stack.sandbox.faults.clear()
+    await stack.driver.submit_view(ADA, {}, view_id)  # Try again: the stored request, same key
+    await eventually(lambda: created_accounts(stack, "Patient"), within=30)
+    await eventually(lambda: "is created" in view_text(stack.workspace.views.get(view_id)))
+    posts = [r for r in stack.sandbox.requests if r.path.endswith("/bankAccounts")]
+    assert len({r.idempotency_key for r in posts}) == 1
+    assert len(created_accounts(stack, "Patient")) == 1
+
+
+async def test_a_refusal_from_the_books_is_shown_and_nothing_is_created(stack: Stack) -> None:
+    form = await open_form(stack)
+    view_id = form.id  # type: ignore[attr-defined]
+    stack.sandbox.faults.next(FaultKind.REFUSE, path="bankAccounts$", method="POST")
+    await stack.driver.submit_view(ADA, account_values(name="Refused"))
+    await eventually(lambda: "Codat refused" in view_text(stack.workspace.views.get(view_id)))
+    assert created_accounts(stack, "Refused") == []
+    assert len(audit(stack, "bank_account.refused")) == 1
+    assert not audit(stack, "bank_account.created")
 
 
 async def test_a_slack_retry_of_the_submission_creates_nothing_twice(stack: Stack) -> None:

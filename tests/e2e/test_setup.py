@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from billbot.slackapp.setup_text import onboarding_message
 from tests.e2e.conftest import ADA, CHANNEL, OSCAR, OTHER_CHANNEL, Stack, eventually
 
@@ -43,6 +45,15 @@ async def test_missing_people_and_accounts_are_named(stack_factory: Any) -> None
     for fix in ("`/bills approvers add @person`", "`/bills payers add @person`",
                 "`/bills accounts add`"):
         assert fix in text
+
+
+async def test_a_disconnected_company_is_named_with_what_to_do(stack: Stack) -> None:
+    url = (f"{stack.settings.codat_base_url}/_sandbox/companies/{stack.company_id}/"
+           f"connections/{stack.connection_id}/status")
+    async with httpx.AsyncClient() as http:
+        assert (await http.post(url, json={"status": "Deauthorized"})).status_code == 200
+    text = await setup_answer(stack, ADA)
+    assert "its connection is Deauthorized" in text and "link page" in text
 
 
 def test_the_onboarding_message_names_the_next_steps() -> None:

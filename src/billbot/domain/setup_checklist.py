@@ -20,6 +20,7 @@ class SetupFacts:
     digest_at: time
     digest_days: frozenset[int]
     timezone: str
+    connection_status: str | None = None  # Codat's: Linked, PendingAuth, Unlinked, Deauthorized
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,24 @@ def _count(n: int, one: str) -> str:
     return f"{n} {one}" if n == 1 else f"{n} {one}s"
 
 
+def _company_step(facts: SetupFacts) -> Step:
+    if facts.company is None:
+        return Step(False, "A Codat company is connected", "`/bills connect`", admin_only=True)
+    status = facts.connection_status
+    if status in (None, "Linked"):
+        return Step(True, f"Connected to *{facts.company}*", "`/bills connect`",
+                    admin_only=True)
+    # Bound, but Codat cannot read the books: digests pause while it is disconnected.
+    return Step(False, f"*{facts.company}* is bound but its connection is {status}",
+                "authorise it again on Codat's link page, or `/bills connect`", admin_only=True)
+
+
 def checklist(facts: SetupFacts) -> list[Step]:
     accounts = facts.payment_accounts
     return [
         Step(facts.bot_in_channel, "billbot is a member of this channel",
              "`/invite @billbot` in this channel"),
-        Step(facts.company is not None,
-             f"Connected to *{facts.company}*" if facts.company else "A Codat company is connected",
-             "`/bills connect`", admin_only=True),
+        _company_step(facts),
         Step(facts.approvers > 0, f"Approvers named ({facts.approvers})",
              "`/bills approvers add @person`", admin_only=True),
         Step(facts.payers > 0, f"Payers named ({facts.payers})",

@@ -90,7 +90,7 @@ async def submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str)
     req, prototype = found
     if req.state == "created":
         await ack(response_action="update", view=created_view(req.name, req.currency,
-                                                               again=not req.first))
+                                                               again=True))
         return
     if req.state == "refused":
         await ack(response_action="update", view=refused_view(req.name, req.error or ""))
@@ -145,7 +145,7 @@ async def _create(bot: Billbot, req: Request, prototype: BankAccountPrototype, *
     await bot.db(lambda s: bank_accounts.record_created(
         s, req, account_id=account.id, actor=actor, request_id=request_id, at=bot.clock.now()))
     event(logger, "bank_account", outcome="created")
-    return created_view(req.name, req.currency, again=not req.first)
+    return created_view(req.name, req.currency)
 
 
 __all__ = ["open_form", "submitted"]

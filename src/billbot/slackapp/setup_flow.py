@@ -36,17 +36,31 @@ async def _bot_in_channel(bot: Billbot, channel: str) -> bool | None:
     return member if isinstance(member, bool) else None
 
 
-async def _books(bot: Billbot, binding: Binding) -> tuple[str, int | None]:
-    """The company's name and its Active payment accounts (None when Codat did not say)."""
+async def _status(bot: Billbot, binding: Binding) -> str | None:
+    try:
+        connection = await asyncio.wait_for(
+            bot.codat.get_connection(binding.company_id, binding.connection_id),
+            CODAT_WAIT_SECONDS)
+    except (CodatError, TimeoutError):
+        return None
+    return connection.status.value
+
+
+async def _books(bot: Billbot, binding: Binding) -> tuple[str, int | None, str | None]:
+    """The company's name, its Active payment accounts (None when Codat did not say) and the
+    connection's status (payables calls fail on a connection that is not Linked)."""
+    status = await _status(bot, binding)
+    if status not in (None, "Linked"):
+        return binding.company_id, None, status
     try:
         info, options = await asyncio.wait_for(asyncio.gather(
             bot.codat.get_company_info(binding.company_id, binding.connection_id),
             bot.codat.get_payment_mapping_options(binding.company_id, binding.connection_id)),
             CODAT_WAIT_SECONDS)
     except (CodatError, TimeoutError):
-        return binding.company_id, None
+        return binding.company_id, None, status
     active = [a for a in options.bank_accounts if a.status in (None, AccountStatus.ACTIVE)]
-    return info.company_name or binding.company_id, len(active)
+    return info.company_name or binding.company_id, len(active), status
 
 
 async def answer(bot: Billbot, respond: Any, *, user: str, channel: str) -> None:
@@ -60,12 +74,14 @@ async def answer(bot: Billbot, respond: Any, *, user: str, channel: str) -> None
     approvers, payers, admins, is_admin = await bot.db(counts, read_only=True)
     binding = await bot.binding_for(channel)
     member = await _bot_in_channel(bot, channel)
-    company, accounts = (None, None) if binding is None else await _books(bot, binding)
+    company, accounts, status = (None, None, None) if binding is None else await _books(
+        bot, binding)
     settings = bot.settings
     steps = checklist(SetupFacts(
         bot_in_channel=member, company=company, approvers=approvers, payers=payers,
         admins=admins, payment_accounts=accounts, digest_at=settings.billbot_digest_at,
-        digest_days=settings.billbot_digest_days, timezone=str(settings.billbot_timezone)))
+        digest_days=settings.billbot_digest_days, timezone=str(settings.billbot_timezone),
+        connection_status=status))
     await respond(text=setup_text(steps, admin=is_admin),
                   blocks=setup_blocks(steps, admin=is_admin), response_type="ephemeral")
 

@@ -209,3 +209,21 @@ async def test_the_configured_binding_is_watched_too(stack_factory: Callable[...
     assert len(texts) == 1 and "Unlinked" in texts[0], texts
     assert len(stack.workspace.messages(f"D{ADA}")) == 1
     no_slack_violations(stack)
+
+
+async def test_a_link_nobody_completes_is_given_up(stack_factory: Callable[..., Stack]) -> None:
+    clock = FixedClock(datetime.now(UTC).replace(hour=10, minute=0))
+    stack = stack_factory(clock=clock, codat_company_id=UNSET, codat_connection_id=UNSET,
+                          billbot_channel=UNSET)
+    await stack.driver.slash_command(ADA, OTHER_CHANNEL, "connect")
+    await eventually(lambda: stack.workspace.open_view(ADA))
+    await stack.driver.submit_view(ADA, _values("Initech", "fbrh"))
+    await eventually(lambda: (v := stack.workspace.open_view(ADA)) is not None
+                     and "accessory" in v.definition["blocks"][0])
+    await _tick(stack, clock, timedelta(days=8))
+    dms = [m.text for m in stack.workspace.messages(f"D{ADA}")]
+    assert len(dms) == 1 and "not linked within 7 days" in dms[0], dms
+    await _tick(stack, clock, timedelta(days=1))  # no longer watched
+    assert len(stack.workspace.messages(f"D{ADA}")) == 1
+    assert await stack.bot.binding_for(OTHER_CHANNEL) is None
+    no_slack_violations(stack)

@@ -22,7 +22,9 @@ LEASE = timedelta(minutes=2)  # a replica that died holding a watch gives it up 
 FIRST_CHECK = timedelta(seconds=5)
 MAX_WAIT = timedelta(minutes=5)  # the backoff's ceiling while waiting for Linked
 LINKED_CHECK = timedelta(minutes=5)  # how often a linked connection is checked
+GIVE_UP_AFTER = timedelta(days=7)  # a link page nobody completed: stop polling, say so
 WAITING, LINKED, DISCONNECTED, CREATING = "waiting", "linked", "disconnected", "creating"
+EXPIRED = "expired"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Watch:
     phase: str
     last_status: str | None
     checks: int
+    waiting_since: datetime | None = None
 
 
 def backoff(checks: int) -> timedelta:
@@ -150,7 +153,7 @@ def claim(session: Session, *, watch_id: int, now: datetime) -> Watch | None:
     if row is None or row.company_id is None or row.connection_id is None:
         return None
     return Watch(watch_id, row.channel_id, row.company_id, row.connection_id, row.requested_by,
-                 row.phase, row.last_status, row.checks)
+                 row.phase, row.last_status, row.checks, row.created_at)
 
 
 def settle(session: Session, *, watch: Watch, phase: str, status: str, at: datetime) -> None:
@@ -178,6 +181,7 @@ def paused(session: Session, *, channel_id: str, company_id: str, connection_id:
     return row is not None
 
 
-__all__ = ["DISCONNECTED", "LINKED", "WAITING", "Watch", "backoff", "claim", "created_by_view",
-           "creation_failed", "due", "is_known", "known_companies", "paused", "record_company",
-           "settle", "start_creation", "start_waiting", "watch_bound", "watch_configured"]
+__all__ = ["DISCONNECTED", "EXPIRED", "GIVE_UP_AFTER", "LINKED", "WAITING", "Watch", "backoff",
+           "claim", "created_by_view", "creation_failed", "due", "is_known", "known_companies",
+           "paused", "record_company", "settle", "start_creation", "start_waiting", "watch_bound",
+           "watch_configured"]

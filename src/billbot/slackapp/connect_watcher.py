@@ -15,7 +15,14 @@ from billbot.domain.policy import Role
 from billbot.logs import event
 from billbot.runtime import Billbot
 from billbot.services import bindings, connect_watch, roles
-from billbot.services.connect_watch import DISCONNECTED, LINKED, WAITING, Watch
+from billbot.services.connect_watch import (
+    DISCONNECTED,
+    EXPIRED,
+    GIVE_UP_AFTER,
+    LINKED,
+    WAITING,
+    Watch,
+)
 from billbot.slackapp.digests import post_digest
 from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error
 
@@ -52,6 +59,9 @@ async def _check(bot: Billbot, watch: Watch) -> None:
         status = watch.last_status or "unknown"
     phase = _next_phase(watch.phase, status)
     at = bot.clock.now()
+    if (phase == WAITING and watch.waiting_since is not None
+            and at - watch.waiting_since > GIVE_UP_AFTER):
+        phase = EXPIRED
 
     def settle(s: Session) -> None:
         if watch.phase == WAITING and phase == LINKED:
@@ -64,7 +74,12 @@ async def _check(bot: Billbot, watch: Watch) -> None:
     if phase == watch.phase:
         return
     event(logger, "connection status", channel_id=watch.channel_id, status=status, phase=phase)
-    if watch.phase == WAITING:
+    if phase == EXPIRED:
+        await _tell_admins(bot, watch, (
+            f"Codat company `{watch.company_id}`'s connection was not linked within "
+            f"{GIVE_UP_AFTER.days} days, so billbot stopped watching it and <#{watch.channel_id}> "
+            "is not bound. Run `/bills connect` there to start again."), admins=False)
+    elif watch.phase == WAITING:
         await _say(bot, watch, f"<@{watch.requested_by}> connected this channel to Codat "
                                f"company `{watch.company_id}`: the connection is Linked. "
                                "Here is its first digest.")
@@ -100,9 +115,14 @@ async def _say(bot: Billbot, watch: Watch, text: str) -> None:
                            exc.response.get("error"))
 
 
-async def _tell_admins(bot: Billbot, watch: Watch, text: str) -> None:
-    admins = await bot.db(lambda s: roles.members(s, bot.policy, Role.ADMIN), read_only=True)
-    for admin in sorted(set(admins) | {watch.requested_by}):
+async def _tell_admins(bot: Billbot, watch: Watch, text: str, *, admins: bool = True) -> None:
+    """A DM to each admin (or only to whoever started the watch) and the watch's starter."""
+    if admins:
+        admins_ids = await bot.db(lambda s: roles.members(s, bot.policy, Role.ADMIN),
+                                  read_only=True)
+    else:
+        admins_ids = frozenset()
+    for admin in sorted((set(admins_ids) | {watch.requested_by}) - {"config"}):
         try:
             await bot.slack.chat_postMessage(channel=admin, text=text)
         except SlackApiError as exc:

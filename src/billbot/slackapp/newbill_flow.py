@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -24,7 +25,13 @@ from billbot.domain.bill_input import read_bill_input
 from billbot.logs import event
 from billbot.runtime import Billbot
 from billbot.services import bill_creation, roles
-from billbot.services.bill_creation import BillCreator, CreationOutcome, Draft, SourceFile
+from billbot.services.bill_creation import (
+    BillCreator,
+    CreationOutcome,
+    CreatorSettings,
+    Draft,
+    SourceFile,
+)
 from billbot.services.bindings import NOT_BOUND_COMMAND
 from billbot.slackapp.blocks import loading_modal
 from billbot.slackapp.interactions import read_signed_form
@@ -57,8 +64,13 @@ MAX_SUGGESTIONS = 100
 
 
 def creator(bot: Billbot) -> BillCreator:
+    """The creation runner, leased like payments (BILLBOT_PAYMENT_LEASE_SECONDS)."""
     crash_at = bot.settings.billbot_crash_at
-    return BillCreator(bot.engine, bot.clock, crash=sigkill_at(crash_at) if crash_at else no_crash)
+    lease = timedelta(seconds=bot.settings.billbot_payment_lease_seconds)
+    settings = CreatorSettings(lease=lease, recheck_after=min(lease, timedelta(minutes=1)),
+                               unclaimed_grace=min(lease, timedelta(seconds=30)))
+    return BillCreator(bot.engine, bot.clock, settings=settings,
+                       crash=sigkill_at(crash_at) if crash_at else no_crash)
 
 
 def slack_files(bot: Billbot) -> bill_creation.FileSource:

@@ -16,12 +16,14 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from slack_sdk.errors import SlackApiError
 
 from billbot.codat.errors import CodatError
 from billbot.codat.models import SupplierPrototype
 from billbot.context_token import BadContext, ModalContext
 from billbot.domain.bill_input import read_bill_input
+from billbot.domain.bill_suggestions import BillSuggestions
 from billbot.logs import event
 from billbot.runtime import Billbot
 from billbot.services import bill_creation, roles
@@ -33,6 +35,7 @@ from billbot.services.bill_creation import (
     SourceFile,
 )
 from billbot.services.bindings import NOT_BOUND_COMMAND
+from billbot.services.document_suggestions import suggest_for_file
 from billbot.slackapp.blocks import loading_modal
 from billbot.slackapp.interactions import read_signed_form
 from billbot.slackapp.modal_open import open_modal
@@ -60,6 +63,7 @@ NOT_A_DOCUMENT = ("Create bill takes a message carrying a PDF or an image of the
                   "this message has none.")
 DOCUMENT_TYPES = ("application/pdf", "image/")
 SUGGEST_SECONDS = 2.0  # the supplier search must answer within Slack's 3 seconds
+READ_DOCUMENT_SECONDS = 10.0  # past it the form opens unfilled rather than keep the person
 MAX_SUGGESTIONS = 100
 
 
@@ -131,13 +135,31 @@ async def open_form(bot: Billbot, *, user_id: str, channel_id: str, trigger_id: 
                        issued_at=bot.clock.now().isoformat(), form_id=uuid.uuid4().hex,
                        base_currency=info.base_currency or "GBP",
                        file_id=document[0] if document else None)
+    suggestions = (await _suggestions(bot, document[0], binding.company_id,
+                                      binding.connection_id) if document else None)
     start = FormStart(base_currency=ctx.base_currency or "GBP", today=bot.today(),
                       accounts=[a for a in options.accounts if a.status != "Archived"],
                       tax_rates=[t for t in options.tax_rates if t.status != "Archived"],
-                      file_name=document[1] if document else None)
+                      file_name=document[1] if document else None, suggestions=suggestions)
     await bot.slack.views_update(view_id=view_id,
                                  view=new_bill_form(start, metadata=bot.signer.dump(ctx)))
     return None
+
+
+async def _suggestions(bot: Billbot, file_id: str, company_id: str,
+                       connection_id: str) -> BillSuggestions | None:
+    """What the file's text layer suggests; None when it cannot be read in time (the
+    person then types everything, as without a file)."""
+    try:
+        async with asyncio.timeout(READ_DOCUMENT_SECONDS):
+            source = await slack_files(bot)(file_id)
+            return await suggest_for_file(bot.codat, company_id=company_id,
+                                          connection_id=connection_id,
+                                          document=source.content,
+                                          media_type=source.content_type)
+    except (SlackApiError, OSError, httpx.HTTPError, CodatError, TimeoutError):
+        logger.info("the document was not read for suggestions")
+        return None
 
 
 async def supplier_options(bot: Billbot, ack: Any, body: dict[str, Any]) -> None:

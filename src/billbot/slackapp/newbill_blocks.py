@@ -10,6 +10,7 @@ from typing import Any
 from billbot.codat.models import AccountOption, TaxRateOption
 from billbot.domain.bill_suggestions import BillSuggestions
 from billbot.slackapp.mrkdwn import clip, user_text
+from billbot.slackapp.newbill_lines import add_line_block
 from billbot.slackapp.suggestion_blocks import suggested_hint, suggestion_context
 
 Block = dict[str, Any]
@@ -163,6 +164,7 @@ def new_bill_form(start: FormStart, *, metadata: str) -> Block:
     if tax:
         blocks.append(_input("tax_rate", "Line: tax rate",
                              {"type": "static_select", "options": tax}, optional=True))
+    blocks.append(add_line_block())
     return {"type": "modal", "callback_id": CALLBACK_NEW_BILL, "private_metadata": metadata,
             "title": _plain(TITLE, 24), "submit": _plain("Create bill", 24),
             "close": _plain("Cancel", 24), "blocks": blocks}

@@ -50,6 +50,7 @@ from billbot.slackapp.newbill_blocks import (
     outcome_view,
     pending_text,
 )
+from billbot.slackapp.newbill_lines import LINE_FIELDS, field_id, line_count, with_line_added
 from billbot.slackapp.newbill_row import post_new_bill
 from billbot.slackapp.payload import text_at, view_value
 from billbot.storage import bill_creations
@@ -197,6 +198,41 @@ def _typed(view: Any) -> dict[str, str | None]:
     return fields
 
 
+def _extra_lines(view: Any) -> list[dict[str, str | None]]:
+    """Lines 2.. of the form, under line 1's field names."""
+    blocks = view.get("blocks", []) if isinstance(view, dict) else []
+    lines = []
+    for line in range(2, line_count(blocks) + 1):
+        fields: dict[str, str | None] = {}
+        for name in LINE_FIELDS:
+            key = field_id(name, line)
+            state = view_value(view, key, key) or {}
+            option = state.get("selected_option")
+            value = option.get("value") if isinstance(option, dict) else state.get("value")
+            fields[name] = value if isinstance(value, str) else None
+        lines.append(fields)
+    return lines
+
+
+async def add_line(bot: Billbot, body: dict[str, Any]) -> None:
+    """"Add line": the same modal with one more line group, updated against the hash the
+    click saw so a concurrent update is never clobbered (a refused update is dropped: the
+    person clicks again on what is shown)."""
+    view = body.get("view")
+    view_id = text_at(body, "view", "id", limit=64)
+    if not isinstance(view, dict) or not view_id:
+        return
+    updated = with_line_added(view)
+    if updated is None:
+        return
+    try:
+        await bot.slack.views_update(view_id=view_id, hash=text_at(body, "view", "hash",
+                                                                     limit=200),
+                                     view=updated)
+    except SlackApiError as exc:
+        logger.info("Add line not shown: %s", exc.response.get("error"))
+
+
 def _offered(view: Any, block_id: str) -> frozenset[str]:
     """The option values the form itself offered in a static select."""
     for block in view.get("blocks", []) if isinstance(view, dict) else []:
@@ -218,7 +254,7 @@ async def submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str)
     typed, errors = read_bill_input(
         _typed(form.view), base_currency=ctx.base_currency,
         accounts=_offered(form.view, "account"), tax_rates=_offered(form.view, "tax_rate"),
-        today=bot.today())
+        today=bot.today(), extra_lines=_extra_lines(form.view))
     if typed is None:
         await ack(response_action="errors", errors=errors)
         return
@@ -287,5 +323,5 @@ async def recover_bill_creations(bot: Billbot) -> None:
         await show(bot, bill_creation.outcome_of(row))
 
 
-__all__ = ["creator", "open_form", "recover_bill_creations", "show", "slack_files",
+__all__ = ["add_line", "creator", "open_form", "recover_bill_creations", "show", "slack_files",
            "submitted", "supplier_options"]

@@ -98,6 +98,12 @@ def initial_values(blocks: list[JsonDict]) -> JsonDict:
     return state
 
 
+def element_keys(blocks: list[JsonDict]) -> set[tuple[str, str]]:
+    """(block_id, action_id) of each element that keeps a value."""
+    return {(str(block.get("block_id")), str(element.get("action_id")))
+            for block, element in stateful_elements(blocks)}
+
+
 def build_state(view: View, values: dict[str, dict[str, JsonDict]], *,
                 suggested: dict[str, list[JsonDict]] | None = None
                 ) -> tuple[JsonDict, dict[str, str]]:
@@ -105,6 +111,10 @@ def build_state(view: View, values: dict[str, dict[str, JsonDict]], *,
     would show instead of sending (input block_id -> message). An external select can hold
     only an option the app's suggestions offered (`suggested`: action_id -> options)."""
     state = initial_values(view.blocks)
+    for block_id, actions in view.state_values.items():  # what the person already typed
+        for action_id, typed in actions.items():
+            if action_id in state.get(block_id, {}):
+                state[block_id][action_id] = copy.deepcopy(typed)
     elements = {(str(block.get("block_id")), str(element.get("action_id"))): (block, element)
                 for block, element in stateful_elements(view.blocks)}
     for block_id, actions in values.items():

@@ -111,10 +111,6 @@ def build_state(view: View, values: dict[str, dict[str, JsonDict]], *,
     would show instead of sending (input block_id -> message). An external select can hold
     only an option the app's suggestions offered (`suggested`: action_id -> options)."""
     state = initial_values(view.blocks)
-    for block_id, actions in view.state_values.items():  # what the person already typed
-        for action_id, typed in actions.items():
-            if action_id in state.get(block_id, {}):
-                state[block_id][action_id] = copy.deepcopy(typed)
     elements = {(str(block.get("block_id")), str(element.get("action_id"))): (block, element)
                 for block, element in stateful_elements(view.blocks)}
     for block_id, actions in values.items():

@@ -20,5 +20,9 @@ def type_into(driver: _Driver, user_id: str, values: dict[str, dict[str, JsonDic
     if view is None:
         raise LookupError(f"{user_id} has no modal open")
     state, _ = build_state(view, values)
+    for block_id, actions in view.state_values.items():  # typed before, not retyped now
+        for action_id, typed in actions.items():
+            if action_id in state.get(block_id, {}) and action_id not in values.get(block_id, {}):
+                state[block_id][action_id] = typed
     driver.workspace.views.record_state(view.id, state)
     return view

@@ -5,11 +5,16 @@ lost response; `/bills new` without a file; who may create; inline errors."""
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from typing import Any
 
+from billbot.domain.bill_suggestions import SUGGESTED_HINT
 from billbot.sandbox.codat.faults import FaultKind
+from billbot.sandbox.slack.typing_in import type_into
 from billbot.slackapp.newbill_blocks import SHORTCUT_CREATE_BILL
 from billbot.slackapp.newbill_flow import NOT_A_DOCUMENT, ROLES_ONLY
+from billbot.slackapp.newbill_lines import ACTION_ADD_LINE
+from tests.domain.text_pdfs import lines_pdf
 from tests.e2e.conftest import (
     ANN,
     BEN,
@@ -139,3 +144,53 @@ async def test_the_shortcut_on_a_message_without_a_document_says_so(stack: Stack
     await stack.driver.message_shortcut(ANN, CHANNEL, posted.ts, SHORTCUT_CREATE_BILL)
     await eventually(lambda: any(NOT_A_DOCUMENT in t for t in ephemeral_texts(stack, ANN)))
     assert new_bill_form(stack.workspace, ANN) is None
+
+
+async def test_a_text_layer_pdf_prefills_the_form_marked_to_check(stack: Stack) -> None:
+    supplier = next(s for s in stack.sandbox.main_ledger.suppliers.values()
+                    if s.get("status", "Active") == "Active")
+    pdf = lines_pdf([supplier["supplierName"].upper(), "Invoice No: S-77",
+                     "Invoice date: 3 Nov 2026", "Due date: 2026-12-03",
+                     "Amount due: £1,020.50"])
+    posted = stack.driver.post_file(ANN, CHANNEL, "s-77.pdf", pdf, text="Invoice")
+    await stack.driver.message_shortcut(ANN, CHANNEL, posted.ts, SHORTCUT_CREATE_BILL)
+    form = await eventually(lambda: new_bill_form(stack.workspace, ANN))
+    blocks = {b["block_id"]: b for b in form.definition["blocks"]}
+    assert "S-77" in blocks["suggestions"]["elements"][0]["text"]
+    element = {k: blocks[k]["element"] for k in blocks if "element" in blocks[k]}
+    assert element["supplier"]["initial_option"]["value"] == supplier["id"]
+    assert element["reference"]["initial_value"] == "S-77"
+    assert element["issue_date"]["initial_date"] == "2026-11-03"
+    assert element["due_date"]["initial_date"] == "2026-12-03"
+    assert (element["amount"]["initial_value"], element["currency"]["initial_value"]) == (
+        "1020.50", "GBP")
+    for key in ("supplier", "reference", "issue_date", "due_date", "amount"):
+        assert blocks[key]["hint"]["text"] == SUGGESTED_HINT
+    assert blocks["description"].get("hint") is None
+    no_slack_violations(stack)
+
+
+async def test_add_line_keeps_what_was_typed_and_the_bill_has_every_line(stack: Stack) -> None:
+    form = await shortcut_form(stack)
+    type_into(stack.driver, ANN, {"description": {"description": {
+        "type": "plain_text_input", "value": "Widgets"}}})
+    await stack.driver.click_in_view(ANN, ACTION_ADD_LINE)
+    form = await eventually(lambda: (v := new_bill_form(stack.workspace, ANN)) and any(
+        b.get("block_id") == "amount_2" for b in v.definition["blocks"]) and v)
+    assert form.state_values["description"]["description"]["value"] == "Widgets"
+    values = bill_values(form)
+    account = values["account"]["account"]
+    values.update({"description_2": {"description_2": {"type": "plain_text_input",
+                                                         "value": "Delivery"}},
+                   "amount_2": {"amount_2": {"type": "plain_text_input", "value": "0"}},
+                   "account_2": {"account_2": account}})
+    answer = await stack.driver.submit_view(ANN, values)
+    assert set(answer.json()["errors"]) == {"amount_2"}
+    values["amount_2"]["amount_2"]["value"] = "49.60"
+    await stack.driver.submit_view(ANN, values)
+    await eventually(lambda: new_rows(stack), within=20)
+    [bill] = created(stack)[1]
+    assert [Decimal(str(x["unitAmount"])) for x in bill["lineItems"]] == [
+        Decimal("1250.40"), Decimal("49.60")]
+    assert str(bill["totalAmount"]) == "1300.00"
+    no_slack_violations(stack)

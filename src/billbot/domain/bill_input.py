@@ -49,8 +49,11 @@ def _date(text: str | None) -> date | None:
 
 def read_bill_input(fields: dict[str, str | None], *, base_currency: str,
                     accounts: frozenset[str], tax_rates: frozenset[str],
-                    today: date) -> tuple[BillInput | None, dict[str, str]]:
-    """The bill asked for, or the inline error per field (keyed by block id)."""
+                    today: date, extra_lines: list[dict[str, str | None]] | None = None,
+                    ) -> tuple[BillInput | None, dict[str, str]]:
+    """The bill asked for, or the inline error per field (keyed by block id). Line 1 is in
+    `fields`; `extra_lines[i]` holds line i + 2 under the same keys, its errors keyed
+    `<field>_<line>`."""
     errors: dict[str, str] = {}
     supplier_id = _clean(fields.get("supplier")) or None
     new_name = _clean(fields.get("new_supplier")) or None
@@ -85,33 +88,46 @@ def read_bill_input(fields: dict[str, str | None], *, base_currency: str,
         except AmountRefused as exc:
             errors["currency_rate"] = (f"A {currency} bill needs its rate: {base_currency} per "
                                        f"1 {currency}. {exc}")
-    description = _clean(fields.get("description"))
-    if not description:
-        errors["description"] = "Say what the bill is for."
-    elif len(description) > DESCRIPTION_MAX:
-        errors["description"] = f"At most {DESCRIPTION_MAX} characters."
-    amount: Decimal | None = None
-    try:
-        amount = read_typed_amount(fields.get("amount") or "",
-                                   currency if _CURRENCY.match(currency) else base_currency)
-    except AmountRefused as exc:
-        errors["amount"] = str(exc).replace("the amount to pay", "the amount of the line")
-    account = _clean(fields.get("account"))
-    if account not in accounts:
-        errors["account"] = "Pick the expense account the bill is booked to."
-    tax_rate = _clean(fields.get("tax_rate")) or None
-    if tax_rate is not None and tax_rate not in tax_rates:
-        errors["tax_rate"] = "Pick one of the company's tax rates, or none."
+    line_currency = currency if _CURRENCY.match(currency) else base_currency
+    lines = [_read_line(line, n, line_currency, accounts, tax_rates, errors)
+             for n, line in enumerate([fields, *(extra_lines or [])], start=1)]
     if errors:
         return None, errors
-    assert issued is not None and due is not None and amount is not None
-    line = BillLineItem(description=description, unit_amount=amount, quantity=Decimal(1),
-                        account_ref=IdRef(id=account),
-                        tax_rate_ref=IdRef(id=tax_rate) if tax_rate else None)
+    assert issued is not None and due is not None
     bill = BillPrototype(supplier_ref=SupplierRef(id=supplier_id or ""), issue_date=issued,
                          due_date=due, currency=currency, reference=reference,
-                         currency_rate=rate, line_items=[line])
+                         currency_rate=rate, line_items=[x for x in lines if x])
     return BillInput(bill=bill, supplier_id=supplier_id, new_supplier_name=new_name), {}
+
+
+def _read_line(fields: dict[str, str | None], line: int, currency: str, accounts: frozenset[str],
+               tax_rates: frozenset[str], errors: dict[str, str]) -> BillLineItem | None:
+    """One line of the form, its problems added to `errors` under its own block ids."""
+    def key(field: str) -> str:
+        return field if line == 1 else f"{field}_{line}"
+    found: dict[str, str] = {}
+    description = _clean(fields.get("description"))
+    if not description:
+        found["description"] = "Say what the bill is for."
+    elif len(description) > DESCRIPTION_MAX:
+        found["description"] = f"At most {DESCRIPTION_MAX} characters."
+    amount: Decimal | None = None
+    try:
+        amount = read_typed_amount(fields.get("amount") or "", currency)
+    except AmountRefused as exc:
+        found["amount"] = str(exc).replace("the amount to pay", "the amount of the line")
+    account = _clean(fields.get("account"))
+    if account not in accounts:
+        found["account"] = "Pick the expense account the bill is booked to."
+    tax_rate = _clean(fields.get("tax_rate")) or None
+    if tax_rate is not None and tax_rate not in tax_rates:
+        found["tax_rate"] = "Pick one of the company's tax rates, or none."
+    errors.update({key(field): text for field, text in found.items()})
+    if found or amount is None:
+        return None
+    return BillLineItem(description=description, unit_amount=amount, quantity=Decimal(1),
+                        account_ref=IdRef(id=account),
+                        tax_rate_ref=IdRef(id=tax_rate) if tax_rate else None)
 
 
 __all__ = ["BillInput", "read_bill_input"]

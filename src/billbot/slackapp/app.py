@@ -65,6 +65,7 @@ from billbot.slackapp.home_blocks import (
 )
 from billbot.slackapp.interactions import ephemeral
 from billbot.slackapp.newbill_blocks import ACTION_SUPPLIER, CALLBACK_NEW_BILL, SHORTCUT_CREATE_BILL
+from billbot.slackapp.newbill_lines import ACTION_ADD_LINE
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 from billbot.slackapp.payload import request_id, text_at
 from billbot.slackapp.payrun_blocks import (
@@ -272,6 +273,11 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     @app.view(CALLBACK_NEW_BILL)
     async def new_bill(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await newbill_flow.submitted(bot, then_work(ack), body, request.raw_body)
+
+    @app.action(ACTION_ADD_LINE)
+    async def new_bill_add_line(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        await newbill_flow.add_line(bot, body)
 
     @app.options(ACTION_SUPPLIER)
     async def supplier_search(ack: Any, body: dict[str, Any]) -> None:

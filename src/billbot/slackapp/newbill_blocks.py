@@ -8,7 +8,10 @@ from datetime import date
 from typing import Any
 
 from billbot.codat.models import AccountOption, TaxRateOption
+from billbot.domain.bill_suggestions import BillSuggestions
 from billbot.slackapp.mrkdwn import clip, user_text
+from billbot.slackapp.newbill_lines import add_line_block
+from billbot.slackapp.suggestion_blocks import suggested_hint, suggestion_context
 
 Block = dict[str, Any]
 
@@ -37,6 +40,21 @@ class FormStart:
     amount: str | None = None
     new_supplier: str | None = None
     note: str | None = None  # e.g. "suggested from the document — check"
+    suggestions: BillSuggestions | None = None  # read from the file's text layer
+
+
+def suggested(start: FormStart) -> FormStart:
+    """`start` with the document's suggestions as the inputs' initial values."""
+    s = start.suggestions
+    if s is None:
+        return start
+    return FormStart(
+        base_currency=start.base_currency, today=start.today, accounts=start.accounts,
+        tax_rates=start.tax_rates, file_name=start.file_name,
+        reference=start.reference or s.reference, issue_date=start.issue_date or s.issue_date,
+        due_date=start.due_date or s.due_date,
+        amount=start.amount or (format(s.total, "f") if s.total is not None else None),
+        new_supplier=start.new_supplier, note=start.note, suggestions=s)
 
 
 def _plain(text: str, limit: int) -> Block:
@@ -49,12 +67,24 @@ def _section(text: str, block_id: str) -> Block:
 
 
 def _input(block_id: str, label: str, element: Block, *, hint: str | None = None,
-           optional: bool = False) -> Block:
+           optional: bool = False, suggested_from: object | None = None) -> Block:
+    """An input; one prefilled from the document (`suggested_from`) is hinted to check."""
     block: Block = {"type": "input", "block_id": block_id, "label": _plain(label, 2000),
                     "optional": optional, "element": {"action_id": block_id, **element}}
     if hint:
         block["hint"] = _plain(hint, 2000)
+    marked = suggested_hint(suggested_from)
+    if marked is not None:
+        block["hint"] = marked
     return block
+
+
+def _supplier_element(s: BillSuggestions | None) -> Block:
+    element: Block = {"type": "external_select", "min_query_length": 1,
+                      "placeholder": _plain("Type to search the company's suppliers", 150)}
+    if s is not None and s.supplier_id and s.supplier_name:
+        element["initial_option"] = _option(s.supplier_name, s.supplier_id)
+    return element
 
 
 def _text(max_length: int, initial: str | None = None, **extra: Any) -> Block:
@@ -92,33 +122,41 @@ def _tax_options(rates: list[TaxRateOption]) -> list[Block]:
 
 
 def new_bill_form(start: FormStart, *, metadata: str) -> Block:
+    start = suggested(start)
+    s = start.suggestions
     intro = ("A new bill in the books, awaiting approval in this channel once created.")
     if start.file_name:
         intro += f" The invoice *{user_text(start.file_name, 200)}* is attached to it."
     if start.note:
         intro += f"\n_{user_text(start.note, 300)}_"
-    blocks: list[Block] = [
-        _section(intro, "new-bill-intro"),
-        _input("supplier", "Supplier",
-               {"type": "external_select", "min_query_length": 1,
-                "placeholder": _plain("Type to search the company's suppliers", 150)},
+    currency = (s.currency if s and s.currency else None) or start.base_currency
+    blocks: list[Block] = [_section(intro, "new-bill-intro")]
+    if s is not None:
+        blocks.append(suggestion_context(s))
+    blocks += [
+        _input("supplier", "Supplier", _supplier_element(s),
                hint="Not there yet? Leave this empty and type the new supplier's name below.",
-               optional=True),
+               optional=True, suggested_from=s.supplier_id if s else None),
         _input("new_supplier", "New supplier", _text(100, start.new_supplier),
                hint="Creates the supplier in the books (only if none is picked above).",
                optional=True),
         _input("reference", "Reference", _text(255, start.reference),
-               hint="The invoice number.", optional=True),
-        _input("issue_date", "Issue date", _date(start.issue_date or start.today)),
-        _input("due_date", "Due date", _date(start.due_date)),
-        _input("currency", "Currency", _text(3, start.base_currency, min_length=3),
-               hint=f"ISO 4217. The company's base currency is {start.base_currency}."),
+               hint="The invoice number.", optional=True,
+               suggested_from=s.reference if s else None),
+        _input("issue_date", "Issue date", _date(start.issue_date or start.today),
+               suggested_from=s.issue_date if s else None),
+        _input("due_date", "Due date", _date(start.due_date),
+               suggested_from=s.due_date if s else None),
+        _input("currency", "Currency", _text(3, currency, min_length=3),
+               hint=f"ISO 4217. The company's base currency is {start.base_currency}.",
+               suggested_from=s.currency if s else None),
         _input("currency_rate", "Rate", _text(20),
                hint=f"Only for another currency: {start.base_currency} per 1 unit of it.",
                optional=True),
         _input("description", "Line: description", _text(200)),
         _input("amount", "Line: amount", _text(40, start.amount),
-               hint="Net of tax, in the bill's currency."),
+               hint="Net of tax, in the bill's currency.",
+               suggested_from=s.total if s else None),
         _input("account", "Line: expense account",
                {"type": "static_select", "options": _account_options(start.accounts)}),
     ]
@@ -126,6 +164,7 @@ def new_bill_form(start: FormStart, *, metadata: str) -> Block:
     if tax:
         blocks.append(_input("tax_rate", "Line: tax rate",
                              {"type": "static_select", "options": tax}, optional=True))
+    blocks.append(add_line_block())
     return {"type": "modal", "callback_id": CALLBACK_NEW_BILL, "private_metadata": metadata,
             "title": _plain(TITLE, 24), "submit": _plain("Create bill", 24),
             "close": _plain("Cancel", 24), "blocks": blocks}

@@ -16,12 +16,14 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from slack_sdk.errors import SlackApiError
 
 from billbot.codat.errors import CodatError
 from billbot.codat.models import SupplierPrototype
 from billbot.context_token import BadContext, ModalContext
 from billbot.domain.bill_input import read_bill_input
+from billbot.domain.bill_suggestions import BillSuggestions
 from billbot.logs import event
 from billbot.runtime import Billbot
 from billbot.services import bill_creation, roles
@@ -33,6 +35,7 @@ from billbot.services.bill_creation import (
     SourceFile,
 )
 from billbot.services.bindings import NOT_BOUND_COMMAND
+from billbot.services.document_suggestions import suggest_for_file
 from billbot.slackapp.blocks import loading_modal
 from billbot.slackapp.interactions import read_signed_form
 from billbot.slackapp.modal_open import open_modal
@@ -47,6 +50,7 @@ from billbot.slackapp.newbill_blocks import (
     outcome_view,
     pending_text,
 )
+from billbot.slackapp.newbill_lines import LINE_FIELDS, field_id, line_count, with_line_added
 from billbot.slackapp.newbill_row import post_new_bill
 from billbot.slackapp.payload import text_at, view_value
 from billbot.storage import bill_creations
@@ -60,6 +64,7 @@ NOT_A_DOCUMENT = ("Create bill takes a message carrying a PDF or an image of the
                   "this message has none.")
 DOCUMENT_TYPES = ("application/pdf", "image/")
 SUGGEST_SECONDS = 2.0  # the supplier search must answer within Slack's 3 seconds
+READ_DOCUMENT_SECONDS = 10.0  # past it the form opens unfilled rather than keep the person
 MAX_SUGGESTIONS = 100
 
 
@@ -131,13 +136,31 @@ async def open_form(bot: Billbot, *, user_id: str, channel_id: str, trigger_id: 
                        issued_at=bot.clock.now().isoformat(), form_id=uuid.uuid4().hex,
                        base_currency=info.base_currency or "GBP",
                        file_id=document[0] if document else None)
+    suggestions = (await _suggestions(bot, document[0], binding.company_id,
+                                      binding.connection_id) if document else None)
     start = FormStart(base_currency=ctx.base_currency or "GBP", today=bot.today(),
                       accounts=[a for a in options.accounts if a.status != "Archived"],
                       tax_rates=[t for t in options.tax_rates if t.status != "Archived"],
-                      file_name=document[1] if document else None)
+                      file_name=document[1] if document else None, suggestions=suggestions)
     await bot.slack.views_update(view_id=view_id,
                                  view=new_bill_form(start, metadata=bot.signer.dump(ctx)))
     return None
+
+
+async def _suggestions(bot: Billbot, file_id: str, company_id: str,
+                       connection_id: str) -> BillSuggestions | None:
+    """What the file's text layer suggests; None when it cannot be read in time (the
+    person then types everything, as without a file)."""
+    try:
+        async with asyncio.timeout(READ_DOCUMENT_SECONDS):
+            source = await slack_files(bot)(file_id)
+            return await suggest_for_file(bot.codat, company_id=company_id,
+                                          connection_id=connection_id,
+                                          document=source.content,
+                                          media_type=source.content_type)
+    except (SlackApiError, OSError, httpx.HTTPError, CodatError, TimeoutError):
+        logger.info("the document was not read for suggestions")
+        return None
 
 
 async def supplier_options(bot: Billbot, ack: Any, body: dict[str, Any]) -> None:
@@ -175,6 +198,41 @@ def _typed(view: Any) -> dict[str, str | None]:
     return fields
 
 
+def _extra_lines(view: Any) -> list[dict[str, str | None]]:
+    """Lines 2.. of the form, under line 1's field names."""
+    blocks = view.get("blocks", []) if isinstance(view, dict) else []
+    lines = []
+    for line in range(2, line_count(blocks) + 1):
+        fields: dict[str, str | None] = {}
+        for name in LINE_FIELDS:
+            key = field_id(name, line)
+            state = view_value(view, key, key) or {}
+            option = state.get("selected_option")
+            value = option.get("value") if isinstance(option, dict) else state.get("value")
+            fields[name] = value if isinstance(value, str) else None
+        lines.append(fields)
+    return lines
+
+
+async def add_line(bot: Billbot, body: dict[str, Any]) -> None:
+    """"Add line": the same modal with one more line group, updated against the hash the
+    click saw so a concurrent update is never clobbered (a refused update is dropped: the
+    person clicks again on what is shown)."""
+    view = body.get("view")
+    view_id = text_at(body, "view", "id", limit=64)
+    if not isinstance(view, dict) or not view_id:
+        return
+    updated = with_line_added(view)
+    if updated is None:
+        return
+    try:
+        await bot.slack.views_update(view_id=view_id, hash=text_at(body, "view", "hash",
+                                                                     limit=200),
+                                     view=updated)
+    except SlackApiError as exc:
+        logger.info("Add line not shown: %s", exc.response.get("error"))
+
+
 def _offered(view: Any, block_id: str) -> frozenset[str]:
     """The option values the form itself offered in a static select."""
     for block in view.get("blocks", []) if isinstance(view, dict) else []:
@@ -196,7 +254,7 @@ async def submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str)
     typed, errors = read_bill_input(
         _typed(form.view), base_currency=ctx.base_currency,
         accounts=_offered(form.view, "account"), tax_rates=_offered(form.view, "tax_rate"),
-        today=bot.today())
+        today=bot.today(), extra_lines=_extra_lines(form.view))
     if typed is None:
         await ack(response_action="errors", errors=errors)
         return
@@ -265,5 +323,5 @@ async def recover_bill_creations(bot: Billbot) -> None:
         await show(bot, bill_creation.outcome_of(row))
 
 
-__all__ = ["creator", "open_form", "recover_bill_creations", "show", "slack_files",
+__all__ = ["add_line", "creator", "open_form", "recover_bill_creations", "show", "slack_files",
            "submitted", "supplier_options"]

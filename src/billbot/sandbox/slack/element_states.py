@@ -98,6 +98,12 @@ def initial_values(blocks: list[JsonDict]) -> JsonDict:
     return state
 
 
+def element_keys(blocks: list[JsonDict]) -> set[tuple[str, str]]:
+    """(block_id, action_id) of each element that keeps a value."""
+    return {(str(block.get("block_id")), str(element.get("action_id")))
+            for block, element in stateful_elements(blocks)}
+
+
 def build_state(view: View, values: dict[str, dict[str, JsonDict]], *,
                 suggested: dict[str, list[JsonDict]] | None = None
                 ) -> tuple[JsonDict, dict[str, str]]:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from billbot.sandbox.slack import block_ids, blockkit
+from billbot.sandbox.slack import block_ids, blockkit, element_states
 from billbot.sandbox.slack.errors import SlackApiRefusal
 from billbot.sandbox.slack.ids import IdSource
 from billbot.sandbox.slack.model import JsonDict, Trigger, View
@@ -222,6 +222,13 @@ class ViewStore:
 
     def _replace(self, view: View, definition: JsonDict) -> None:
         view.definition = self._normalised(definition)
+        # Slack keeps what was typed across an update only in inputs whose block_id and
+        # action_id are unchanged; the rest start again from their initial values.
+        kept = element_states.element_keys(view.blocks)
+        view.state_values = {
+            block: {action: value for action, value in actions.items() if (block, action) in kept}
+            for block, actions in view.state_values.items()
+            if any(key[0] == block for key in kept)}
         view.hash = self._ids.view_hash()
         view.errors, view.submit_failure = {}, None
 

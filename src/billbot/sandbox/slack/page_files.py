@@ -47,6 +47,7 @@ def upload_content(body: JsonDict, today: date) -> tuple[str, bytes]:
     name, data = body.get("name"), body.get("data")
     if not isinstance(name, str) or not name.strip() or not isinstance(data, str):
         raise UploadRefused("name and data (base64) are required")
+    name = name.strip()
     if not name.lower().endswith(ALLOWED_SUFFIXES):
         raise UploadRefused("attach a PDF or an image (png, jpg, gif, webp)")
     if len(data) > MAX_PAGE_UPLOAD * 4 // 3 + 4:
@@ -57,7 +58,7 @@ def upload_content(body: JsonDict, today: date) -> tuple[str, bytes]:
         raise UploadRefused("data is not base64") from None
     if not content:
         raise UploadRefused("the file is empty")
-    return name.strip(), content
+    return name, content
 
 
 def post_upload(driver: SlackDriver, body: JsonDict, user: str, channel: str,

@@ -10,6 +10,7 @@
     POST /_ui/home     {"user"}: U opens the app's Home tab (app_home_opened)
     POST /_ui/submit   {"user", "view_id", "values": {block_id: {action_id: element state}}}
     POST /_ui/close    {"user"}
+    POST /_ui/upload, /_ui/shortcut   a file posted, a message shortcut run (page_files.py)
     GET  /_ui/books    the Codat sandbox's own view of bills and payments (its /_sandbox/ API)
 
 The page never talks to the app itself: each action goes through SlackDriver, which builds
@@ -38,6 +39,8 @@ from billbot.sandbox.slack.driver import BotResponse, RejectedBySlackClient, Sla
 from billbot.sandbox.slack.element_states import SubmissionError
 from billbot.sandbox.slack.errors import SlackApiRefusal
 from billbot.sandbox.slack.model import JsonDict, Message
+from billbot.sandbox.slack.page_files import UploadRefused, post_upload
+from billbot.sandbox.slack.shortcuts import manifest_message_shortcuts
 from billbot.sandbox.slack.socket_transport import SocketModeTransport
 from billbot.sandbox.slack.workspace import SLACKBOT, SlackWorkspace
 
@@ -69,6 +72,9 @@ class WorkspacePage:
         # The Codat sandbox's base URL, for the books panel (its /_sandbox/ API); None: no panel.
         self.books_url = books_url
         self.link: AppLink | None = None
+        # The "More actions" menu: what the manifest declares, read once.
+        self.shortcuts = [{"callback_id": c, "name": n}
+                          for c, n in manifest_message_shortcuts().items()]
 
     def connect(self, events_url: str, signing_secret: str, *, socket_mode: bool = False) -> None:
         self.link = AppLink(events_url, signing_secret, socket_mode=socket_mode)
@@ -83,6 +89,8 @@ class WorkspacePage:
             Route("/_ui/home", self._home, methods=["POST"]),
             Route("/_ui/submit", self._submit, methods=["POST"]),
             Route("/_ui/close", self._close, methods=["POST"]),
+            Route("/_ui/upload", self._upload, methods=["POST"]),
+            Route("/_ui/shortcut", self._shortcut, methods=["POST"]),
             Route("/_ui/click_view", self._click_view, methods=["POST"]),
             Route("/_ui/file/{file_id}", self._file, methods=["GET"]),
             Route("/_ui/books", self._books, methods=["GET"]),
@@ -108,6 +116,7 @@ class WorkspacePage:
                 "modal": _top_modal(ws, user_id),
                 "home": _home(ws, user_id),
                 "connected": self.link is not None,
+                "shortcuts": self.shortcuts,
             }
         encoded = json.dumps(seen, sort_keys=True, default=str).encode()
         seen["version"] = hashlib.sha256(encoded).hexdigest()[:16]
@@ -226,6 +235,30 @@ class WorkspacePage:
         mimetype = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
         return Response(stored.content, media_type=mimetype, headers={
             "Content-Disposition": f"inline; filename*=UTF-8''{quote(stored.name)}"})
+
+    async def _upload(self, request: Request) -> Response:
+        body = await _json_body(request)
+        user, channel = _field(body, "user"), _field(body, "channel")
+        async with self._http() as http:
+            try:
+                posted = post_upload(self._driver(http), body, user, channel,
+                                     self.workspace.clock.now().date())
+            except UploadRefused as exc:
+                return _error(400, str(exc))
+            except LookupError as exc:
+                return _error(404, str(exc))
+        return JSONResponse(posted)
+
+    async def _shortcut(self, request: Request) -> Response:
+        body = await _json_body(request)
+        async with self._http() as http:
+            try:
+                response = await self._driver(http).message_shortcut(
+                    _field(body, "user"), _field(body, "channel"), _field(body, "ts"),
+                    _field(body, "callback_id"))
+            except LookupError as exc:
+                return _error(404, str(exc))
+        return _answered(response)
 
     async def _close(self, request: Request) -> Response:
         body = await _json_body(request)

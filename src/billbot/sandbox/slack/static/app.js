@@ -8,6 +8,7 @@ import { clear, h } from "./dom.js";
 import { renderBlocks, renderText } from "./blocks.js";
 import { emojiNodes, renderMrkdwn } from "./mrkdwn.js";
 import { HOME, drawHome, homeEntry } from "./home.js";
+import { moreActions, wireAttach } from "./files.js";
 
 const POLL_MS = 400;
 const BOOKS_MS = 1500;
@@ -191,6 +192,7 @@ function drawMessage(message, kind, channel, inChannel) {
       isBot ? h("span", { class: "app-badge" }, "APP") : null,
       h("span", { class: "time" }, clock(message.ts)),
       message.edited_ts ? h("span", { class: "edited" }, "(edited)") : null),
+    ephemeral ? null : moreActions(message, channel, { post, toast, me: () => ui.me, shortcuts: ui.data.shortcuts }),
     ephemeral ? h("div", { class: "only-you" }, "Only visible to you") : null,
     body(message, channel),
     inChannel && message.reply_count ? h("button", {
@@ -487,6 +489,13 @@ function start() {
     });
   });
   $("composer-form").addEventListener("submit", sendCommand);
+  wireAttach($("attach"), $("attach-file"), {
+    post, toast,
+    where: () => (ui.channel && ui.channel !== HOME ? { user: ui.me, channel: ui.channel } : null),
+    // What is typed (not a command) goes with the file, as Slack's composer sends it.
+    text: () => ($("composer").value.trim().startsWith("/") ? "" : $("composer").value.trim()),
+    sent: () => { if (!$("composer").value.trim().startsWith("/")) $("composer").value = ""; },
+  });
   $("books-tab").addEventListener("click", () => showTab("books"));
   $("thread-tab").addEventListener("click", () => showTab("thread"));
   showTab("books");

@@ -10,7 +10,7 @@ from typing import Any
 
 from billbot.domain.bill_suggestions import SUGGESTED_HINT
 from billbot.sandbox.codat.faults import FaultKind
-from billbot.sandbox.slack.typing_in import type_into
+from billbot.sandbox.slack.typing_in import type_and_dispatch, type_into
 from billbot.slackapp.newbill_blocks import SHORTCUT_CREATE_BILL
 from billbot.slackapp.newbill_flow import NOT_A_DOCUMENT, ROLES_ONLY
 from billbot.slackapp.newbill_lines import ACTION_ADD_LINE
@@ -193,4 +193,21 @@ async def test_add_line_keeps_what_was_typed_and_the_bill_has_every_line(stack: 
     assert [Decimal(str(x["unitAmount"])) for x in bill["lineItems"]] == [
         Decimal("1250.40"), Decimal("49.60")]
     assert str(bill["totalAmount"]) == "1300.00"
+    no_slack_violations(stack)
+
+
+async def test_totals_follow_the_amounts_as_they_are_typed(stack: Stack) -> None:
+    form = await shortcut_form(stack)
+    await type_and_dispatch(stack.driver, ANN, "amount", "100")
+
+    def totals() -> str:
+        view = stack.workspace.views.get(form.id)
+        assert view is not None
+        return str(next(b["text"]["text"] for b in view.definition["blocks"]
+                        if b.get("block_id") == "new-bill-totals"))
+    await eventually(lambda: "100.00" in totals())
+    await type_and_dispatch(stack.driver, ANN, "amount", "1,250.40")
+    await eventually(lambda: "total *GBP 1,250.40*" in totals())
+    shown = stack.workspace.views.get(form.id)
+    assert shown is not None and shown.state_values["amount"]["amount"]["value"] == "1,250.40"
     no_slack_violations(stack)

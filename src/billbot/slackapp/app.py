@@ -32,6 +32,7 @@ from billbot.slackapp import (
     home,
     invoice_flow,
     newbill_flow,
+    newbill_totals,
     pay_confirm_flow,
     payments_flow,
     payrun_flow,
@@ -66,6 +67,7 @@ from billbot.slackapp.home_blocks import (
 from billbot.slackapp.interactions import ephemeral
 from billbot.slackapp.newbill_blocks import ACTION_SUPPLIER, CALLBACK_NEW_BILL, SHORTCUT_CREATE_BILL
 from billbot.slackapp.newbill_lines import ACTION_ADD_LINE
+from billbot.slackapp.newbill_totals import ACTION_LINE_AMOUNT
 from billbot.slackapp.pay_form import CALLBACK_PAY_REVIEW
 from billbot.slackapp.payload import request_id, text_at
 from billbot.slackapp.payrun_blocks import (
@@ -278,6 +280,11 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     async def new_bill_add_line(ack: Any, body: dict[str, Any]) -> None:
         await ack()
         await newbill_flow.add_line(bot, body)
+
+    @app.action(ACTION_LINE_AMOUNT)
+    async def new_bill_amount_typed(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        await newbill_totals.amount_typed(bot, body)
 
     @app.options(ACTION_SUPPLIER)
     async def supplier_search(ack: Any, body: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from billbot.codat.models import AccountOption, TaxRateOption
 from billbot.domain.bill_suggestions import BillSuggestions
 from billbot.slackapp.mrkdwn import clip, user_text
 from billbot.slackapp.newbill_lines import add_line_block
+from billbot.slackapp.newbill_totals import DISPATCH, totals_block
 from billbot.slackapp.suggestion_blocks import suggested_hint, suggestion_context
 
 Block = dict[str, Any]
@@ -73,6 +74,8 @@ def _input(block_id: str, label: str, element: Block, *, hint: str | None = None
                     "optional": optional, "element": {"action_id": block_id, **element}}
     if hint:
         block["hint"] = _plain(hint, 2000)
+    if element.get("dispatch_action_config"):
+        block["dispatch_action"] = True  # the element's value is sent as the person types
     marked = suggested_hint(suggested_from)
     if marked is not None:
         block["hint"] = marked
@@ -154,7 +157,7 @@ def new_bill_form(start: FormStart, *, metadata: str) -> Block:
                hint=f"Only for another currency: {start.base_currency} per 1 unit of it.",
                optional=True),
         _input("description", "Line: description", _text(200)),
-        _input("amount", "Line: amount", _text(40, start.amount),
+        _input("amount", "Line: amount", _text(40, start.amount, **DISPATCH),
                hint="Net of tax, in the bill's currency.",
                suggested_from=s.total if s else None),
         _input("account", "Line: expense account",
@@ -164,7 +167,7 @@ def new_bill_form(start: FormStart, *, metadata: str) -> Block:
     if tax:
         blocks.append(_input("tax_rate", "Line: tax rate",
                              {"type": "static_select", "options": tax}, optional=True))
-    blocks.append(add_line_block())
+    blocks += [add_line_block(), totals_block()]
     return {"type": "modal", "callback_id": CALLBACK_NEW_BILL, "private_metadata": metadata,
             "title": _plain(TITLE, 24), "submit": _plain("Create bill", 24),
             "close": _plain("Cancel", 24), "blocks": blocks}

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from billbot.sandbox.codat.invoice_files import assemble_pdf
+
 Placed = tuple[float, float, str]  # x, y (points from the bottom left), text
 
 
@@ -34,18 +36,7 @@ def text_pdf(pages: Sequence[Sequence[Placed]]) -> bytes:
                        f" 0 R /Resources << /Font << /F1 {font_number} 0 R >> >> >>".encode())
         kids.append(f"{len(objects)} 0 R")
     objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n"
-            f"startxref\n{xref}\n%%EOF\n").encode()
-    return bytes(out)
+    return assemble_pdf(objects)
 
 
 def lines_pdf(lines: Sequence[str]) -> bytes:

@@ -32,6 +32,11 @@ def invoice_pdf(title: str, lines: Sequence[str]) -> bytes:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >>",
     ]
+    return assemble_pdf(objects)
+
+
+def assemble_pdf(objects: Sequence[bytes]) -> bytes:
+    """A PDF file from its numbered objects (1 is the catalog), with a correct xref table."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

@@ -24,37 +24,18 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from billbot.config import Settings
+# The shared set-up (bench/one_company.py); run from anywhere.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.one_company import CHANNEL, serve_one_company
 from billbot.runtime import build_billbot
-from billbot.sandbox.codat.app import create_app
-from billbot.sandbox.codat.state import SandboxState
-from billbot.sandbox.serving import serve_in_thread
-from billbot.sandbox.slack.server import serve_slack_standin
-from billbot.sandbox.slack.workspace import SlackWorkspace
 from billbot.slackapp.digests import post_digest
 from billbot.slackapp.home import publish_home
 
-CHANNEL = "C0FINANCE"
-API_KEY = "bench-codat-key"
-
-
-def _codat_requests(state: SandboxState) -> int:
-    return sum(1 for r in state.requests if not r.path.startswith("/_sandbox"))
-
 
 async def measure(bills: int, latency_ms: int, workdir: Path) -> dict[str, Any]:
-    state = SandboxState.seeded(bills=bills, due_soon=bills)
-    codat = serve_in_thread(create_app(state, api_key=API_KEY))
-    workspace = SlackWorkspace(bot_tokens=["xoxb-bench"])
-    workspace.add_user("U0ANN", "ann")
-    workspace.add_channel(CHANNEL, "finance")
-    slack = serve_slack_standin(workspace)
-    settings = Settings(
-        _env_file=None, slack_bot_token="xoxb-bench", slack_signing_secret="bench-secret",
-        slack_api_url=workspace.api_url, codat_api_key=API_KEY, codat_base_url=codat.base_url,
-        codat_company_id=state.main_company_id, codat_connection_id=state.main_connection_id,
-        billbot_channel=CHANNEL, billbot_approvers=frozenset({"U0ANN"}),
-        database_url=f"sqlite:///{workdir / f'digest-{bills}.db'}")
+    world = serve_one_company(bills, workdir / f"digest-{bills}.db")
+    state, workspace, settings = world.state, world.workspace, world.settings
     bot = build_billbot(settings)
     try:
         await bot.startup()
@@ -62,20 +43,20 @@ async def measure(bills: int, latency_ms: int, workdir: Path) -> dict[str, Any]:
         assert binding is not None
         state.faults.latency_ms = latency_ms
 
-        before = _codat_requests(state)
+        before = world.codat_requests()
         started = time.perf_counter()
         due = await bot.due_bills(binding, within_days=settings.billbot_due_within_days)
         read_seconds = time.perf_counter() - started
-        read_requests = _codat_requests(state) - before
+        read_requests = world.codat_requests() - before
 
-        before = _codat_requests(state)
+        before = world.codat_requests()
         tracemalloc.start()
         started = time.perf_counter()
         posted = await post_digest(bot, CHANNEL, binding)
         post_seconds = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        post_requests = _codat_requests(state) - before
+        post_requests = world.codat_requests() - before
 
         messages = [workspace.message(CHANNEL, ts) for ts in posted]
         blocks = sum(len(m.blocks) for m in messages if m is not None)
@@ -90,8 +71,7 @@ async def measure(bills: int, latency_ms: int, workdir: Path) -> dict[str, Any]:
                 "home_blocks": len(home.blocks) if home else 0}
     finally:
         await bot.shutdown()
-        slack.stop()
-        codat.stop()
+        world.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

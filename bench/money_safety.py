@@ -1,6 +1,6 @@
 """Money safety figures: seeded payment trials under every failure point.
 
-    python bench/money_safety.py [--seeds 30] [--database-url URL]
+    python bench/money_safety.py [--seeds 30] [--database-url URL] [--api sync|async]
 
 Each trial (bench/money_trials.py) approves a fresh bill in the Codat sandbox
 (served over HTTP), pays it while one failure happens (connection refused, 500, 503, 429,
@@ -10,7 +10,9 @@ final, and pays again where the first payment failed for good. Printed per failu
 and in total: trials, payments made, duplicates, approvals lost, intents left open (the last
 three must be 0), bills left unpaid, intents whose audit misses a transition, and the wall
 time. The database is a fresh SQLite file unless --database-url names an empty PostgreSQL
-database. Exit status 1 when any invariant was broken.
+database. `--api async` runs the trials through Codat's async API (push operations, a
+unique reference instead of an Idempotency-Key), with one more failure point: the push
+operation ends Failed. Exit status 1 when any invariant was broken.
 """
 
 from __future__ import annotations
@@ -25,22 +27,23 @@ from pathlib import Path
 # The trial engine (bench/money_trials.py) is shared with the tests; run from anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.money_trials import FAULTS, Figures, trial_world
+from bench.money_trials import FAULTS_BY_API, Figures, trial_world
 from billbot.storage.db import make_engine, upgrade_database
 
 
-async def main(seeds: int, database_url: str) -> int:
+async def main(seeds: int, database_url: str, api: str = "sync") -> int:
     engine = make_engine(database_url)
     upgrade_database(engine)
     total = Figures()
-    print(f"{seeds} seeds per failure point on {engine.dialect.name}")
+    faults = FAULTS_BY_API[api]
+    print(f"{seeds} seeds per failure point on {engine.dialect.name}, {api} API")
     print(f"{'failure point':<14}{'trials':>7}{'payments':>9}{'dupes':>6}{'lost appr':>10}"
           f"{'open':>5}{'unpaid':>7}{'unaudited':>10}{'paid again':>11}{'seconds':>9}")
     try:
         # One world for every failure point: the database remembers every trial, so each
         # needs a bill of its own (a second world would reuse the first one's bill ids).
-        async with trial_world(engine, seeds * len(FAULTS)) as world:
-            for fault in FAULTS:
+        async with trial_world(engine, seeds * len(faults), api) as world:
+            for fault in faults:
                 started = time.perf_counter()
                 figures = Figures()
                 for seed in range(seeds):
@@ -63,7 +66,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=30, help="trials per failure point")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--api", choices=sorted(FAULTS_BY_API), default="sync",
+                        help="the Codat Bill Pay API the payments go through")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="billbot-money-") as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'billbot.db'}"
-        sys.exit(asyncio.run(main(args.seeds, url)))
+        sys.exit(asyncio.run(main(args.seeds, url, args.api)))

@@ -10,6 +10,10 @@ payment and sends it while one failure happens at one point:
     lost         Codat commits the payment, then the answer never arrives (client timeout)
     crash_before the process dies after the intent is committed, before the POST
     crash_after  the process dies after Codat answered 201, before the local commit
+    push_failed  (async API only) the push operation ends Failed: nothing is written
+
+`api="async"` runs the same trials through Codat's async API (push operations, no
+Idempotency-Key: a lost answer is resolved by the payment's unique reference).
 
 A crash is a `SimulatedCrash` raised at the crash point: the coroutine is abandoned with
 whatever it committed. "Restarted" processes are fresh PaymentRunner instances that run the
@@ -43,6 +47,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from billbot.clock import FixedClock
+from billbot.codat.async_api import AsyncBillPayClient, FollowPolicy
 from billbot.codat.client import CodatClient
 from billbot.codat.models import Bill
 from billbot.codat.retry import RetryPolicy
@@ -60,9 +65,12 @@ from billbot.storage.db import session_scope
 from billbot.storage.tables import OPEN_INTENT_STATES, AuditLog, PaymentIntent
 from billbot.testhooks import CrashPoint, SimulatedCrash, no_crash, raise_at
 
+from .trial_audit import audit_problem
+
 FAULTS = ("refused", "500", "503", "429", "lost", "crash_before", "crash_after")
+FAULTS_BY_API = {"sync": FAULTS, "async": (*FAULTS, "push_failed")}
 API_KEY = "money-trials-key"
-PAYMENT_PATH = r"/payment$"
+PAYMENT_PATHS = {"sync": r"/payment$", "async": r"/push/billPayments$"}
 APPROVERS = ("UA1", "UA2", "UA3")
 PAYERS = ("UP1", "UP2")
 POLICY = PolicySettings(approvers=frozenset(APPROVERS), payers=frozenset(PAYERS),
@@ -88,7 +96,7 @@ class RefusingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self.refuse_next > 0 and request.method == "POST" and request.url.path.endswith(
-                "/payment"):
+                ("/payment", "/push/billPayments")):
             self.refuse_next -= 1
             request.url = request.url.copy_with(host="127.0.0.1", port=self._closed_port)
         return await self._inner.handle_async_request(request)
@@ -138,17 +146,21 @@ class TrialWorld:
 
     def __init__(self, engine: Engine, sandbox: SandboxState, clock: FixedClock,
                  base_url: str, transport: RefusingTransport, http: httpx.AsyncClient,
-                 patient_http: httpx.AsyncClient) -> None:
-        self.engine, self.sandbox, self.clock = engine, sandbox, clock
+                 patient_http: httpx.AsyncClient, api: str = "sync") -> None:
+        self.engine, self.sandbox, self.clock, self.api = engine, sandbox, clock, api
         self.transport = transport
         self.impatient = CodatClient(http, api_key=API_KEY, base_url=base_url,
                                      timeout=CLIENT_TIMEOUT, retry=RetryPolicy.none())
         self.patient = CodatClient(patient_http, api_key=API_KEY, base_url=base_url, timeout=10,
                                    retry=RetryPolicy(initial_interval=0.01, max_interval=0.05))
+        # The async API's clients: push operations followed without real waiting.
+        follow = FollowPolicy(initial_delay=0.01, max_delay=0.01, budget=0.1)
+        self.push = AsyncBillPayClient(self.impatient, follow_policy=follow, sleep=_no_sleep)
+        self.patient_push = AsyncBillPayClient(self.patient, sleep=_no_sleep)
         with session_scope(engine) as session:
             self.binding: Binding = bindings.ensure_default_binding(
                 session, channel_id="CTRIALS", company_id=sandbox.main_company_id,
-                connection_id=sandbox.main_connection_id, at=clock.now())
+                connection_id=sandbox.main_connection_id, at=clock.now(), codat_api=api)
         self._unused = self._payable_bills()
 
     def _payable_bills(self) -> list[str]:
@@ -172,8 +184,9 @@ class TrialWorld:
         return BillRef(self.binding.company_id, self.binding.connection_id, bill_id)
 
     async def bill(self, bill_id: str) -> Bill:
-        return await self.patient.get_bill(self.binding.company_id, self.binding.connection_id,
-                                           bill_id)
+        reader = self.patient_push if self.api == "async" else self.patient
+        return await reader.get_bill(self.binding.company_id, self.binding.connection_id,
+                                     bill_id)
 
     def runner(self, crash: CrashPoint | None = None) -> PaymentRunner:
         hook = raise_at(frozenset({crash})) if crash else no_crash
@@ -251,19 +264,19 @@ class TrialWorld:
             faults.cache_injected_errors = rng.random() < 0.5
             if fault == "refused":
                 self.transport.refuse_next = count
-            elif fault in ("500", "503", "429"):
+            elif fault in ("500", "503", "429", "push_failed"):
                 kind = {"500": FaultKind.SERVER_ERROR, "503": FaultKind.UNAVAILABLE,
-                        "429": FaultKind.RATE_LIMIT}[fault]
-                faults.next(kind, count, path=PAYMENT_PATH)
+                        "429": FaultKind.RATE_LIMIT, "push_failed": FaultKind.PUSH_FAILED}[fault]
+                faults.next(kind, count, path=PAYMENT_PATHS[self.api])
             elif fault == "lost":
                 faults.lose_response_hold_seconds = 5.0
-                faults.next(FaultKind.LOSE_RESPONSE, count, path=PAYMENT_PATH)
+                faults.next(FaultKind.LOSE_RESPONSE, count, path=PAYMENT_PATHS[self.api])
             elif fault == "crash_before":
                 crash = rng.choice((CrashPoint.INTENT_COMMITTED, CrashPoint.BEFORE_CODAT_CALL))
             elif fault == "crash_after":
                 crash = CrashPoint.AFTER_CODAT_ANSWER
         with contextlib.suppress(SimulatedCrash):  # the process died; what it committed stays
-            await self.runner(crash).execute(intent_id, self.impatient)
+            await self.runner(crash).execute(intent_id, self.impatient, self.push)
         self.transport.refuse_next = 0
 
     async def _recover_until_final(self, intent_id: Any, rng: random.Random) -> None:
@@ -276,7 +289,8 @@ class TrialWorld:
             # always move far, so a key Codat keeps answering 5xx for is decided in time.
             self.advance(rng.choice(steps) if tick < MAX_TICKS // 2 else steps[-1])
             workers = [self.runner() for _ in range(rng.choice((1, 1, 2)))]
-            await asyncio.gather(*(w.recover(self.impatient) for w in workers))
+            await asyncio.gather(*(w.recover(self.impatient, push=self.push)
+                                   for w in workers))
 
     # --- the checks --------------------------------------------------------------------------
 
@@ -292,7 +306,8 @@ class TrialWorld:
             paid = [p for p in self.sandbox.payments if p.bill_id == bill_id]
         figures.payments += len(paid)
         figures.duplicates += max(0, len(paid) - 1)
-        keys = Counter(p.idempotency_key for p in paid)
+        # Each payment carries the intent's Idempotency-Key (sync) or its reference (async).
+        keys = Counter(p.idempotency_key or p.reference for p in paid)
         figures.duplicates += sum(n - 1 for n in keys.values() if n > 1)
         if not paid:
             figures.missing += 1
@@ -309,7 +324,7 @@ class TrialWorld:
             if intent.state in OPEN_INTENT_STATES:
                 figures.intents_open += 1
                 figures.problems.append(f"{label}: intent left {intent.state}")
-            applied = keys[intent.idempotency_key]
+            applied = keys[intent.payment_reference or intent.idempotency_key]
             if intent.state == "failed" and applied:
                 figures.problems.append(f"{label}: failed intent's key was applied")
             if intent.state == "succeeded" and applied != 1:
@@ -320,47 +335,9 @@ class TrialWorld:
                 figures.problems.append(f"{label}: {problem}")
 
 
-# Which audited transition may follow which state. `calling` -> `calling` is only a new
-# attempt after the previous holder died mid-call (the entry says `resumed`).
-_ENTRY_STATE = {"payment.calling": "calling", "payment.unknown": "unknown",
-                "payment.succeeded": "succeeded", "payment.failed": "failed"}
-_ALLOWED = {"created": {"calling", "failed"},
-            "calling": {"unknown", "created", "succeeded", "failed"},
-            "unknown": {"calling", "succeeded", "failed"}}
-
-
-def audit_problem(intent: PaymentIntent, audit: list[AuditLog]) -> str | None:
-    """Why the audit log does not account for every transition of `intent`, or None.
-
-    Each transition writes one entry: started, calling per attempt, unknown / not_sent when
-    an attempt's outcome is not known or it never left, and one final entry. Replaying the
-    entries must follow the state machine and end in the intent's state, with one `calling`
-    per attempt; a missing entry shows up as a transition the machine does not have.
-    """
-    mine = [a for a in audit if a.detail.get("intent_id") == str(intent.id)]
-    actions = [a.action for a in mine]
-    if actions[:1] != ["payment.started"] or actions.count("payment.started") != 1:
-        return f"intent {intent.id}: audit does not start with one payment.started: {actions}"
-    if actions.count("payment.calling") != intent.attempts:
-        return f"intent {intent.id}: {intent.attempts} attempts, audit {actions}"
-    state = "created"
-    for entry in mine[1:]:
-        if entry.action == "payment.not_sent":
-            new = str(entry.detail.get("state", "created"))
-        else:
-            new = _ENTRY_STATE.get(entry.action, state)
-        if new == state == "calling" and entry.detail.get("resumed") is True:
-            continue
-        if new not in _ALLOWED.get(state, set()):
-            return f"intent {intent.id}: no audited step from {state} to {new}: {actions}"
-        state = new
-    if state != intent.state:
-        return f"intent {intent.id} is {intent.state}; its audit ends in {state}: {actions}"
-    return None
-
-
 @asynccontextmanager
-async def trial_world(engine: Engine, trials: int = 100) -> AsyncIterator[TrialWorld]:
+async def trial_world(engine: Engine, trials: int = 100,
+                      api: str = "sync") -> AsyncIterator[TrialWorld]:
     """A sandbox with an Open bill for each of `trials` (and more), served over HTTP, on the
     world's clock."""
     clock = FixedClock(START)
@@ -371,15 +348,17 @@ async def trial_world(engine: Engine, trials: int = 100) -> AsyncIterator[TrialW
         async with httpx.AsyncClient(transport=transport) as http, \
                 httpx.AsyncClient() as patient_http:
             yield TrialWorld(engine, sandbox, clock, served.base_url, transport, http,
-                             patient_http)
+                             patient_http, api)
     finally:
         served.stop()
 
 
-async def run_trials(engine: Engine, seeds: int, faults: tuple[str, ...] = FAULTS) -> Figures:
+async def run_trials(engine: Engine, seeds: int, faults: tuple[str, ...] | None = None,
+                     api: str = "sync") -> Figures:
     """`seeds` trials of each fault on one database; returns the summed figures."""
+    faults = FAULTS_BY_API[api] if faults is None else faults
     total = Figures()
-    async with trial_world(engine, seeds * len(faults)) as world:
+    async with trial_world(engine, seeds * len(faults), api) as world:
         if world.bills_left < seeds * len(faults):
             raise ValueError(f"the sandbox has {world.bills_left} payable bills; "
                              f"{seeds * len(faults)} trials need one each")

@@ -135,7 +135,9 @@ async def run() -> tuple[list[dict[str, Any]], list[str]]:
                 await driver.slash_command(ANN, CHANNEL, "digest")
                 main = (await until(lambda: [m for m in workspace.messages(CHANNEL)
                                              if m.bot_id and m.thread_ts is None]))[0]
-                digest_calls = [c.params for c in workspace.calls("chat.postMessage")]
+                # The stand-in shows a message a moment before it records the call that posted it.
+                digest_calls = [c.params for c in await until(
+                    lambda: workspace.calls("chat.postMessage"))]
                 ledger = state.main_ledger
                 bill = min((b for b in ledger.bills.values()
                             if b["status"] == "Open" and b["currency"] == "GBP"

@@ -131,6 +131,20 @@ def test_reminder_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert set(err.value.problems) == set(bad)
 
 
+def test_undo_window(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for k, v in REQUIRED.items():
+        monkeypatch.setenv(k, v)
+    assert load_settings().billbot_undo_window_hours == 24.0
+    monkeypatch.setenv("BILLBOT_UNDO_WINDOW_HOURS", " 2.5 ")
+    assert load_settings().billbot_undo_window_hours == 2.5
+    for bad in ("soon", "-1", "9000"):
+        monkeypatch.setenv("BILLBOT_UNDO_WINDOW_HOURS", bad)
+        with pytest.raises(ConfigError) as err:
+            load_settings()
+        assert set(err.value.problems) == {"BILLBOT_UNDO_WINDOW_HOURS"}
+
+
 def test_thread_history_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for k, v in REQUIRED.items():

@@ -23,6 +23,12 @@ def _version() -> str:
         return __version__
 
 
+def _workers(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError(f"a number of processes from 1 to 64, not {value!r}")
+    return int(value)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="billbot", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"billbot {_version()}")
@@ -31,6 +37,9 @@ def _build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="serve Slack over HTTP (and Socket Mode with SLACK_APP_TOKEN)")
     run.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")  # noqa: S104
     run.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+    run.add_argument("--workers", type=_workers, default=1,
+                     help="processes sharing the port, each with its job worker "
+                          "(PostgreSQL only; default 1)")
 
     demo = sub.add_parser("demo", help="the whole product offline: Codat sandbox, a local "
                                        "Slack page and billbot, no credentials")
@@ -71,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         from billbot.server import serve_bot
 
-        return serve_bot(host=args.host, port=args.port)
+        return serve_bot(host=args.host, port=args.port, workers=args.workers)
     if args.command == "demo":
         from pathlib import Path
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from billbot.domain.policy_file import PolicyFileError, parse_policy
 from billbot.domain.schedule import parse_digest_days
 from billbot.testhooks import CrashPoint
 
@@ -48,16 +49,25 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # OAuth mode (both set): installs through /slack/install; each workspace's token is stored.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    billbot_token_key: SecretStr | None = None  # a Fernet key: stored tokens encrypted with it
     codat_api_key: SecretStr | None = None
     codat_base_url: str = "https://api.codat.io"
     codat_company_id: str | None = None
     codat_connection_id: str | None = None
+    # The Codat Bill Pay API of the default binding and of new ones (`/bills connect` may
+    # pick the other): the synchronous one, or the async one (push operations).
+    codat_api: Literal["sync", "async"] = "sync"
     billbot_channel: str | None = None
     billbot_approvers: UserIds = frozenset()
     billbot_payers: UserIds = frozenset()  # nobody pays unless named
     billbot_admins: UserIds = frozenset()
     billbot_payer_cannot_approve: bool = True  # a payer may not pay what they approved
     billbot_dual_approval_over: Decimal | None = None
+    # A YAML approval policy (the contract's "Approval policy file"); read and checked at start.
+    billbot_policy_file: str | None = None
     billbot_digest_at: time = time(9, 0)
     billbot_timezone: ZoneInfo = Field(default_factory=lambda: ZoneInfo("UTC"))
     billbot_digest_days: Annotated[frozenset[int], NoDecode] = frozenset(range(5))
@@ -71,10 +81,25 @@ class Settings(BaseSettings):
     # admins this many hours after the end of the due date.
     billbot_remind_days_before: int = 2
     billbot_escalate_after_hours: float = 24.0
+    # How long after billbot paid a bill (or created one) an admin may undo it (async API).
+    billbot_undo_window_hours: float = 24.0
     # Payment recovery: how long a worker holds an intent, and how often open ones are looked
     # at. The Codat calls of a payment are bounded to fit in the lease (payment_call_limits).
     billbot_payment_lease_seconds: float = 120.0
     billbot_recovery_interval_seconds: float = 20.0
+    # The open-bills cache (services/open_bills.py): a full read of each company's bills this
+    # often (deleted bills leave the cache then); a refresh this recent is reused (0: every
+    # digest and `/bills due` asks Codat what changed); background reads stop while less than
+    # this share of Codat's daily allowance is left.
+    billbot_bills_full_read_hours: float = Field(default=24.0, ge=0.05, le=24 * 7)
+    # The local time of the nightly job doing those full reads (readers never wait on them).
+    billbot_bills_full_read_at: time = time(5, 0)
+    billbot_bills_fresh_seconds: float = Field(default=0.0, ge=0.0, le=3600.0)
+    billbot_codat_reserve: float = Field(default=0.10, ge=0.0, le=0.9)
+    # Not in the contract: the PostgreSQL job queue's jobs run at once per replica, and how
+    # long a replica's worker may be silent before its running jobs are given to another.
+    billbot_job_concurrency: int = Field(default=4, ge=1, le=64)
+    billbot_job_stalled_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     # Each decision on a bill is posted into its thread (holds' questions always are).
     billbot_thread_history: bool = True
     # Test hook: SIGKILL this process at a point of the payment path. Off unless set.
@@ -83,7 +108,21 @@ class Settings(BaseSettings):
     # Not in the contract: how much billbot logs (debug also turns on the libraries' logs).
     billbot_log_level: Literal["debug", "info", "warning", "error"] = "info"
 
-    @field_validator("billbot_log_level", mode="before")
+    @field_validator("billbot_token_key", mode="after")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from cryptography.fernet import Fernet  # only when a key is given
+
+            try:
+                Fernet(value.get_secret_value().encode())
+            except ValueError:
+                raise ValueError("must be a Fernet key (32 bytes, url-safe base64: "
+                                 "`python -c 'from cryptography.fernet import Fernet; "
+                                 "print(Fernet.generate_key().decode())'`)") from None
+        return value
+
+    @field_validator("billbot_log_level", "codat_api", mode="before")
     @classmethod
     def _level(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
@@ -112,7 +151,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a non-negative amount: {value!r}")
         return amount
 
-    @field_validator("billbot_digest_at", mode="before")
+    @field_validator("billbot_digest_at", "billbot_bills_full_read_at", mode="before")
     @classmethod
     def _hh_mm(cls, value: Any) -> Any:
         if isinstance(value, time):
@@ -147,7 +186,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be channel, dm or both; got {value!r}")
         return text
 
-    @field_validator("billbot_escalate_after_hours", mode="before")
+    @field_validator("billbot_escalate_after_hours", "billbot_undo_window_hours", mode="before")
     @classmethod
     def _hours(cls, value: Any) -> Any:
         try:
@@ -234,6 +273,10 @@ class Settings(BaseSettings):
     # --- derived values -------------------------------------------------------------------
 
     @property
+    def oauth_mode(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
     def slack_api_base(self) -> str:
         """slack_sdk joins method names onto the base: it must end with a slash."""
         return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
@@ -242,7 +285,7 @@ class Settings(BaseSettings):
         """Every secret in every form it travels in, for log scrubbing: the tokens, the
         signing secret, the Codat key and its Basic form, the database password."""
         secrets = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
-                   self.codat_api_key]
+                   self.codat_api_key, self.slack_client_secret, self.billbot_token_key]
         values = [s.get_secret_value() for s in secrets if s and s.get_secret_value()]
         if self.codat_api_key and self.codat_api_key.get_secret_value():
             values.append(base64.b64encode(self.codat_api_key.get_secret_value().encode()).decode())
@@ -279,11 +322,14 @@ class _Credentials(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     codat_api_key: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
 
 
 def _missing_credentials(creds: _Credentials | Settings) -> dict[str, str]:
     problems: dict[str, str] = {}
-    if not creds.slack_bot_token:
+    oauth = bool(creds.slack_client_id and creds.slack_client_secret)
+    if not creds.slack_bot_token and not oauth:
         problems["SLACK_BOT_TOKEN"] = "required (the bot token, xoxb-...)"
     if not creds.slack_signing_secret and not creds.slack_app_token:
         problems["SLACK_SIGNING_SECRET"] = "required in HTTP mode (Slack app > Basic Information)"
@@ -315,6 +361,40 @@ def load_settings(mode: Mode = "run", **overrides: Any) -> Settings:
         raise ConfigError(problems) from None
     if mode == "run":
         problems.update(_missing_credentials(settings))
+    problems.update(policy_file_problems(settings))
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def read_policy_text(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def policy_file_problems(settings: Settings) -> dict[str, str]:
+    """What stops BILLBOT_POLICY_FILE: a file that cannot be read or cannot work (each
+    problem naming its rule), or old role variables set beside it."""
+    path = settings.billbot_policy_file
+    if not path:
+        return {}
+    problems: dict[str, str] = {}
+    has_payers = False
+    try:
+        has_payers = parse_policy(read_policy_text(path)).payers is not None
+    except OSError as exc:
+        problems["BILLBOT_POLICY_FILE"] = f"cannot read {path}: {exc.strerror or exc}"
+    except PolicyFileError as exc:
+        problems["BILLBOT_POLICY_FILE"] = f"{path}: " + "; ".join(exc.problems)
+    clash = {"BILLBOT_APPROVERS": bool(settings.billbot_approvers),
+             "BILLBOT_DUAL_APPROVAL_OVER": settings.billbot_dual_approval_over is not None,
+             "BILLBOT_PAYERS": bool(settings.billbot_payers) and has_payers}
+    both = [var for var, set_too in clash.items() if set_too]
+    problems.update({var: f"BILLBOT_POLICY_FILE and {var} are both set; the policy file "
+                     f"decides alone, so unset {var}" for var in both})
+    if both:
+        clashes = (f"set together with {' and '.join(both)}; the policy file decides alone, "
+                   f"so unset {' and '.join(both)}")
+        broken = problems.get("BILLBOT_POLICY_FILE")
+        problems["BILLBOT_POLICY_FILE"] = f"{broken}; {clashes}" if broken else clashes
+    return problems

@@ -48,6 +48,14 @@ class ModalContext:
     form_id: str | None = None
     # Create bill: the Slack file (from the message shortcut) to attach to the new bill.
     file_id: str | None = None
+    # Pay: the controls the bill met when the form opened (slackapp/control_blocks.py).
+    controls: str | None = None
+    # `/bills policy edit`: the policy version the form was opened on (a newer one refuses it).
+    policy_version: int | None = None
+    # Apply credit note: the supplier's open credit notes the form offered (JSON), then the
+    # checked choice carried from the form to the review's confirmation (credit_blocks.py).
+    credit_notes: str | None = None
+    credit_choice: str | None = None
 
 
 class ContextSigner:

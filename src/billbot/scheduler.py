@@ -29,7 +29,9 @@ def build_scheduler(*, digest_tick: Callable[[], Awaitable[Any]],
                     recovery_tick: Callable[[], Awaitable[Any]],
                     recovery_seconds: float = RECOVERY_TICK_SECONDS,
                     reminder_tick: Callable[[], Awaitable[Any]] | None = None,
-                    reminder_seconds: float = REMINDER_TICK_SECONDS) -> AsyncIOScheduler:
+                    reminder_seconds: float = REMINDER_TICK_SECONDS,
+                    full_read_tick: Callable[[], Awaitable[Any]] | None = None
+                    ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={
         "coalesce": True,  # a late or doubled fire runs once
         "max_instances": 1,  # a slow tick is never overlapped by the next
@@ -47,6 +49,11 @@ def build_scheduler(*, digest_tick: Callable[[], Awaitable[Any]],
         scheduler.add_job(_guarded(reminder_tick, "reminder"),
                           IntervalTrigger(seconds=reminder_seconds), id="reminder-tick",
                           replace_existing=True, next_run_time=_soon(5))
+    if full_read_tick is not None:
+        # The periodic full reads of the bills: the tick queues them only at the quiet hour.
+        scheduler.add_job(_guarded(full_read_tick, "full read"),
+                          IntervalTrigger(seconds=DIGEST_TICK_SECONDS), id="full-read-tick",
+                          replace_existing=True, next_run_time=_soon(3))
     return scheduler
 
 

@@ -1,9 +1,11 @@
 """`billbot run`: the Bolt app served over HTTP by uvicorn, plus the scheduler and Socket Mode.
 
     POST /slack/events   slash commands, interactivity and Events API callbacks (signed)
+    GET  /slack/install, /slack/oauth_redirect   OAuth mode: Slack's install flow
     GET  /healthz        200 while the process is alive (liveness)
     GET  /readyz         200 when the database, Slack (auth.test) and Codat all answer;
                          503 naming what is not ready (readiness; probes cached briefly)
+    GET  /metrics        Prometheus' text format (billbot.metrics; README "Metrics")
 """
 
 from __future__ import annotations
@@ -12,37 +14,40 @@ import asyncio
 import contextlib
 import gc
 import logging
+import shutil
 import sys
-from collections.abc import AsyncIterator
-from functools import partial
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 import uvicorn
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from billbot import metrics
 from billbot.clock import Clock
 from billbot.config import ConfigError, Settings, load_settings
+from billbot.jobs.catalog import recovery_tick as recovery_tick  # tests and tools call it here
+from billbot.jobs.drivers import JobDriver, build_job_driver
 from billbot.logs import configure_logging
 from billbot.readiness import CachedProbe, Probe, Readiness, probe_codat, probe_codat_client, probe_slack
 from billbot.runtime import Billbot, build_billbot
-from billbot.scheduler import build_scheduler
+from billbot.services import intents
 from billbot.slackapp import request_gate
 from billbot.slackapp.app import build_bolt_app
-from billbot.slackapp.bill_thread import history_tick
-from billbot.slackapp.connect_watcher import connect_tick
-from billbot.slackapp.digests import digest_tick
-from billbot.slackapp.edit_recovery import recover_edits
-from billbot.slackapp.newbill_flow import recover_bill_creations
-from billbot.slackapp.payment_outcomes import recover_payments
-from billbot.slackapp.payrun_exec import recover_pay_runs
-from billbot.slackapp.reminders import reminder_tick
-from billbot.startup_checks import check_credentials, refusal_message, slack_client
+from billbot.startup_checks import (
+    check_credentials,
+    refusal_message,
+    slack_client,
+    stored_tokens_problem,
+)
+from billbot.storage.db import parse_database_url
 
 logger = logging.getLogger("billbot.server")
 
@@ -59,9 +64,9 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
 
     async def slack_events(request: Request) -> Response:
         with bot.ack_first.awaiting_answer():
-            return await _slack_events(request)
+            return await _slack_events(request, time.perf_counter())
 
-    async def _slack_events(request: Request) -> Response:
+    async def _slack_events(request: Request, arrived: float) -> Response:
         if verifier is None:
             # Socket Mode only: there is no secret to verify HTTP requests with, so none is taken.
             return JSONResponse({"error": "invalid request"}, status_code=401)
@@ -86,9 +91,28 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
             logger.warning("malformed signed request refused: %s", exc)
             return JSONResponse({"error": "malformed request"}, status_code=400)
         answer = await bolt.async_dispatch(bolt_request)
-        # billbot has no OAuth flow, so Bolt's answers never set cookies.
+        metrics.ack_seconds(_request_kind(bolt_request.body), time.perf_counter() - arrived)
+        # Only the install pages (below) set cookies.
         return Response(status_code=answer.status, content=answer.body,
                         headers=answer.first_headers_without_set_cookie())
+
+    async def oauth_page(request: Request) -> Response:
+        """OAuth mode: `/slack/install` (a fresh state, its cookie, Slack's authorize page)
+        and `/slack/oauth_redirect` (the code exchanged and the installation stored)."""
+        flow = bolt.oauth_flow
+        if flow is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        bolt_request = AsyncBoltRequest(body="", query=request.url.query,
+                                        headers=dict(request.headers))
+        if request.url.path == flow.install_path:
+            answer = await flow.handle_installation(bolt_request)
+        else:
+            answer = await flow.handle_callback(bolt_request)
+        response = Response(status_code=answer.status, content=answer.body,
+                            headers=answer.first_headers_without_set_cookie())
+        for cookie in answer.headers.get("set-cookie", []):
+            response.headers.append("set-cookie", cookie)
+        return response
 
     readiness = build_readiness(bot)
 
@@ -101,6 +125,11 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
         return JSONResponse({"ok": not waiting, "not_ready": waiting},
                             status_code=503 if waiting else 200)
 
+    async def metrics_page(_: Request) -> Response:
+        open_intents = await bot.db(intents.open_count, read_only=True)
+        return Response(metrics.render(metrics.ScrapeFigures(open_payment_intents=open_intents)),
+                        media_type=metrics.CONTENT_TYPE)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await bot.startup()
@@ -110,15 +139,13 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
         if own_process:
             gc.collect()
             gc.freeze()
-        scheduler = None
+        jobs: JobDriver | None = None
         socket_handler: Any = None
         connecting: asyncio.Task[None] | None = None
         if run_scheduler:
-            scheduler = build_scheduler(
-                digest_tick=partial(digest_tick, bot), recovery_tick=partial(recovery_tick, bot),
-                recovery_seconds=bot.settings.billbot_recovery_interval_seconds,
-                reminder_tick=partial(reminder_tick, bot))
-            scheduler.start()
+            # Digests, reminders and recovery: PostgreSQL's shared job queue, or in process.
+            jobs = build_job_driver(bot)
+            await jobs.start()
         if bot.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -137,29 +164,42 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
             if socket_handler is not None:
                 with contextlib.suppress(Exception):
                     await socket_handler.close_async()
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
+            if jobs is not None:
+                await jobs.stop()
             await bot.shutdown()
 
-    return Starlette(routes=[Route("/slack/events", slack_events, methods=["POST"]),
-                             Route("/healthz", healthz, methods=["GET"]),
-                             Route("/readyz", readyz, methods=["GET"])],
+    return Starlette(routes=[Route("/slack/events", _timed("/slack/events", slack_events),
+                                   methods=["POST"]),
+                             Route("/slack/install", _timed("/slack/install", oauth_page),
+                                   methods=["GET"]),
+                             Route("/slack/oauth_redirect",
+                                   _timed("/slack/oauth_redirect", oauth_page), methods=["GET"]),
+                             Route("/healthz", _timed("/healthz", healthz), methods=["GET"]),
+                             Route("/readyz", _timed("/readyz", readyz), methods=["GET"]),
+                             Route("/metrics", _timed("/metrics", metrics_page), methods=["GET"])],
                      lifespan=lifespan)
 
 
-async def recovery_tick(bot: Billbot) -> None:
-    """The recovery tick's steps, each on its own: one failing does not stop the others."""
-    steps = (recover_payments,  # intents left open: finished with their own keys
-             recover_pay_runs,  # pay runs whose process died: settled once final
-             history_tick,  # the bill's thread: decisions not yet posted, failed posts
-             connect_tick,  # connections being linked or watched for a disconnection
-             recover_edits,  # Edit's intents left sending: settled from the bill in the books
-             recover_bill_creations)  # Create bill: creations left open, rows never posted
-    for step in steps:
-        try:
-            await step(bot)
-        except Exception:
-            logger.exception("recovery step %s failed; the next tick tries again", step.__name__)
+def _timed(route: str, handler: Callable[[Request], Awaitable[Response]]
+           ) -> Callable[[Request], Awaitable[Response]]:
+    async def timed(request: Request) -> Response:
+        started = time.perf_counter()
+        response = await handler(request)
+        metrics.request_seconds(route, response.status_code, time.perf_counter() - started)
+        return response
+    return timed
+
+
+def _request_kind(body: dict[str, Any]) -> str:
+    """A bounded label for the ack histogram: Slack's payload type, or `command`."""
+    if "command" in body:
+        return "command"
+    kind = body.get("type")
+    return kind if isinstance(kind, str) and kind in _KINDS else "other"
+
+
+_KINDS = frozenset({"block_actions", "view_submission", "view_closed", "block_suggestion",
+                    "shortcut", "message_action", "event_callback", "url_verification"})
 
 
 def _is_ssl_check(body: bytes, content_type: str) -> bool:
@@ -178,7 +218,7 @@ def build_readiness(bot: Billbot) -> Readiness:
     if token:
         client = slack_client(bot.settings, token.get_secret_value())
         probes.append(CachedProbe("slack", lambda: probe_slack(client)))
-    codat = probe_codat_client(bot.codat)
+    codat = probe_codat_client(bot.codat.sync)
     probes.append(CachedProbe("codat", lambda: probe_codat(codat)))
     return Readiness(probes)
 
@@ -218,14 +258,25 @@ def build_web_app(settings: Settings, *, run_scheduler: bool = True, own_process
                           own_process=own_process), bot
 
 
-def serve_bot(*, host: str, port: int) -> int:
+def serve_bot(*, host: str, port: int, workers: int = 1) -> int:
     try:
         settings = load_settings("run")
     except ConfigError as exc:
         sys.stderr.write(f"{exc}\n")
         return 2
+    if workers > 1 and parse_database_url(settings.database_url).get_backend_name() != "postgresql":
+        # SQLite's jobs run in the one process (billbot.jobs.local): a second process would
+        # run a second scheduler on the same file, and its writers would queue on one lock.
+        sys.stderr.write("billbot run --workers needs PostgreSQL (DATABASE_URL=postgresql://"
+                         "...): with SQLite billbot runs as one process; run it without "
+                         "--workers.\n")
+        return 2
     configure_logging(settings.secret_values(),
                       level=logging.getLevelName(settings.billbot_log_level.upper()))
+    unreadable = stored_tokens_problem(settings)
+    if unreadable:
+        sys.stderr.write(f"{unreadable}\n")
+        return 3
     results = asyncio.run(check_credentials(settings))
     refused = refusal_message(results)
     if refused:
@@ -235,8 +286,32 @@ def serve_bot(*, host: str, port: int) -> int:
         if not probe.ok:
             logger.warning("%s not checked yet: %s; /readyz answers 503 until it answers",
                            name, probe.reason)
+    logger.info("billbot listening", extra={"fields": {"host": host, "port": port,
+                                                       "workers": workers}})
+    if workers > 1:
+        # uvicorn binds the port once and starts `workers` processes on it, each building
+        # its own app (and job worker) through worker_app; a worker that dies is replaced.
+        # /metrics sums every process's figures through the directory they share.
+        shared, made_here = metrics.prepare_multiprocess_dir()
+        try:
+            uvicorn.run("billbot.server:worker_app", factory=True, workers=workers, host=host,
+                        port=port, log_config=None, access_log=False,
+                        timeout_graceful_shutdown=10)
+        finally:
+            if made_here:
+                shutil.rmtree(shared, ignore_errors=True)
+        return 0
     app, _ = build_web_app(settings, own_process=True)
-    logger.info("billbot listening", extra={"fields": {"host": host, "port": port}})
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=10)
     return 0
+
+
+def worker_app() -> Starlette:
+    """One process of `billbot run --workers N` (uvicorn calls this in each of them); the
+    parent checked the settings and credentials already."""
+    settings = load_settings("run")
+    configure_logging(settings.secret_values(),
+                      level=logging.getLevelName(settings.billbot_log_level.upper()))
+    app, _ = build_web_app(settings, own_process=True)
+    return app

@@ -49,3 +49,28 @@ def refusal_message(results: dict[str, Probe]) -> str | None:
         return None
     lines = [f"  {name}: {probe.reason}" for name, probe in sorted(refused.items())]
     return "billbot cannot start; these credentials were refused:\n" + "\n".join(lines)
+
+
+def stored_tokens_problem(settings: Settings) -> str | None:
+    """OAuth mode: the stored workspace tokens must open with BILLBOT_TOKEN_KEY as given (a
+    missing or wrong key stops billbot here, not every request later)."""
+    if not settings.oauth_mode:
+        return None
+    from sqlalchemy import inspect
+
+    from billbot.storage.db import make_engine
+    from billbot.storage.install_tables import BOTS
+    from billbot.storage.installations import check_stored_tokens
+    from billbot.storage.token_cipher import TokenCipher, TokenKeyError
+
+    key = settings.billbot_token_key
+    engine = make_engine(settings.database_url)
+    try:
+        if not inspect(engine).has_table(BOTS):
+            return None  # nothing installed yet: the migration creates the table at start
+        check_stored_tokens(engine, TokenCipher(key.get_secret_value() if key else None))
+    except TokenKeyError as exc:
+        return f"billbot cannot start: {exc}"
+    finally:
+        engine.dispose()
+    return None

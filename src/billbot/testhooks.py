@@ -26,7 +26,13 @@ class CrashPoint(StrEnum):
     BEFORE_CODAT_CALL = "before_codat_call"
     AFTER_CODAT_ANSWER = "after_codat_answer"
     AFTER_LOCAL_COMMIT = "after_local_commit"
+    # Not in the payment path: a replica dies as its job worker starts a digest job.
+    DIGEST_JOB = "digest_job"
 
+
+# The points on a payment's path, in order (DIGEST_JOB is a replica's, tested on its own).
+PAYMENT_CRASH_POINTS = (CrashPoint.INTENT_COMMITTED, CrashPoint.BEFORE_CODAT_CALL,
+                        CrashPoint.AFTER_CODAT_ANSWER, CrashPoint.AFTER_LOCAL_COMMIT)
 
 CrashHook = Callable[[CrashPoint], None]
 
@@ -66,4 +72,5 @@ def raise_at(targets: frozenset[CrashPoint], *, once: bool = True) -> CrashHook:
     return hook
 
 
-__all__ = ["CrashHook", "CrashPoint", "SimulatedCrash", "no_crash", "raise_at", "sigkill_at"]
+__all__ = ["PAYMENT_CRASH_POINTS", "CrashHook", "CrashPoint", "SimulatedCrash", "no_crash",
+           "raise_at", "sigkill_at"]

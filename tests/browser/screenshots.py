@@ -20,6 +20,7 @@ from billbot.demo import ANN, PAT, Demo, start_demo
 from billbot.sandbox.codat.seed import BILL_ID_BASE
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_DETAILS, ACTION_PAY, actions_block_id
 from tests.browser.chromium import chromium_path, launch_chromium
+from tests.browser.people import become
 
 VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 
@@ -48,7 +49,7 @@ def take(out: Path, *, only: str | None = None) -> list[Path]:
                 digest_png = out / "demo-digest.png"
                 page.screenshot(path=str(digest_png))
 
-                page.select_option("#person", PAT.user_id)
+                become(page, PAT.user_id)
                 actions.locator(f'button[data-action-id="{ACTION_PAY}"]').click()
                 page.locator("#confirm").get_by_role("button", name="Continue").click()
                 account = page.locator('#modal-host select[data-block-id="account"]')

@@ -27,6 +27,7 @@ from billbot.slackapp.blocks import (
     section_block_id,
 )
 from billbot.slackapp.mrkdwn import BACKTICK_LOOKALIKE, ZERO_WIDTH
+from tests.browser.people import become
 
 pytestmark = pytest.mark.browser
 
@@ -42,8 +43,7 @@ class SlackPage:
         expect(self.page.locator("#timeline .message").first).to_be_visible()
 
     def become(self, user_id: str) -> None:
-        self.page.select_option("#person", user_id)
-        expect(self.page.locator("#person")).to_have_value(user_id)
+        become(self.page, user_id)
 
     def message(self, ts: str) -> Locator:
         return self.page.locator(f'#timeline .message[data-ts="{ts}"]')

@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from billbot.demo import ANN, BEN, Demo
 from billbot.slackapp.blocks import ACTION_APPROVE, actions_block_id, section_block_id
 from billbot.slackapp.hold_blocks import ACTION_HOLD, ACTION_RELEASE
+from tests.browser.people import become, click_until
 
 pytestmark = pytest.mark.browser
 
@@ -56,22 +57,22 @@ def test_hold_then_release_on_the_demo_page(page: Page, demo: Demo) -> None:
     expect(button(digest, bill["id"], ACTION_RELEASE)).to_be_visible()
     expect(button(digest, bill["id"], ACTION_HOLD)).to_have_count(0)
 
-    page.select_option("#person", ANN.user_id)
-    button(digest, bill["id"], ACTION_APPROVE).click()
-    expect(page.locator("#timeline .message.ephemeral").filter(
-        has_text="put this bill on hold")).to_contain_text(QUESTION)
+    become(page, ANN.user_id)
+    held = page.locator("#timeline .message.ephemeral").filter(has_text="put this bill on hold")
+    click_until(page, button(digest, bill["id"], ACTION_APPROVE), held)
+    expect(held).to_contain_text(QUESTION)
     # Ann is not the author: her Release is refused.
-    button(digest, bill["id"], ACTION_RELEASE).click()
-    expect(page.locator("#timeline .message.ephemeral").filter(
-        has_text="can release this bill")).to_be_visible()
+    click_until(page, button(digest, bill["id"], ACTION_RELEASE), page.locator(
+        "#timeline .message.ephemeral").filter(has_text="can release this bill"))
 
     digest.locator("button.replies").click()
     thread = page.locator("#thread")
     expect(thread).to_contain_text("put on hold by")
     expect(thread).to_contain_text(QUESTION)
 
-    page.select_option("#person", BEN.user_id)
-    button(digest, bill["id"], ACTION_RELEASE).click()
+    become(page, BEN.user_id)
+    click_until(page, button(digest, bill["id"], ACTION_RELEASE),
+                button(digest, bill["id"], ACTION_HOLD))
     expect(row).not_to_contain_text("On hold")
     expect(button(digest, bill["id"], ACTION_HOLD)).to_be_visible()
     expect(thread).to_contain_text("released from hold by")

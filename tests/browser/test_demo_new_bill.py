@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, expect
 from billbot.demo import ADA, ANN, PAT, Demo
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id
 from billbot.slackapp.newbill_blocks import CALLBACK_NEW_BILL, SHORTCUT_CREATE_BILL
+from tests.browser.people import become
 
 pytestmark = pytest.mark.browser
 
@@ -63,12 +64,12 @@ def test_create_bill_from_a_posted_pdf_then_approve_and_pay(browser: Browser, de
     expect(page.locator("#thread")).to_contain_text("Invoice for bill", timeout=30_000)
     expect(page.locator("#thread .file-card")).to_be_visible()
 
-    page.select_option("#person", ANN.user_id)
+    become(page, ANN.user_id)
     row.locator(f'[data-block-id^="{actions_block_id(bill["id"])}"] '
                 f'button[data-action-id="{ACTION_APPROVE}"]').click()
     expect(row).to_contain_text(f"Approved by @{ANN.real_name}")
 
-    page.select_option("#person", PAT.user_id)
+    become(page, PAT.user_id)
     row.locator(f'[data-block-id^="{actions_block_id(bill["id"])}"] '
                 f'button[data-action-id="{ACTION_PAY}"]').click()
     confirm = page.locator("#confirm")

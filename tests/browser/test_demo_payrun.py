@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, expect
 from billbot.demo import ANN, PAT, Demo
 from billbot.slackapp.blocks import ACTION_APPROVE, actions_block_id, section_block_id
 from billbot.slackapp.digest_actions import ACTION_PAYRUN_OPEN
+from tests.browser.people import become
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +44,7 @@ def test_a_pay_run_in_the_demo(browser: Browser, demo: Demo) -> None:
         expect(digest.locator(f'[data-block-id^="{section_block_id(bill["id"])}"]')
                ).to_contain_text("Approved by")
 
-    page.select_option("#person", PAT.user_id)
+    become(page, PAT.user_id)
     digest.locator(f'button[data-action-id="{ACTION_PAYRUN_OPEN}"]').click()
     modal = page.locator("#modal-host .modal")
     expect(modal).to_have_attribute("data-callback-id", "payrun_form")

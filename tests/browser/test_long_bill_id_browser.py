@@ -10,6 +10,8 @@ from playwright.sync_api import Browser, expect
 from billbot.demo import ANN, PAT, Demo
 from billbot.domain.bill_handles import HANDLE_PREFIX
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_PAY, actions_block_id, section_block_id
+from billbot.slackapp.control_blocks import BLOCK_NOT_DUPLICATE
+from tests.browser.people import become
 from tests.support.long_bills import add_copy_due_today
 
 pytestmark = pytest.mark.browser
@@ -51,7 +53,7 @@ def test_a_bill_with_a_300_character_id_is_approved_and_paid(browser: Browser,
     approve.click()
     expect(row).to_contain_text(f"Approved by @{ANN.real_name}")
 
-    page.select_option("#person", PAT.user_id)
+    become(page, PAT.user_id)
     actions.locator(f'button[data-action-id="{ACTION_PAY}"]').click()
     page.locator("#confirm").get_by_role("button", name="Continue").click()
     modal = page.locator("#modal-host .modal")
@@ -61,6 +63,11 @@ def test_a_bill_with_a_300_character_id_is_approved_and_paid(browser: Browser,
     modal.locator('input[data-block-id="amount"]').fill(str(source["amountDue"]))
     modal.locator("#modal-submit").click()
     expect(modal).to_have_attribute("data-callback-id", "pay_review")
+    # The long-id bill is a copy of a seeded bill: the review asks for the duplicate check.
+    modal.locator("#modal-submit").click()
+    # Refused until ticked; tick once the refusal is drawn (a redraw would drop the tick).
+    expect(modal.locator(f'[data-error-for="{BLOCK_NOT_DUPLICATE}"]')).to_contain_text("duplicate")
+    modal.locator(f'[data-block-id="{BLOCK_NOT_DUPLICATE}"] input[type="checkbox"]').first.check()
     modal.locator("#modal-submit").click()
     expect(modal.locator(".dialog-title")).to_contain_text("Paid")
     expect(row).to_contain_text("Paid")

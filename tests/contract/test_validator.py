@@ -348,10 +348,11 @@ class TestRecorder:
         assert all(v.test == "tests/x.py::test_y" for v in found)
         assert recorder.summary() == "openapi contract: 50 requests validated, 5 violations"
         assert recorder.flush() == [] and recorder.validated == 50
-        assert recorder.operations == {"list-bills": 50}
+        assert recorder.operations == {"sync:list-bills": 50}
         lines = list(recorder.lines())
-        assert lines[1].startswith("  operations exercised: 1 of 25 (not: create-bank-account,")
-        assert len(lines) == 3 + 5
+        assert lines[1].startswith("  sync operations exercised: 1 of 25 (not: create-bank-account,")
+        assert lines[2].startswith("  async operations exercised: 0 of 63 (not: create-account,")
+        assert len(lines) == 4 + 5
 
     def test_a_violation_names_its_test(self) -> None:
         recorder = ContractRecorder()

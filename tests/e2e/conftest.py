@@ -154,8 +154,15 @@ async def stack_factory(database_url: str) -> AsyncIterator[Callable[..., Stack]
 
 
 @pytest.fixture
-async def stack(stack_factory: Callable[..., Stack]) -> Stack:
-    return stack_factory()
+def codat_api() -> str:
+    """The Codat API of the default binding (CODAT_API). A module runs its tests through both
+    APIs by importing `tests.support.backends.codat_api`, which overrides this one."""
+    return "sync"
+
+
+@pytest.fixture
+async def stack(stack_factory: Callable[..., Stack], codat_api: str) -> Stack:
+    return stack_factory(codat_api=codat_api)
 
 
 async def socket_mode_connected(stack: Stack) -> Stack:
@@ -198,10 +205,14 @@ def all_blocks(stack: Stack, main: Message) -> list[dict[str, Any]]:
 
 
 def row_text(message: Message, bill_id: str) -> str:
-    for block in message.blocks:
+    return blocks_row_text(message.blocks, bill_id, where=f"message {message.ts}")
+
+
+def blocks_row_text(blocks: list[dict[str, Any]], bill_id: str, *, where: str = "blocks") -> str:
+    for block in blocks:
         if base_block_id(block.get("block_id")) == section_block_id(bill_id):
             return str(block["text"]["text"])
-    raise AssertionError(f"bill {bill_id} not in message {message.ts}")
+    raise AssertionError(f"bill {bill_id} not in {where}")
 
 
 def buttons(message: Message, bill_id: str) -> list[str]:

@@ -28,6 +28,7 @@ from tests.e2e.conftest import (
     post_digest,
     row_text,
 )
+from tests.support.books import bookkeeper_adds
 
 
 def home(stack: Stack, user: str) -> View | None:
@@ -195,8 +196,7 @@ async def test_approve_on_a_home_view_showing_old_figures_is_refused(stack: Stac
     view = await opened(stack, BEN)
     label = str((home_row(view, bill["id"]) or "").split("\n")[0])
     stored = stack.sandbox.main_ledger.bills[bill["id"]]
-    stored["amountDue"] = Decimal(str(stored["amountDue"])) + Decimal("10.00")
-    stored["totalAmount"] = Decimal(str(stored["totalAmount"])) + Decimal("10.00")
+    bookkeeper_adds(stack.sandbox, stored, Decimal("10.00"))
     new_due = f"{Decimal(str(stored['amountDue'])):,.2f}"
     await stack.driver.click_home(BEN, ACTION_APPROVE, row=label)
     await eventually(lambda: any(new_due in e.text

@@ -42,6 +42,7 @@ from tests.e2e.conftest import (
     row_text,
     today,
 )
+from tests.support.books import bookkeeper_adds
 from tests.support.holds import hold_modal_open, press_hold, question_values
 
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
@@ -188,8 +189,7 @@ async def test_rejected_and_changed_bills_are_left_out_with_the_reason(stack: St
     assert "rejected it" in view_text(view)
     # After the list was shown: one bill changes in the books, another is rejected.
     stored = stack.sandbox.main_ledger.bills[changed["id"]]
-    stored["amountDue"] = Decimal(str(stored["amountDue"])) + Decimal("10.00")
-    stored["totalAmount"] = Decimal(str(stored["totalAmount"])) + Decimal("10.00")
+    bookkeeper_adds(stack.sandbox, stored, Decimal("10.00"))
     late = due[2]
     await reject(stack, main, late["id"], BEN, "Wrong supplier on this invoice")
     await eventually(lambda: "Rejected" in row_text(current(stack, main.ts), late["id"]))

@@ -12,12 +12,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
+from sqlmodel import select
 
 from billbot.clock import FixedClock
 from billbot.sandbox.serving import serve_in_thread
 from billbot.server import build_web_app
 from billbot.slackapp.connect_watcher import connect_tick
 from billbot.slackapp.digests import scheduled_digest
+from billbot.storage.connect_tables import ConnectWatch
+from billbot.storage.db import session_scope
 from tests.e2e.conftest import (
     ADA,
     BEN,
@@ -44,9 +47,13 @@ def _set_status(stack: Stack, company: str, connection: str, status: str) -> Non
     assert httpx.post(url, json={"status": status}).status_code == 200
 
 
-def _values(name: str | None, platform: str, company: str | None = None) -> dict[str, Any]:
+def _values(name: str | None, platform: str, company: str | None = None,
+            api: str | None = None) -> dict[str, Any]:
     values: dict[str, Any] = {"platform": {"platform": {"type": "static_select",
                                                         "selected_option": {"value": platform}}}}
+    if api is not None:
+        values["codat_api"] = {"codat_api": {"type": "radio_buttons",
+                                             "selected_option": {"value": api}}}
     values["new_company"] = {"name": {"type": "plain_text_input", "value": name}}
     if company is not None:
         values["company"] = {"company": {"type": "static_select",
@@ -77,7 +84,9 @@ async def test_from_nothing_to_the_first_digest(stack_factory: Callable[..., Sta
     await stack.driver.slash_command(ADA, OTHER_CHANNEL, "connect")
     view = await eventually(lambda: stack.workspace.open_view(ADA))
     assert view is not None
-    assert [b["block_id"] for b in view.definition["blocks"]] == ["new_company", "platform"]
+    blocks = view.definition["blocks"]
+    assert [b["block_id"] for b in blocks] == ["new_company", "platform", "codat_api"]
+    assert blocks[2]["element"]["initial_option"]["value"] == "sync"  # CODAT_API's default
     answer = await stack.driver.submit_view(ADA, _values("Acme Trading", "gbol"))
     assert answer.outcome == "updated", answer.text
     shown = await eventually(lambda: (v := stack.workspace.open_view(ADA)) is not None
@@ -101,8 +110,8 @@ async def test_from_nothing_to_the_first_digest(stack_factory: Callable[..., Sta
     await _tick(stack, clock, timedelta(minutes=5))
     binding = await stack.bot.binding_for(OTHER_CHANNEL)
     assert binding is not None
-    assert (binding.company_id, binding.connection_id, binding.bound_by) == (
-        company, connection, ADA)
+    assert (binding.company_id, binding.connection_id, binding.bound_by,
+            binding.codat_api) == (company, connection, ADA, "sync")
     texts = _texts(stack, OTHER_CHANNEL)
     assert len(texts) == 2, texts
     assert "Linked" in texts[0] and "first digest" in texts[0]
@@ -227,3 +236,24 @@ async def test_a_link_nobody_completes_is_given_up(stack_factory: Callable[..., 
     assert len(stack.workspace.messages(f"D{ADA}")) == 1
     assert await stack.bot.binding_for(OTHER_CHANNEL) is None
     no_slack_violations(stack)
+
+
+async def test_the_form_picks_the_codat_api_of_the_binding(
+        stack_factory: Callable[..., Stack]) -> None:
+    """CODAT_API is the form's default; the other API picked there is what the watch binds."""
+    stack = stack_factory(codat_company_id=UNSET, codat_connection_id=UNSET,
+                          billbot_channel=UNSET, codat_api="async")
+    await stack.driver.slash_command(ADA, OTHER_CHANNEL, "connect")
+    view = await eventually(lambda: stack.workspace.open_view(ADA))
+    assert view is not None
+    assert view.definition["blocks"][2]["element"]["initial_option"]["value"] == "async"
+    answer = await stack.driver.submit_view(ADA, _values("Sync Co", "gbol", api="sync"))
+    assert answer.outcome == "updated", answer.text
+    assert await eventually(lambda: _watch_apis(stack)) == ["sync"]
+    no_slack_violations(stack)
+
+
+def _watch_apis(stack: Stack) -> list[str]:
+    with session_scope(stack.bot.engine, read_only=True) as session:
+        return [w.codat_api for w in session.exec(select(ConnectWatch)).all()
+                if w.company_id is not None]

@@ -37,6 +37,7 @@ from tests.e2e.conftest import (
     row_text,
     today,
 )
+from tests.support.books import bookkeeper_adds
 from tests.support.pay_review import submit_pay
 
 
@@ -106,8 +107,7 @@ async def test_approve_on_a_copy_showing_an_old_amount_is_refused_with_current_f
     # after the message reached their screen, so wait for it as they would.
     await eventually(lambda: indexed(stack, older.ts, bill["id"]))
     stored = stack.sandbox.main_ledger.bills[bill["id"]]
-    stored["amountDue"] = Decimal(str(stored["amountDue"])) + Decimal("10.00")
-    stored["totalAmount"] = Decimal(str(stored["totalAmount"])) + Decimal("10.00")
+    bookkeeper_adds(stack.sandbox, stored, Decimal("10.00"))
     new_due = f"{Decimal(str(stored['amountDue'])):,.2f}"
 
     await click(stack, ANN, older, bill["id"], ACTION_APPROVE)

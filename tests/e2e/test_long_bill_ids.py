@@ -42,6 +42,7 @@ from tests.e2e.conftest import (
     today,
 )
 from tests.security.forge import changed, click_payload, effects, post_interaction, quiet
+from tests.support.controls import NOT_DUPLICATE
 from tests.support.long_bills import add_copy_due_today
 from tests.support.pay_review import submit_pay
 
@@ -84,7 +85,8 @@ async def test_bills_with_long_ids_are_approved_and_paid_once_each(stack: Stack)
         view = await open_pay_modal(stack, message, bill["id"])
         assert len(view.to_slack("T", "A", "B")["private_metadata"]) <= 3000
         answer = await submit_pay(stack.driver, PAT, pay_values(
-            modal_account_ids(view)[0], str(bill["amountDue"]), today().isoformat()))
+            modal_account_ids(view)[0], str(bill["amountDue"]), today().isoformat()),
+            review=NOT_DUPLICATE)  # copies of a seeded bill: the duplicate control asks
         assert answer.status == 200
         await eventually(paid_row(stack, message.ts, bill["id"]))
     paid = stack.payments()[paid_before:]

@@ -25,6 +25,7 @@ from tests.e2e.conftest import (
     post_digest,
     row_text,
 )
+from tests.support.books import bookkeeper_adds
 
 WITHDRAW = "Withdraw rejection"
 REASON = "Duplicate of last month's invoice"
@@ -148,8 +149,7 @@ async def test_a_rejection_stands_when_the_bill_changes_in_the_books(stack: Stac
     await eventually(lambda: "Rejected" in row_text(current(stack, main.ts), bill["id"]))
     # A bookkeeper edits the bill: approvals of the old version lapse, the rejection does not.
     stored = stack.sandbox.main_ledger.bills[bill["id"]]
-    stored["amountDue"] = Decimal(str(stored["amountDue"])) + Decimal("10.00")
-    stored["totalAmount"] = Decimal(str(stored["totalAmount"])) + Decimal("10.00")
+    bookkeeper_adds(stack.sandbox, stored, Decimal("10.00"))
     # The row showed the old figures: that click is refused with the new ones, rows refreshed.
     await click(stack, ANN, main, bill["id"], ACTION_APPROVE)
     await eventually(lambda: stack.workspace.ephemerals(CHANNEL, ANN))

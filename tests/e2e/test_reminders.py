@@ -144,6 +144,23 @@ async def test_channel_mode_sends_no_direct_messages(stack_factory: Callable[...
                for t in thread)
 
 
+async def test_channel_mode_waits_for_a_message_showing_the_bill(
+        stack_factory: Callable[..., Stack]) -> None:
+    """Before the day's digest no message shows the bills: no top-level post per bill (which
+    would bury the channel); the tick after the digest reminds in its thread."""
+    clock = FixedClock(at(9, 5))
+    stack = stack_factory(clock=clock, billbot_digest_days=EVERY_DAY,
+                          billbot_remind_days_before="0")
+    assert await tick(stack, clock, at(9, 10)) == 0
+    assert [m for m in stack.workspace.messages(CHANNEL) if m.bot_id] == []
+    main = await post_digest(stack)
+    assert await tick(stack, clock, at(9, 30)) > 0
+    top_level = [m for m in stack.workspace.messages(CHANNEL) if m.bot_id]
+    assert [m.ts for m in top_level] == [main.ts]
+    assert any(m.text.startswith(":alarm_clock: Reminder for")
+               for m in stack.workspace.thread(CHANNEL, main.ts))
+
+
 async def test_two_replicas_send_each_reminder_once(stack_factory: Callable[..., Stack]) -> None:
     clock = FixedClock(at(10))
     stack = stack_factory(clock=clock, billbot_notify="dm", billbot_digest_days=EVERY_DAY)

@@ -34,6 +34,7 @@ from tests.e2e.conftest import (
     row_text,
     today,
 )
+from tests.support.books import bookkeeper_adds
 from tests.support.holds import (
     hold_modal_open,
     press_hold,
@@ -117,8 +118,7 @@ async def test_a_lapse_and_a_rejection_are_posted_once(stack: Stack) -> None:
     bill = first_due(stack)
     await approve(stack, main, bill["id"], ANN)
     stored = stack.sandbox.main_ledger.bills[bill["id"]]
-    stored["amountDue"] = Decimal(str(stored["amountDue"])) + Decimal("10.00")
-    stored["totalAmount"] = Decimal(str(stored["totalAmount"])) + Decimal("10.00")
+    bookkeeper_adds(stack.sandbox, stored, Decimal("10.00"))
     # The first click on the old figures is refused (rows refreshed); the second approves
     # the new version, closing the old round: the approval lapses.
     await click(stack, ANN, current(stack, main.ts), bill["id"], ACTION_APPROVE)

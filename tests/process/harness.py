@@ -86,12 +86,13 @@ class BotProcess:
                 self.proc.wait(timeout=5)
 
 
-def _spawn(port: int, *, cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _spawn(port: int, *, cwd: Path, env: dict[str, str], log: Path,
+           args: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
     """Start `billbot run` (Popen returns at once; the caller polls /healthz)."""
     with log.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "billbot.cli", "run", "--host", "127.0.0.1",
-             "--port", str(port)],
+             "--port", str(port), *args],
             cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
@@ -131,14 +132,19 @@ class ProcessWorld:
         return env
 
     async def start_bot(self, name: str, *, crash_at: str | None = None,
-                        env: dict[str, str] | None = None) -> BotProcess:
-        """`env`: variables set on top of the usual ones (or replacing them)."""
+                        env: dict[str, str] | None = None, args: tuple[str, ...] = (),
+                        healthy: bool = True, within: float = 60) -> BotProcess:
+        """`env`: variables set on top of the usual ones (or replacing them); `args`: more
+        `billbot run` arguments; `healthy=False`: return at once (it may die before it
+        ever answers)."""
         port = free_port()
         log = self.tmp / f"{name}-{len(self.bots)}.log"
-        proc = _spawn(port, cwd=self.tmp, env=self.env(crash_at, env), log=log)
+        proc = _spawn(port, cwd=self.tmp, env=self.env(crash_at, env), log=log, args=args)
         bot = BotProcess(name, proc, f"http://127.0.0.1:{port}", log)
         self.bots.append(bot)
-        deadline = time.monotonic() + 60
+        if not healthy:
+            return bot
+        deadline = time.monotonic() + within
         while True:
             if proc.poll() is not None:
                 raise AssertionError(f"{name} exited {proc.returncode}:\n{bot.output()}")
@@ -278,7 +284,7 @@ async def process_world(tmp: Path, database_url: str) -> AsyncIterator[ProcessWo
 def figures_line(title: str, world: ProcessWorld, bill_ids: list[str]) -> str:
     intents = world.intents()
     payments = sum(len(world.payments_of(b)) for b in bill_ids)
-    keys = [p.idempotency_key for b in bill_ids for p in world.payments_of(b)]
+    keys = [p.idempotency_key or p.reference for b in bill_ids for p in world.payments_of(b)]
     duplicates = max(0, payments - len(bill_ids)) + len(keys) - len(set(keys))
     still_open = sum(i.state in ("created", "calling", "unknown") for i in intents)
     return (f"{title}: trials={len(bill_ids)} payments made={payments} duplicates={duplicates} "

@@ -12,7 +12,7 @@ After every step the money invariants must hold:
 - while the round's approval stands, Codat's amount due is exactly the approved amount due
   less billbot's recorded payments;
 - every transition is audited: each approval and rejection has its entry, and replaying an
-  intent's entries gives its state and attempts (money_trials.audit_problem).
+  intent's entries gives its state and attempts (trial_audit.audit_problem).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from bench.money_trials import audit_problem
+from bench.trial_audit import audit_problem
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -49,7 +49,7 @@ from billbot.services.payments import start_payment
 from billbot.storage.audit import BillRef
 from billbot.storage.db import make_engine, session_scope, upgrade_database
 from billbot.storage.tables import Approval, AuditLog, PaymentIntent
-from billbot.testhooks import CrashPoint, SimulatedCrash, no_crash, raise_at
+from billbot.testhooks import PAYMENT_CRASH_POINTS, CrashPoint, SimulatedCrash, no_crash, raise_at
 
 from .conftest import T0, make_bill, run_together
 from .fake_codat import FakeCodat, touched
@@ -153,7 +153,7 @@ class PaymentModel(RuleBasedStateMachine):
             run_together(2, lambda i: self._start(("UP", "UQ")[i], amount))
 
     @precondition(lambda self: self.open_intent() is not None)
-    @rule(point=st.sampled_from(list(CrashPoint)), script=st.lists(ACTIONS, max_size=2))
+    @rule(point=st.sampled_from(PAYMENT_CRASH_POINTS), script=st.lists(ACTIONS, max_size=2))
     def crash_and_restart(self, point: CrashPoint, script: list[str]) -> None:
         """The process dies at a crash point (if the run reaches it); a new one starts."""
         intent = self.open_intent()

@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
+from billbot import tenancy
 from billbot.clock import FixedClock
 from billbot.codat.models import Bill
-from billbot.domain.policy import PolicySettings
-from billbot.services import approvals, intents
+from billbot.domain.policy import PolicySettings, Role
+from billbot.services import approvals, intents, roles
 from billbot.services.bindings import Binding
 from billbot.services.payment_runner import PaymentRunner, RunnerSettings
 from billbot.storage.db import session_scope
@@ -199,3 +200,27 @@ def test_an_intent_its_creator_has_not_claimed_yet_is_left_to_it_for_a_lease(
 
     assert recoverable(T0 + timedelta(seconds=1)) == []
     assert recoverable(T0 + lease) == [result.intent_id]
+
+
+async def test_an_unsent_intent_is_resumed_in_its_own_workspace(
+    engine: Engine, binding: Binding, policy: PolicySettings, approved_bill: Bill,
+    fake: FakeCodat, clock: FixedClock
+) -> None:
+    """OAuth mode: the recovery tick runs outside any workspace, but a payer's role lives in
+    the workspace the payment was started from; the intent is re-checked there, not refused
+    as if the payer had lost the role."""
+    team = tenancy.Workspace("T0TEAMA")
+    with tenancy.acting_for(team), session_scope(engine) as session:
+        assert roles.set_role(session, policy, user_id="UR", role=Role.PAYER, present=True,
+                              actor="UX", request_id=None, at=T0)
+    with tenancy.acting_for(team):
+        started = start(engine, binding, policy, approved_bill, user="UR")
+    assert started.intent_id
+    [row] = intent_rows(engine)
+    assert row.team_id == "T0TEAMA"
+    # The process died before claiming it: another replica's recovery finishes it.
+    recovering = PaymentRunner(engine, clock, policy=policy, sleep=no_sleep,
+                               settings=RunnerSettings(retry_delays=()))
+    [outcome] = await recovering.recover(fake, T0 + timedelta(minutes=5))
+    assert outcome.status == "succeeded", outcome
+    assert len(fake.applied) == 1

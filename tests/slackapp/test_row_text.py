@@ -3,6 +3,7 @@ that never splits an escape, totals after several payments, many currencies."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -81,3 +82,34 @@ def test_a_header_of_200_currencies_names_a_few_and_counts_the_rest() -> None:
     text = totals_text(DigestSummary(count=200, overdue=0, totals=totals, unknown_amounts=0))
     assert text.endswith(f"and {len(totals) - 6} more currencies")
     assert text.count("*") % 2 == 0 and len(text) < 300
+
+
+def test_a_payment_through_the_async_api_says_recording_until_the_books_confirm() -> None:
+    """Codat has the push operation; the row says Recording… (not paid) until it succeeds."""
+    pending = PaymentSummary(state=PaymentState.IN_PROGRESS, amount=Decimal("250.00"),
+                             currency="GBP", payer_id="U0PAT", recording=True)
+    text = text_of(make(), RowState(last_payment=pending, payments=(pending,)))
+    assert "Recording… payment of GBP 250.00 by <@U0PAT>" in text
+    assert "waiting for the books to confirm it" in text and "Paid" not in text
+    sync = PaymentSummary(state=PaymentState.IN_PROGRESS, amount=Decimal("250.00"),
+                          currency="GBP", payer_id="U0PAT")
+    assert "Recording" not in text_of(make(), RowState(last_payment=sync, payments=(sync,)))
+
+
+def test_a_credit_note_allocation_is_told_apart_from_money_paid() -> None:
+    """A credit note's part took money off the bill, none out of the bank account."""
+    def credit(amount: str, covered: str) -> PaymentSummary:
+        return replace(paid(amount), credit_amount=Decimal(covered))
+
+    alone = credit("40.00", "40.00")
+    text = text_of(make(amountDue="960.00"), RowState(payments=(alone,), last_payment=alone))
+    assert ":receipt: Credit GBP 40.00 applied by <@U0PAT>" in text
+    assert "Paid" not in text and "*GBP 960.00* remains" in text
+    mixed = credit("1000.00", "40.00")
+    text = text_of(make(status="Paid", amountDue="0"),
+                   RowState(payments=(mixed,), last_payment=mixed))
+    assert ":moneybag: *Paid* GBP 960.00 in 1 payment and credit GBP 40.00 applied by <@U0PAT>" in text
+    settled = credit("1000.00", "1000.00")
+    text = text_of(make(status="Paid", amountDue="0"),
+                   RowState(payments=(settled,), last_payment=settled))
+    assert ":receipt: *Credit* GBP 1,000.00 applied by <@U0PAT>" in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -25,6 +27,7 @@ from billbot.storage.db import (
     parse_database_url,
     ping,
     session_scope,
+    shipped_head,
     upgrade_database,
 )
 from billbot.storage.tables import BillTrack, ChannelBinding
@@ -43,6 +46,12 @@ EXPECTED_TABLES = {
     "bank_account_request",
     "bill_creation", "created_bill",
     "bill_edit",
+    "slack_installations", "slack_bots", "slack_oauth_states",
+    "usergroup_members",
+    "cached_bill", "bill_refresh",
+    "policy_version",
+    "bill_control",
+    "slack_pace",
 }
 
 
@@ -83,6 +92,19 @@ class TestMigrations:
             at = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
         assert heads == [at], "one line of migrations, applied to its head"
+
+    def test_shipped_head_is_alembics_head(self, engine: Engine) -> None:
+        assert [shipped_head()] == ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+
+    def test_a_schema_at_head_starts_without_loading_alembic(self, database_url: str) -> None:
+        """A replica's usual start: nothing to migrate, so Alembic stays out of memory."""
+        upgrade_database(database_url)
+        probe = ("import sys; from billbot.storage.db import upgrade_database; "
+                 "upgrade_database(sys.argv[1]); "
+                 "print(sorted(m for m in sys.modules if m.startswith('alembic')))")
+        out = subprocess.run([sys.executable, "-c", probe, database_url], check=True,
+                             capture_output=True, text=True, timeout=120).stdout
+        assert out.strip() == "[]"
 
     def test_migrations_ship_inside_the_package(self) -> None:
         """The installed package carries env.py, the template and the versions."""

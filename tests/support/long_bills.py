@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from billbot.sandbox.codat.ledger import Ledger
@@ -13,7 +13,9 @@ def add_copy_due_today(ledger: Ledger, source: dict[str, Any], bill_id: str,
                        reference: str) -> dict[str, Any]:
     """A copy of `source` (same supplier, currency, amounts) under `bill_id`, due today."""
     bill = copy.deepcopy(source)
+    # A bill new in the books carries a fresh modification date, as the books give it.
     bill.update(id=bill_id, reference=reference,
-                dueDate=date.today().isoformat() + str(source["dueDate"])[10:])
+                dueDate=date.today().isoformat() + str(source["dueDate"])[10:],
+                sourceModifiedDate=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     ledger.bills[bill_id] = bill
     return bill

@@ -21,10 +21,12 @@ def review_of(driver: SlackDriver, user: str) -> View | None:
 
 
 async def submit_pay(driver: SlackDriver, user: str, values: dict[str, dict[str, Any]],
+                     review: dict[str, dict[str, Any]] | None = None,
                      **kwargs: Any) -> BotResponse:
-    """Submit the pay form and confirm its review; the form's own answer when it was refused
-    inline (no review followed), else the confirmation's."""
+    """Submit the pay form and confirm its review (with `review`'s inputs, such as the
+    duplicate checkbox); the form's own answer when it was refused inline (no review
+    followed), else the confirmation's."""
     answer = await driver.submit_view(user, values, **kwargs)
     if answer.outcome != "updated" or review_of(driver, user) is None:
         return answer
-    return await driver.submit_view(user, {})
+    return await driver.submit_view(user, review or {})

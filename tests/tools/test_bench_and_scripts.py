@@ -26,6 +26,25 @@ def test_digest_bench_runs_and_counts_codat_pages() -> None:
     assert all(int(r[-1]) <= 100 for r in rows)  # an App Home view holds at most 100 blocks
 
 
+def test_refresh_bench_runs_and_counts_codat_requests() -> None:
+    out = run("bench/refresh.py", "--bills", "150", "--latency-ms", "0", "--edits", "2")
+    counts = {line[:42].strip(): line.split()[-2] for line in out.splitlines()[2:]}
+    assert int(counts.pop("day 1: digest (controls checked)")) >= 1
+    # The day-2 digest: the refresh request, and the supplier history of the one row saying
+    # "first payment" (checked daily); the unchanged bills' rows are not checked again.
+    assert int(counts.pop("day 2, unchanged: digest")) <= 2
+    assert counts == {"day 1: /bills due (full read)": "2", "day 2, unchanged: /bills due": "1",
+                      "day 2, 2 bills edited: /bills due": "1",
+                      "a day later: the nightly full read": "2",
+                      "a day later: /bills due": "1"}  # the full read is the job's alone
+
+
+def test_startup_memory_bench_runs_and_prints_both_figures() -> None:
+    out = run("bench/startup_memory.py", "--bills", "20")
+    assert "billbot.server" in out and "`billbot run` started: RSS" in out
+    assert "after one digest of 20 bills: RSS" in out
+
+
 def test_ack_latency_bench_runs_against_both_servers() -> None:
     out = run("bench/ack_latency.py", "--concurrency", "4", "--rounds", "1", "--bills", "10",
               "--codat-latency-ms", "0")
@@ -40,3 +59,8 @@ def test_trace_records_one_payment_with_an_idempotency_key(tmp_path: Path) -> No
     assert "/payment | 201 handled, Idempotency-Key" in sequence
     digest = json.loads((tmp_path / "digest-example.json").read_text())
     assert digest[0]["blocks"][0]["type"] == "header"
+
+
+def test_pacing_bench_runs_and_every_update_lands() -> None:
+    out = run("bench/pacing.py", "--updates", "12", "--inject-429", "1")
+    assert "0 from the stand-in's limits + 1 injected; 0 failed; 12 updated" in out

@@ -15,6 +15,8 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from billbot import metrics
+
 from .errors import (
     CodatApiError,
     CodatConflict,
@@ -135,6 +137,20 @@ class _Budget:
         if failure.retry_after is not None:
             return min(failure.retry_after, remaining)
         return min(self._policy.backoff(self.retries), remaining)
+
+
+async def _counted(call: _Call, sending: Awaitable[httpx.Response]) -> httpx.Response:
+    """One attempt, counted in billbot_codat_calls_total by operation and outcome."""
+    operation = f"{call.method} {call.template}"
+    try:
+        response = await sending
+    except httpx.TransportError:
+        metrics.codat_call(operation, "transport_error")
+        raise
+    status = response.status_code
+    metrics.codat_call(operation, "ok" if response.is_success else "rate_limited" if status == 429
+                       else "server_error" if status >= 500 else "client_error")
+    return response
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from .calls import (
     _classify_response,
     _classify_transport_error,
     _correlation_id,
+    _counted,
     _idempotency_key,
     _json_body,
     _log_attempt,
@@ -46,10 +47,8 @@ from .calls import (
     _raise_final,
     _ResultsPage,
     _segment,
-    _synthesized_error,
 )
 from .errors import (
-    CodatApiError,
     CodatConflict,
     CodatNotFound,
 )
@@ -74,6 +73,8 @@ from .models import (
     SupplierPrototype,
     TaxRateOption,
 )
+from .pages import token_pages
+from .rate_limits import RateLimits
 from .retry import RetryPolicy
 
 logger = logging.getLogger("billbot.codat")
@@ -99,13 +100,15 @@ class CodatClient:
         retry: the retry policy; `RetryPolicy()` (about 30 s in total) when None.
         sleep: how to wait between attempts (tests inject a recorder).
         monotonic: how attempt durations are measured for the budget.
+        rate_limits: where every response's `X-Rate-Limit-*` headers go (shared by clones).
     """
 
     def __init__(self, http: httpx.AsyncClient, *, api_key: str,
                  base_url: str = DEFAULT_BASE_URL, timeout: httpx.Timeout | float = 15.0,
                  retry: RetryPolicy | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 rate_limits: RateLimits | None = None) -> None:
         if not api_key:
             raise ValueError("api_key must not be empty")
         self._http = http
@@ -118,6 +121,7 @@ class CodatClient:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._monotonic = monotonic
+        self.rate_limits = rate_limits or RateLimits()
 
     def __repr__(self) -> str:  # never shows the key
         return f"CodatClient(base_url={self._base_url!r})"
@@ -128,15 +132,13 @@ class CodatClient:
 
     def with_retry(self, retry: RetryPolicy) -> CodatClient:
         """The same HTTP client, key and base URL under another retry policy."""
-        return CodatClient(self._http, api_key=self._api_key, base_url=self._base_url,
-                           timeout=self._timeout, retry=retry, sleep=self._sleep,
-                           monotonic=self._monotonic)
+        return self.with_limits(timeout=self._timeout, retry=retry)
 
-    def with_limits(self, *, timeout: float, retry: RetryPolicy) -> CodatClient:
-        """The same HTTP client, key and base URL under another timeout and retry policy."""
+    def with_limits(self, *, timeout: httpx.Timeout | float, retry: RetryPolicy) -> CodatClient:
+        """The same HTTP client, key, base URL and allowance under another timeout and retry."""
         return CodatClient(self._http, api_key=self._api_key, base_url=self._base_url,
                            timeout=timeout, retry=retry, sleep=self._sleep,
-                           monotonic=self._monotonic)
+                           monotonic=self._monotonic, rate_limits=self.rate_limits)
 
     # --- companies and connections -----------------------------------------------------------
 
@@ -323,28 +325,17 @@ class CodatClient:
 
     # --- plumbing ------------------------------------------------------------------------------
 
+    async def send_call(self, call: _Call) -> httpx.Response:
+        """One request through this client's retry loop and error classification (the async
+        Bill Pay client, `billbot.codat.async_api`, shares them)."""
+        return await self._send(call)
+
     async def _get(self, template: str, **ids: str) -> httpx.Response:
         return await self._send(_Call("GET", template, _path(template, **ids)))
 
-    async def _token_pages(self, template: str, path: str, params: Mapping[str, str],
-                           envelope: type[_PagedT]) -> AsyncIterator[_PagedT]:
-        """Follow `pagination.continuationToken` until Codat leaves it out."""
-        token: str | None = None
-        seen: set[str] = set()
-        while True:
-            page_params = dict(params)
-            if token is not None:
-                page_params["continuationToken"] = token
-            response = await self._send(_Call("GET", template, path, params=page_params))
-            page = _parse(envelope, response)
-            yield page
-            token = page.next_token
-            if not token:
-                return
-            if token in seen:  # a server bug would otherwise loop forever
-                raise CodatApiError(response.status_code, _synthesized_error(
-                    response.status_code, f"continuation token repeated on {template}"))
-            seen.add(token)
+    def _token_pages(self, template: str, path: str, params: Mapping[str, str],
+                     envelope: type[_PagedT]) -> AsyncIterator[_PagedT]:
+        return token_pages(self._send, template, path, params, envelope)
 
     def _headers(self, call: _Call) -> dict[str, str]:
         headers = {"Authorization": self._authorization, "Accept": call.accept}
@@ -363,9 +354,9 @@ class CodatClient:
         tainted = False  # an earlier attempt of this write may have been acted on
 
         def send() -> Awaitable[httpx.Response]:
-            return self._http.request(call.method, url, params=call.params,
-                                      content=call.json_body, files=call.files,
-                                      headers=headers, timeout=self._timeout)
+            return _counted(call, self._http.request(
+                call.method, url, params=call.params, content=call.json_body, files=call.files,
+                headers=headers, timeout=self._timeout))
 
         while True:
             attempt += 1
@@ -375,6 +366,7 @@ class CodatClient:
                 failure = _classify_transport_error(call, exc)
                 failure.error.__cause__ = exc
             else:
+                self.rate_limits.observe(response.headers)
                 if response.is_success:
                     _log_attempt(logging.DEBUG, call, attempt, response.status_code,
                                  _correlation_id(response), "ok")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billbot.codat.client import CodatClient
+from billbot.codat.backend import CodatBackend
 from billbot.codat.models import Supplier
 
 # Codat's query language joins conditions with these and groups with braces: an id holding
@@ -10,7 +10,7 @@ from billbot.codat.models import Supplier
 _OPERATORS = ("&&", "||", "{", "}")
 
 
-async def get_supplier(client: CodatClient, company_id: str, connection_id: str,
+async def get_supplier(client: CodatBackend, company_id: str, connection_id: str,
                        supplier_id: str) -> Supplier | None:
     """The supplier with this id (active or archived), or None when the books have none."""
     if not supplier_id or any(op in supplier_id for op in _OPERATORS):

@@ -50,8 +50,25 @@ CodatDateTime = Annotated[
 Money = Annotated[Decimal, PlainSerializer(_decimal_to_json)]
 
 
+# Equal sets of the fields set, one object each (see `CodatModel.model_post_init`).
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+
+
 class CodatModel(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Share one set of the fields set among the models with an equal one.
+
+        Pydantic keeps that set per instance (728 bytes for a bill or a line item): about
+        3 KB of a parsed bill's 7, the same few sets over and over, 16 MB of a 5,000-bill
+        read. Sharing is safe: the models are frozen, so nothing adds to the set, and a copy
+        (`model_copy`, `copy`) gets a set of its own before any change.
+        """
+        fields = self.__pydantic_fields_set__
+        shared = _FIELDS_SETS.setdefault(frozenset(fields), fields)
+        if shared is not fields:
+            object.__setattr__(self, "__pydantic_fields_set__", shared)
 
     def to_api(self) -> dict[str, Any]:
         """The JSON body Codat expects: camelCase aliases, no unset optional fields."""

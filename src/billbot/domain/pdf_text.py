@@ -6,9 +6,6 @@ from __future__ import annotations
 import io
 import logging
 
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
-
 # An invoice's fields are on its first pages; a 300-page contract is not read whole.
 MAX_PAGES = 5
 # Larger than any invoice Slack would carry to us for this (files.info caps what we download).
@@ -30,6 +27,10 @@ def pdf_text(document: bytes) -> str:
     """
     if len(document) > MAX_BYTES:
         return ""
+    # Imported here: pypdf adds about 13 MB to every replica, and most never read an invoice.
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     try:
         reader = PdfReader(io.BytesIO(document), strict=False)
         if reader.is_encrypted:

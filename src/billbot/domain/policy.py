@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
+from .approval_rules import ApprovalPolicy, legacy_policy
+
 
 class Role(StrEnum):
     APPROVER = "approver"
@@ -46,6 +48,16 @@ class PolicySettings:
     admins: frozenset[str] = field(default_factory=frozenset)
     dual_approval_over: Decimal | None = None
     payer_cannot_approve: bool = True  # separation of duties unless switched off
+    # Rules naming their approvers (BILLBOT_POLICY_FILE, or changed in Slack); None: the one
+    # rule made from the variables above. `approvers` then lists every user the rules name.
+    rules: ApprovalPolicy | None = field(default=None, compare=False)
+    version: int | None = None  # the policy_version in force, for the audit
+    in_file: bool = False  # the policy is kept in BILLBOT_POLICY_FILE: Slack cannot change it
+    team_id: str | None = None  # the workspace whose user groups the rules name
+
+    @property
+    def approval_policy(self) -> ApprovalPolicy:
+        return self.rules if self.rules is not None else legacy_policy(self.dual_approval_over)
 
     def __post_init__(self) -> None:
         # Accept any iterable of ids from callers but keep the frozen, hashable form.

@@ -8,12 +8,14 @@ payment bumps it, and billbot's own partial payments must not void the approval.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from billbot.codat.models import Bill
+
+from .policy_eval import BillFacts
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class BillVersion:
     currency: str
     supplier_id: str
     source_modified_date: datetime | None = None
+    # What the approval policy's conditions look at (rate, supplier name, lines' accounts), as
+    # read with this version; not part of what an approval covers.
+    facts: BillFacts | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, bill: Bill) -> BillVersion:
@@ -34,6 +39,7 @@ class BillVersion:
             currency=bill.currency.upper(),
             supplier_id=bill.supplier_ref.id,
             source_modified_date=bill.source_modified_date,
+            facts=BillFacts.of(bill),
         )
 
     def to_json(self) -> dict[str, Any]:

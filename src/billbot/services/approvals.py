@@ -25,13 +25,18 @@ from sqlmodel import Session, col, select
 
 from billbot.codat.models import Bill
 from billbot.domain.policy import (
+    Decision,
     PolicySettings,
     Role,
+    allow,
     can_approve,
     can_lift_rejection,
     can_reject,
+    deny,
 )
+from billbot.domain.policy_clicks import approval_click, step_words
 from billbot.domain.versions import BillVersion
+from billbot.storage import delegations
 from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import Approval, BillTrack, PaymentIntent
 from billbot.storage.upsert import insert_if_absent
@@ -41,7 +46,8 @@ from .acting import acting_as, approval_principal, people_who_paid
 from .bill_status import ApprovalResult, BillApprovalState, Outcome, Rejection, held_refusal
 from .bindings import Binding
 from .final_payment import approval_blocker
-from .roles import record_refusal, roles_of
+from .policy_state import evaluate, facts_of, groups_for, named_in_rule
+from .roles import members, record_refusal, roles_of
 
 logger = logging.getLogger("billbot.approvals")
 
@@ -116,8 +122,9 @@ def approve(
     ref = _ref(binding, bill)
     current = BillVersion.of(bill)
     click = _Click(ref, current, user_id, "approve", request_id, at, policy)
-    acting = acting_as(session, policy, user_id, Role.APPROVER, at)
-    if acting is None:
+    by_rules = policy.rules is not None
+    acting = None if by_rules else acting_as(session, policy, user_id, Role.APPROVER, at)
+    if acting is None and not by_rules:
         return click.refuse(session, can_approve(roles_of(session, policy, user_id)).reason)
     blocker = approval_blocker(session, ref, bill)  # nothing is approved after the final payment
     if blocker is not None:
@@ -131,9 +138,22 @@ def approve(
         return click.refuse(session, held_refusal(held, "approved"))
     if track.state == "rejected":
         return click.refuse(session, rejected_message(track, user_id))
-    principal, already = approval_principal(acting, tracks.round_decisions(session, track))
-    if principal is None:
-        return click.result(session, Outcome.ALREADY_DONE, already)
+    decisions = tracks.round_decisions(session, track)
+    groups = groups_for(session, policy)
+    facts = facts_of(current, tracks.baseline_of(track))
+    if acting is not None:
+        principal, already = approval_principal(acting, decisions)
+        if principal is None:
+            return click.result(session, Outcome.ALREADY_DONE, already)
+    else:
+        _, chain = evaluate(policy, facts, decisions, groups)
+        answer = approval_click(chain, user_id, delegations.absentees_covered_by(
+            session, user_id, at), sorted(members(session, policy, Role.ADMIN)))
+        if answer.principal is None:
+            if answer.already:
+                return click.result(session, Outcome.ALREADY_DONE, answer.message)
+            return click.refuse(session, answer.message)
+        principal = answer.principal
     if policy.payer_cannot_approve and {user_id, principal} & people_who_paid(session, track):
         return click.refuse(session, PAID_CANNOT_APPROVE)
     acted_by = user_id if principal != user_id else None
@@ -145,21 +165,27 @@ def approve(
     if not inserted:
         return click.result(session, Outcome.ALREADY_DONE, "You have already approved this bill."
                             if acted_by is None else f"<@{principal}> has already approved it.")
-    approvers = tracks.approvers_of(tracks.round_decisions(session, track))
-    needed = tracks.needed_approvals(policy, tracks.baseline_of(track))
-    new_state = "approved" if len(approvers) >= needed else "pending"
+    decisions = tracks.round_decisions(session, track)
+    approvers = tracks.approvers_of(decisions)
+    match, chain = evaluate(policy, facts, decisions, groups)
+    needed = chain.needed
     session.exec(
         update(BillTrack).where(col(BillTrack.id) == track.id)
-        .values(state=new_state, rejected_by=None, reject_reason=None, rejected_at=None,
-                updated_at=at)
+        .values(state="approved" if chain.met else "pending", rejected_by=None,
+                reject_reason=None, rejected_at=None, updated_at=at)
     )
+    step = next((s.number for s in chain.steps if principal in s.counted), None)
     record_audit(session, at=at, actor=user_id, action="approval.recorded", bill=ref,
                  bill_version=current.to_json(), request_id=request_id,
                  detail={"round": track.round, "approvals": list(approvers), "needed": needed,
                          "reference": bill.reference,
+                         "rule": match.rule.name if match.rule else None, "step": step,
+                         "policy_version": policy.version,
                          **({"on_behalf_of": principal} if acted_by else {})})
-    if len(approvers) >= needed:
+    if chain.met:
         message = "Approved."
+    elif by_rules and chain.current is not None:
+        message = f"Approval recorded; the bill now waits for {step_words(chain.current)}."
     else:
         message = f"Approval recorded: {len(approvers)} of {needed} needed."
     if acted_by:
@@ -184,6 +210,8 @@ def reject(
     # A delegate rejects in their own name (they can withdraw it); the audit says for whom.
     acting = acting_as(session, policy, user_id, Role.APPROVER, at)
     decision = can_reject(roles_of(session, policy, user_id, at=at), reason)
+    if decision and policy.rules is not None:
+        decision = _named_in_rule(session, policy, bill, user_id, at)
     if not decision:
         return click.refuse(session, decision.reason)
     assert reason is not None
@@ -215,6 +243,21 @@ def reject(
                          **({"on_behalf_of": acting.on_behalf[0]}
                             if acting is not None and acting.on_behalf else {})})
     return click.result(session, Outcome.RECORDED, "Rejected.")
+
+
+def _named_in_rule(session: Session, policy: PolicySettings, bill: Bill, user_id: str,
+                   at: datetime) -> Decision:
+    """Under rules, Reject is open to anyone the bill's rule names (or who covers them)."""
+    groups = groups_for(session, policy)
+    match, _ = evaluate(policy, facts_of(BillVersion.of(bill)), (), groups)
+    named = named_in_rule(match, groups)
+    if user_id in named or named & set(delegations.absentees_covered_by(session, user_id, at)):
+        return allow()
+    if match.rule is None:
+        return deny("No rule of the approval policy applies to this bill, so nobody is named "
+                    "to reject it; nothing was recorded.")
+    return deny(f"Only the people rule “{match.rule.name}” names can reject this bill; nothing "
+                "was recorded.")
 
 
 def rejected_message(track: BillTrack, user_id: str) -> str:
@@ -322,12 +365,14 @@ def states_of(session: Session, *, bills: Sequence[Bill], binding: Binding,
         intents[intent.bill_track_id].append(intent)
 
     states: dict[str, BillApprovalState] = {}
+    groups = groups_for(session, policy)
     for bill in bills:
         track = track_by_bill.get(bill.id)
         key = track.id if track is not None and track.id is not None else -1
         states[bill.id] = tracks.build_state(
             bill_id=bill.id, track=track, current=BillVersion.of(bill),
-            decisions=decisions.get(key, []), intents=intents.get(key, []), policy=policy)
+            decisions=decisions.get(key, []), intents=intents.get(key, []), policy=policy,
+            groups=groups)
     return states
 
 

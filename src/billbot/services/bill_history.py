@@ -18,7 +18,8 @@ from billbot.storage.tables import (
 )
 
 LIFTS = {"rejection.withdrawn": "withdrew the rejection",
-         "rejection.overridden": "overrode the rejection"}
+         "rejection.overridden": "overrode the rejection",
+         "payment.undone": "undid a payment", "bill.deleted": "deleted the bill"}
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ def history_of(session: Session, *, company_id: str, connection_id: str,
                                   reason if isinstance(reason, str) and reason else None))
     intents = session.exec(select(PaymentIntent).where(
         col(PaymentIntent.bill_track_id) == track.id,
-        col(PaymentIntent.state).in_(["succeeded", *OPEN_INTENT_STATES]))
+        col(PaymentIntent.state).in_(["succeeded", *OPEN_INTENT_STATES]),
+        col(PaymentIntent.undone_at).is_(None))
         .order_by(col(PaymentIntent.created_at))).all()
     payments = [RecordedPayment(i.payment_date, i.account_name or i.account_id, i.amount,
                                 i.currency, i.payer_id, i.state != "succeeded", i.on_behalf_of)

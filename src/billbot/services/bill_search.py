@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from billbot.codat.client import CodatClient
+from billbot.codat.backend import CodatBackend
 from billbot.codat.models import Bill
 
 # Values Codat's query language cannot carry (no escaping is documented), and the first
@@ -27,7 +27,7 @@ def queryable(value: str) -> bool:
             and not any(op in value for op in _OPERATORS))
 
 
-async def find_bills(codat: CodatClient, company_id: str, connection_id: str,
+async def find_bills(codat: CodatBackend, company_id: str, connection_id: str,
                      text: str) -> list[Bill]:
     """The bills whose reference or id is `text` (case-insensitive) or, when none is, whose
     supplier's name contains it; [] when nothing matches or `text` cannot be queried."""
@@ -48,7 +48,7 @@ async def find_bills(codat: CodatClient, company_id: str, connection_id: str,
     return exact or by_supplier
 
 
-async def bills_by_id(codat: CodatClient, company_id: str, connection_id: str,
+async def bills_by_id(codat: CodatBackend, company_id: str, connection_id: str,
                       bill_ids: Iterable[str]) -> dict[str, Bill]:
     """The bills with these ids, in any status, a few queries of `id=a||id=b…` at most."""
     found: dict[str, Bill] = {}

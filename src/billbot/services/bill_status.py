@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from billbot.domain.policy_eval import Chain, Match
 from billbot.storage.tables import OPEN_INTENT_STATES, PaymentIntent
 
 
@@ -55,6 +56,8 @@ class PaymentView:
     reason: str | None  # Codat's reason (or billbot's) when it failed
     currency_rate: Decimal | None = None  # a foreign-currency payment's rate
     base_currency: str | None = None
+    codat_api: str = "sync"  # async: in progress means "recording" (a push operation)
+    credit_amount: Decimal = Decimal(0)  # of `amount`, what a credit note covered (async)
 
     @property
     def in_progress(self) -> bool:
@@ -68,6 +71,7 @@ class PaymentView:
             payment_date=intent.payment_date, at=intent.finished_at or intent.created_at,
             reason=intent.last_error if intent.state == "failed" else None,
             currency_rate=intent.rate, base_currency=intent.base_currency,
+            codat_api=intent.codat_api, credit_amount=intent.credit_amount or Decimal(0),
         )
 
 
@@ -90,6 +94,10 @@ class BillApprovalState:
     held: Hold | None = None
     # Delegates who clicked an approval for an approver away (`approvers` names the latter).
     acted_by: tuple[str, ...] = ()
+    # The approval policy applied: the rule that decides (and why), its chain's progress.
+    match: Match | None = None
+    chain: Chain | None = None
+    policy_version: int | None = None
 
     @property
     def approved_by_anyone(self) -> tuple[str, ...]:
@@ -98,6 +106,8 @@ class BillApprovalState:
 
     @property
     def is_approved(self) -> bool:
+        if self.chain is not None:
+            return self.rejected is None and self.chain.met
         return self.rejected is None and len(self.approvers) >= self.needed
 
     @property

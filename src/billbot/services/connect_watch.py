@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from billbot import tenancy
 from billbot.storage.audit import record_audit
 from billbot.storage.connect_tables import ConnectWatch, KnownCompany
 from billbot.storage.upsert import insert_if_absent
@@ -38,6 +39,8 @@ class Watch:
     last_status: str | None
     checks: int
     waiting_since: datetime | None = None
+    codat_api: str = "sync"  # the API the binding made when it is Linked uses
+    team_id: str = tenancy.SINGLE_WORKSPACE  # the workspace whose channel it binds
 
 
 def backoff(checks: int) -> timedelta:
@@ -54,19 +57,22 @@ def record_company(session: Session, *, company_id: str, name: str, origin: str,
 
 
 def known_companies(session: Session) -> list[tuple[str, str]]:
-    rows = session.exec(select(KnownCompany).order_by(col(KnownCompany.name))).all()
+    rows = session.exec(select(KnownCompany).where(KnownCompany.team_id == tenancy.team_key())
+                        .order_by(col(KnownCompany.name))).all()
     return [(row.company_id, row.name) for row in rows]
 
 
 def is_known(session: Session, company_id: str) -> bool:
-    return session.get(KnownCompany, company_id) is not None
+    row = session.get(KnownCompany, company_id)  # only this workspace's companies
+    return row is not None and row.team_id == tenancy.team_key()
 
 
 def start_creation(session: Session, *, view_id: str, channel_id: str, actor: str,
-                   at: datetime) -> bool:
+                   at: datetime, codat_api: str = "sync") -> bool:
     """Claim a modal's submission (its view id); False: it was submitted already."""
     return insert_if_absent(session, ConnectWatch, {
         "view_id": view_id, "channel_id": channel_id, "requested_by": actor,
+        "codat_api": codat_api,
         "phase": CREATING, "checks": 0, "next_check_at": at + LEASE, "created_at": at,
         "updated_at": at})
 
@@ -153,7 +159,8 @@ def claim(session: Session, *, watch_id: int, now: datetime) -> Watch | None:
     if row is None or row.company_id is None or row.connection_id is None:
         return None
     return Watch(watch_id, row.channel_id, row.company_id, row.connection_id, row.requested_by,
-                 row.phase, row.last_status, row.checks, row.created_at)
+                 row.phase, row.last_status, row.checks, row.created_at, row.codat_api,
+                 row.team_id)
 
 
 def settle(session: Session, *, watch: Watch, phase: str, status: str, at: datetime) -> None:

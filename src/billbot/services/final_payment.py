@@ -48,8 +48,8 @@ def approval_blocker(session: Session, ref: BillRef, bill: Bill) -> str | None:
         if any(i.state in OPEN_INTENT_STATES for i in intents):
             return BEING_PAID
         current = BillVersion.of(bill)
-        if any(i.state == "succeeded" and _paid_in_full(i) and _read_predates(i, current)
-               for i in intents):
+        if any(i.state == "succeeded" and i.undone_at is None and _paid_in_full(i)
+               and _read_predates(i, current) for i in intents):
             return ALREADY_PAID
     if not nothing_due(bill):
         return None

@@ -21,12 +21,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, event, func, or_, update
 from sqlmodel import Session, col, select
 
-from billbot.money import format_money
+from billbot import metrics
+from billbot.money import format_money, quantize
 from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import OPEN_INTENT_STATES, BillTrack, PaymentIntent
+
+from .payment_groups import is_batch
 
 # Actor of the transitions billbot makes on its own (retries, recovery).
 SYSTEM_ACTOR = "billbot"
@@ -57,6 +60,7 @@ class PaymentOutcome:
     view_id: str | None = None  # the payer's pay modal, if it was recorded
     currency_rate: Decimal | None = None  # a foreign-currency payment's rate
     base_currency: str | None = None
+    team_id: str = ""  # the workspace it was made in (OAuth mode); '' in single-workspace mode
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,11 @@ def _outcome(intent: PaymentIntent, bill: BillRef) -> PaymentOutcome:
     elif intent.state == "failed":
         status = PaymentStatus.FAILED
         message = f"The payment of {money} was not made: {intent.last_error}"
+    elif intent.codat_api == "async":
+        status = PaymentStatus.PENDING
+        message = (f"Recording… the payment of {money} is with Codat and waits for the books to "
+                   "confirm it. billbot keeps checking and updates this bill's row; do not pay "
+                   "it another way meanwhile.")
     else:
         status = PaymentStatus.PENDING
         message = (f"The payment of {money} is not confirmed yet. billbot keeps checking and "
@@ -114,7 +123,15 @@ def _outcome(intent: PaymentIntent, bill: BillRef) -> PaymentOutcome:
         account_name=intent.account_name, channel_id=intent.channel_id,
         message_ts=intent.message_ts, remote_payment_id=intent.remote_payment_id,
         view_id=intent.view_id, currency_rate=intent.rate, base_currency=intent.base_currency,
+        team_id=intent.team_id,
     )
+
+
+def _sendable() -> Any:
+    """Not a group's member: a member is never leased, so never sent on its own (its bill
+    is paid by the lead's one payment and finishes with the lead)."""
+    return or_(col(PaymentIntent.group_id).is_(None),
+               col(PaymentIntent.group_id) == col(PaymentIntent.id))
 
 
 def claim(session: Session, intent_id: uuid.UUID, *, now: datetime,
@@ -123,7 +140,7 @@ def claim(session: Session, intent_id: uuid.UUID, *, now: datetime,
     token = str(uuid.uuid4())
     result = session.exec(
         update(PaymentIntent)
-        .where(col(PaymentIntent.id) == intent_id,
+        .where(col(PaymentIntent.id) == intent_id, _sendable(),
                col(PaymentIntent.state).in_(OPEN_INTENT_STATES),
                or_(col(PaymentIntent.locked_until).is_(None),
                    col(PaymentIntent.locked_until) <= now))
@@ -143,7 +160,7 @@ def expired_leases(session: Session, *, now: datetime, limit: int,
     a younger unclaimed intent is left to it rather than taken over mid-click)."""
     return list(session.exec(
         select(PaymentIntent.id)
-        .where(col(PaymentIntent.state).in_(OPEN_INTENT_STATES),
+        .where(col(PaymentIntent.state).in_(OPEN_INTENT_STATES), _sendable(),
                or_(and_(col(PaymentIntent.locked_until).is_(None),
                         col(PaymentIntent.created_at) <= now - unclaimed_grace),
                    col(PaymentIntent.locked_until) <= now))
@@ -221,6 +238,7 @@ def mark_unknown(session: Session, lease: Lease, *, now: datetime, error: str) -
     held = lease.with_intent(state="unknown", last_error=error)
     if result.rowcount == 1:  # else the lease was lost: the next step notices
         _audit(session, held, "payment.unknown", now, error=error)
+        _count_once_committed(session, "unknown")
     return held
 
 
@@ -257,18 +275,25 @@ def finish_succeeded(session: Session, lease: Lease, *, now: datetime,
                 locked_until=None, lease_owner=None)
     )
     if result.rowcount == 1:
-        track = session.exec(
-            select(BillTrack).where(BillTrack.id == intent.bill_track_id)
-            .execution_options(populate_existing=True)
-        ).one()
-        paid = track.paid_in_round + (intent.amount if track.round == intent.round else 0)
-        session.exec(
-            update(BillTrack)
-            .where(col(BillTrack.id) == track.id, col(BillTrack.open_intent_id) == intent.id)
-            .values(paid_in_round=paid, open_intent_id=None, updated_at=now)
-        )
+        paid = _book(session, intent, now)
+        group = _finish_members(session, lease, now, state="succeeded",
+                                remote_payment_id=remote_payment_id, how=how)
+        credit = {} if intent.credit_amount is None else {
+            "credit_amount": _money(intent.credit_amount, intent.currency),
+            "credit_note_number": intent.credit_note_number}  # the thread's entry says so
         _audit(session, lease, "payment.succeeded", now, remote_payment_id=remote_payment_id,
-               how=how, paid_in_round=format(paid, "f"))
+               how=how, paid_in_round=format(paid, "f"), **credit, **group)
+        if intent.credit_note_id is not None and intent.credit_amount is not None:
+            record_audit(session, at=now, actor=intent.payer_id, action="credit_note.allocated",
+                         bill=lease.bill, bill_version=intent.bill_version,
+                         request_id=intent.request_id, detail={
+                             "intent_id": str(intent.id), "credit_note_id": intent.credit_note_id,
+                             "credit_note_number": intent.credit_note_number,
+                             "credit_amount": _money(intent.credit_amount, intent.currency),
+                             "cash_amount": _money(intent.cash_amount, intent.currency),
+                             "account_id": intent.account_id, "currency": intent.currency,
+                             "remote_payment_id": remote_payment_id})
+        _count_once_committed(session, "succeeded")
     return outcome_of(session, intent.id)
 
 
@@ -293,5 +318,71 @@ def finish_failed(session: Session, lease: Lease, *, now: datetime, reason: str,
                    col(BillTrack.open_intent_id) == intent.id)
             .values(open_intent_id=None, updated_at=now)
         )
-        _audit(session, lease, "payment.failed", now, reason=reason, **detail)
+        group = _finish_members(session, lease, now, state="failed", reason=reason)
+        _audit(session, lease, "payment.failed", now, reason=reason, **detail, **group)
+        _count_once_committed(session, "failed")
     return outcome_of(session, intent.id)
+
+
+def _book(session: Session, intent: PaymentIntent, now: datetime) -> Decimal:
+    """The bill's track: the payment counts towards the round, the bill is free again."""
+    track = session.exec(select(BillTrack).where(BillTrack.id == intent.bill_track_id)
+                         .execution_options(populate_existing=True)).one()
+    paid = track.paid_in_round + (intent.amount if track.round == intent.round else 0)
+    session.exec(update(BillTrack).where(col(BillTrack.id) == track.id,
+                                         col(BillTrack.open_intent_id) == intent.id)
+                 .values(paid_in_round=paid, open_intent_id=None, updated_at=now))
+    return paid
+
+
+def _finish_members(session: Session, lead: Lease, now: datetime, *, state: str,
+                    remote_payment_id: str | None = None, how: str | None = None,
+                    reason: str | None = None) -> dict[str, Any]:
+    """A group's lead just finished: every open member finishes the same way, in the same
+    transaction (one payment paid them all, or none). The audit detail naming the group."""
+    if lead.intent.group_id != lead.intent.id:
+        return {}
+    members = list(session.exec(select(PaymentIntent).where(
+        col(PaymentIntent.group_id) == lead.intent.id, col(PaymentIntent.id) != lead.intent.id)
+        .execution_options(populate_existing=True)).all())
+    batch = is_batch([lead.intent, *members])  # several suppliers: a batch payment
+    group = {"group_id": str(lead.intent.id), "group_bills": len(members) + 1,
+             "group_reference": lead.intent.payment_reference, "batch": batch}
+    with_others = ("one batch payment with other suppliers' bills" if batch
+                   else "one payment with its supplier's other bills")
+    for member in members:
+        done = session.exec(update(PaymentIntent).where(
+            col(PaymentIntent.id) == member.id, col(PaymentIntent.state).in_(OPEN_INTENT_STATES))
+            .values(state=state, remote_payment_id=remote_payment_id, finished_at=now,
+                    last_error=reason, locked_until=None, lease_owner=None))
+        if done.rowcount != 1:
+            continue
+        held = Lease(member, _bill_of(session, member), "")
+        if state == "succeeded":
+            paid = _book(session, member, now)
+            _audit(session, held, "payment.succeeded", now, remote_payment_id=remote_payment_id,
+                   how=f"{how} ({with_others})",
+                   paid_in_round=format(paid, "f"), **group)
+        else:
+            session.exec(update(BillTrack).where(col(BillTrack.id) == member.bill_track_id,
+                                                 col(BillTrack.open_intent_id) == member.id)
+                         .values(open_intent_id=None, updated_at=now))
+            _audit(session, held, "payment.failed", now, reason=reason, **group)
+        _count_once_committed(session, state)
+    return group
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return format(quantize(amount, currency), "f")
+
+
+def open_count(session: Session) -> int:
+    """Intents not finished (for /metrics)."""
+    return int(session.exec(select(func.count()).select_from(PaymentIntent)
+                            .where(col(PaymentIntent.state).in_(OPEN_INTENT_STATES))).one())
+
+
+def _count_once_committed(session: Session, outcome: str) -> None:
+    """billbot_payments_total moves with the transaction that records the outcome, never
+    for one that rolls back."""
+    event.listen(session, "after_commit", lambda _s: metrics.payment(outcome), once=True)

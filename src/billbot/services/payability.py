@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from billbot.codat.models import AccountStatus, BankAccountOption, Bill
 from billbot.domain.policy import PolicySettings, Role, can_pay
+from billbot.domain.policy_clicks import step_words
+from billbot.domain.policy_eval import Chain, Match
 from billbot.money import format_money, minor_units
 
 from .bill_status import BillApprovalState, held_refusal
@@ -60,6 +62,17 @@ def payment_problem(bill: Bill, amount: Decimal) -> str | None:
     return bill_problem(bill) or amount_problem(amount, due=bill.amount_due, currency=bill.currency)
 
 
+def chain_refusal(policy: PolicySettings, match: Match, chain: Chain, approvals: int) -> str:
+    """Why an approval chain does not let the bill be paid yet."""
+    if policy.rules is None:
+        return f"The bill needs {chain.needed} approvals and has {approvals}."
+    if match.rule is None:
+        return "No rule of the approval policy applies to this bill, so it cannot be paid."
+    assert chain.current is not None
+    return (f"The bill waits for {step_words(chain.current)} of rule “{match.rule.name}” "
+            "before it can be paid.")
+
+
 def why_not_payable(bill: Bill, state: BillApprovalState, *, user_id: str, policy: PolicySettings,
                     roles: frozenset[Role]) -> str | None:
     """Why this payer cannot pay this bill now (start_payment checks it all again)."""
@@ -75,6 +88,8 @@ def why_not_payable(bill: Bill, state: BillApprovalState, *, user_id: str, polic
         return ("The bill changed in the accounting software since it was approved, so it "
                 "must be approved again before it can be paid.")
     if not state.is_approved:
+        if policy.rules is not None and state.match is not None and state.chain is not None:
+            return chain_refusal(policy, state.match, state.chain, len(state.approvers))
         return f"The bill needs {state.needed} approval(s) before it can be paid."
     if state.payment_in_progress:
         return PAYMENT_IN_PROGRESS
@@ -90,6 +105,6 @@ def payment_accounts(options: list[BankAccountOption], bill: Bill,
             and (a.currency or "").upper() in allowed]
 
 
-__all__ = ["PAYMENT_IN_PROGRESS", "amount_problem", "bill_problem", "date_problem",
+__all__ = ["PAYMENT_IN_PROGRESS", "amount_problem", "bill_problem", "chain_refusal", "date_problem",
            "latest_payment_date", "payment_accounts",
            "payment_problem", "why_not_payable"]

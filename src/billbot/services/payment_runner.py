@@ -16,6 +16,7 @@ Idempotency-Key and retries an unknown outcome with the SAME key a few times. `r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,7 +29,10 @@ from typing import Protocol, TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from billbot import tenancy
 from billbot.clock import Clock
+from billbot.codat.async_api import AsyncBillPayClient
+from billbot.codat.backend import API_ASYNC
 from billbot.codat.errors import (
     CodatApiError,
     CodatError,
@@ -47,6 +51,7 @@ from billbot.testhooks import CrashHook, CrashPoint, no_crash
 from . import intents, tracks
 from .intents import Lease, PaymentOutcome, PaymentStatus
 from .payability import payment_problem
+from .push_payments import PushPayments
 from .roles import roles_of
 
 logger = logging.getLogger("billbot.payments")
@@ -111,7 +116,8 @@ def payment_body(lease: Lease) -> BillPaymentPrototype:
 
 
 class PaymentRunner:
-    def __init__(self, engine: Engine, clock: Clock, *, policy: PolicySettings | None = None,
+    def __init__(self, engine: Engine, clock: Clock, *,
+                 policy: PolicySettings | Callable[[], PolicySettings] | None = None,
                  settings: RunnerSettings | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  crash: CrashHook = no_crash) -> None:
@@ -135,19 +141,27 @@ class PaymentRunner:
     async def outcome(self, intent_id: uuid.UUID) -> PaymentOutcome:
         return await self._db(lambda s: intents.outcome_of(s, intent_id))
 
-    async def execute(self, intent_id: uuid.UUID, codat: PaymentGateway) -> PaymentOutcome:
-        """Send a just-started intent; returns what to show (pending if still unknown)."""
+    async def execute(self, intent_id: uuid.UUID, codat: PaymentGateway,
+                      push: AsyncBillPayClient | None = None) -> PaymentOutcome:
+        """Send a just-started intent; returns what to show (pending if still unknown).
+
+        An intent made on an async binding goes through `push` (the async API)."""
         self._crash(CrashPoint.INTENT_COMMITTED)
         now = self._clock.now()
         lease = await self._db(lambda s: intents.claim(s, intent_id, now=now,
                                                        lease_for=self._settings.lease))
         if lease is None:  # finished already, or another worker holds it
             return await self.outcome(intent_id)
+        if lease.intent.codat_api == API_ASYNC:
+            if push is None:
+                logger.error("intent %s is for the async API and no client was given", intent_id)
+                return await self._release(lease)
+            return await PushPayments(self).send(lease, push, recovery=False)
         return await self._drive(lease, codat, delays=self._settings.retry_delays,
                                  recovery=False)
 
-    async def recover(self, codat: PaymentGateway,
-                      now: datetime | None = None) -> list[PaymentOutcome]:
+    async def recover(self, codat: PaymentGateway, now: datetime | None = None,
+                      push: AsyncBillPayClient | None = None) -> list[PaymentOutcome]:
         """Finish open intents whose lease expired; one outcome per intent looked at."""
         at = now or self._clock.now()
         ids = await self._db(lambda s: intents.expired_leases(
@@ -160,7 +174,16 @@ class PaymentRunner:
             if lease is None:
                 continue
             try:
-                outcomes.append(await self._recover_one(lease, codat, at))
+                # Re-checked in the workspace it was started from (OAuth mode: roles and
+                # policy are per workspace; this tick runs outside any).
+                with _workspace_of(lease):
+                    if lease.intent.codat_api != API_ASYNC:
+                        outcomes.append(await self._recover_one(lease, codat, at))
+                    elif push is not None:
+                        outcomes.append(await PushPayments(self).recover(lease, push, at))
+                    else:
+                        logger.error("async intent %s left: no async client given", intent_id)
+                        await self._release(lease)
             except Exception:
                 # One bad intent must not stop the others; its lease expires and it is retried.
                 logger.exception("recovery of payment intent %s failed", intent_id)
@@ -206,8 +229,9 @@ class PaymentRunner:
     def _payer_problem(self, session: Session, payer_id: str, *,
                        at: datetime | None = None) -> str | None:
         # With `at`, a delegate still covering an absent payer still may (`/bills away`).
-        if self._policy is None or Role.PAYER in roles_of(session, self._policy, payer_id,
-                                                          at=at):
+        # A callable policy is the one in force now (a version saved since start applies).
+        policy = self._policy() if callable(self._policy) else self._policy
+        if policy is None or Role.PAYER in roles_of(session, policy, payer_id, at=at):
             return None
         return "The payer is no longer allowed to pay bills, so nothing was paid."
 
@@ -321,6 +345,14 @@ class PaymentRunner:
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
+
+
+def _workspace_of(lease: Lease) -> contextlib.AbstractContextManager[None]:
+    """Act for the intent's workspace; single-workspace intents carry none ('')."""
+    intent = lease.intent
+    if not intent.team_id:
+        return contextlib.nullcontext()
+    return tenancy.acting_for(tenancy.Workspace(intent.team_id))
 
 __all__ = ["PaymentGateway", "PaymentOutcome", "PaymentRunner", "PaymentStatus",
            "RunnerSettings", "payment_body", "payment_call_limits"]

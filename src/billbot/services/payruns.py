@@ -22,11 +22,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from billbot.codat.models import Bill
+from billbot.domain.bill_controls import Control
 from billbot.domain.policy import PolicySettings
 from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import OPEN_INTENT_STATES, PaymentIntent, PayRun, PayRunItem
 
 from .bindings import Binding
+from .payment_groups import EACH, choice_problem, to_send
 from .payments import StartOutcome, start_payment
 
 
@@ -40,6 +42,7 @@ class Offered:
     currency: str
     amount: Decimal
     issue_date: date
+    supplier_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,17 +65,20 @@ class Choice:
 
 
 def create_draft(session: Session, *, binding: Binding, payer_id: str, offered: list[Offered],
-                 base_currency: str | None, at: datetime) -> uuid.UUID:
+                 base_currency: str | None, at: datetime,
+                 platform: str | None = None) -> uuid.UUID:
+    """`platform`: the connection's platformName as read from Codat (None: not read)."""
     run_id = uuid.uuid4()
     session.add(PayRun(id=run_id, company_id=binding.company_id,
                        connection_id=binding.connection_id, channel_id=binding.channel_id,
                        payer_id=payer_id, state="draft", base_currency=base_currency,
-                       choices={}, created_at=at, updated_at=at))
+                       platform=platform, choices={}, created_at=at, updated_at=at))
     session.flush()  # the items' foreign key needs the run first (PostgreSQL checks at once)
     for position, item in enumerate(offered):
         session.add(PayRunItem(run_id=run_id, position=position, bill_id=item.bill_id,
                                reference=(item.reference or "")[:255] or None,
                                supplier=(item.supplier or "")[:255] or None,
+                               supplier_id=(item.supplier_id or "")[:255] or None,
                                currency=item.currency.upper(), amount=item.amount,
                                issue_date=item.issue_date, selected=True))
     session.flush()
@@ -138,9 +144,18 @@ def _take(session: Session, run: PayRun, *, from_state: str, attempt: int, at: d
     return taken.rowcount == 1
 
 
+@dataclass(frozen=True)
+class RunChecks:
+    """The controls each bill meets now and the payer's limits. A run never confirms a
+    possible duplicate: such a bill is left out, to be paid on its own with Pay."""
+
+    controls: Mapping[str, list[Control]]
+    payer_limits: Mapping[str, Decimal] | None = None
+
+
 def _start_item(session: Session, run: PayRun, item: PayRunItem, bill: Bill | None, *,
                 policy: PolicySettings, at: datetime, request_id: str | None,
-                user_id: str) -> None:
+                user_id: str, checks: RunChecks | None = None) -> None:
     """Start one bill's payment (its own intent and key), or record why it was not started."""
     item.intent_id = None
     item.skip_reason = None
@@ -160,7 +175,9 @@ def _start_item(session: Session, run: PayRun, item: PayRunItem, bill: Bill | No
             account_id=choice.account_id, account_name=choice.account_name,
             payment_date=run.payment_date, channel_id=None, message_ts=None, policy=policy,
             at=at, currency_rate=choice.rate,
-            base_currency=run.base_currency if choice.rate is not None else None)
+            base_currency=run.base_currency if choice.rate is not None else None,
+            controls=checks.controls.get(item.bill_id, []) if checks else (),
+            payer_limits=checks.payer_limits if checks else None)
         if started.outcome is StartOutcome.STARTED:
             item.intent_id = started.intent_id
         else:
@@ -172,30 +189,36 @@ def _start_item(session: Session, run: PayRun, item: PayRunItem, bill: Bill | No
 class Started:
     taken: bool  # False: another submit (or a retry) started this attempt already
     intent_ids: list[uuid.UUID]
+    refused: str | None = None  # the choice could not be taken: nothing changed
 
 
 def start_run(session: Session, *, run_id: uuid.UUID, user_id: str,
               fresh: Mapping[str, Bill], policy: PolicySettings, at: datetime,
-              lease_until: datetime, request_id: str | None) -> Started:
-    """Confirm a draft: the run taken and every selected bill's intent committed together."""
+              lease_until: datetime, request_id: str | None,
+              checks: RunChecks | None = None, grouping: str = EACH) -> Started:
+    """Confirm a draft: the run taken and every selected bill's intent committed together
+    (`grouping`: how they become payments, `payment_groups`; refused before anything)."""
     run = get_run(session, run_id)
     if run is None or run.payer_id != user_id or run.state != "draft":
         return Started(False, [])
+    if refused := choice_problem(session, run, grouping):
+        return Started(False, [], refused)
     if not _take(session, run, from_state="draft", attempt=run.attempt, at=at,
                  lease_until=lease_until):
         return Started(False, [])
-    started: list[uuid.UUID] = []
+    started: list[tuple[str, uuid.UUID]] = []
     for item in items_of(session, run_id):
         if not item.selected:
             continue
         _start_item(session, run, item, fresh.get(item.bill_id), policy=policy, at=at,
-                    request_id=request_id, user_id=user_id)
+                    request_id=request_id, user_id=user_id, checks=checks)
         if item.intent_id is not None:
-            started.append(item.intent_id)
+            started.append((item.bill_id, item.intent_id))
     _audit(session, run, "payrun.started", at, user_id, request_id,
            bills=sum(1 for i in items_of(session, run_id) if i.selected), started=len(started))
-    session.flush()
-    return Started(True, started)
+    return Started(True, to_send(session, run, started, fresh=fresh, at=at, actor=user_id,
+                                 request_id=request_id, grouping=grouping,
+                                 limits=checks.payer_limits if checks else None))
 
 
 def failed_items(session: Session, run_id: uuid.UUID) -> list[PayRunItem]:
@@ -208,7 +231,8 @@ def failed_items(session: Session, run_id: uuid.UUID) -> list[PayRunItem]:
 
 def retry_failed(session: Session, *, run_id: uuid.UUID, attempt: int, user_id: str,
                  fresh: Mapping[str, Bill], policy: PolicySettings, at: datetime,
-                 lease_until: datetime, request_id: str | None) -> Started:
+                 lease_until: datetime, request_id: str | None,
+                 checks: RunChecks | None = None) -> Started:
     """Start the failed bills again (new intents, new keys), only those; once per attempt."""
     run = get_run(session, run_id)
     if run is None or run.state != "finished":
@@ -217,16 +241,17 @@ def retry_failed(session: Session, *, run_id: uuid.UUID, attempt: int, user_id: 
     if not retry or not _take(session, run, from_state="finished", attempt=attempt, at=at,
                               lease_until=lease_until):
         return Started(False, [])
-    started: list[uuid.UUID] = []
+    started: list[tuple[str, uuid.UUID]] = []
     for item in retry:
         _start_item(session, run, item, fresh.get(item.bill_id), policy=policy, at=at,
-                    request_id=request_id, user_id=user_id)
+                    request_id=request_id, user_id=user_id, checks=checks)
         if item.intent_id is not None:
-            started.append(item.intent_id)
+            started.append((item.bill_id, item.intent_id))
     _audit(session, run, "payrun.retried", at, user_id, request_id, bills=len(retry),
            started=len(started))
-    session.flush()
-    return Started(True, started)
+    return Started(True, to_send(session, run, started, fresh=fresh, at=at, actor=user_id,
+                                 request_id=request_id,
+                                 limits=checks.payer_limits if checks else None))
 
 
 def _audit(session: Session, run: PayRun, action: str, at: datetime, actor: str,
@@ -357,25 +382,7 @@ def finish(session: Session, run_id: uuid.UUID, *, at: datetime) -> bool:
     return done.rowcount == 1
 
 
-__all__ = [
-    "Choice",
-    "Failure",
-    "Offered",
-    "Progress",
-    "Started",
-    "claim_stale",
-    "create_draft",
-    "failed_items",
-    "finish",
-    "get_run",
-    "items_of",
-    "leave_out",
-    "progress",
-    "renew",
-    "retry_failed",
-    "save_page",
-    "set_choices",
-    "set_slack_places",
-    "stale_runs",
-    "start_run",
-]
+__all__ = ["Choice", "Failure", "Offered", "Progress", "RunChecks", "Started", "claim_stale",
+           "create_draft", "failed_items", "finish", "get_run", "items_of", "leave_out",
+           "progress", "renew", "retry_failed", "save_page", "set_choices", "set_slack_places",
+           "stale_runs", "start_run"]

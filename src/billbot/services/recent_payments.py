@@ -27,7 +27,7 @@ def paid_since(session: Session, since: datetime, *, limit: int = 500) -> list[R
     rows = session.exec(
         select(PaymentIntent, BillTrack)
         .where(col(PaymentIntent.bill_track_id) == col(BillTrack.id),
-               col(PaymentIntent.state) == "succeeded",
+               col(PaymentIntent.state) == "succeeded", col(PaymentIntent.undone_at).is_(None),
                col(PaymentIntent.finished_at) >= since)
         .order_by(col(PaymentIntent.finished_at).desc()).limit(limit)).all()
     return [RecentPayment(company_id=track.company_id, connection_id=track.connection_id,

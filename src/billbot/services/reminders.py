@@ -25,6 +25,7 @@ from billbot.storage import delegations
 from .approvals import states_of
 from .bindings import Binding
 from .roles import members
+from .waiting import asked_to_approve
 
 Kind = Literal["reminder", "escalation"]
 
@@ -57,7 +58,7 @@ def plan(session: Session, policy: PolicySettings, *, binding: Binding, bills: S
             continue
         recipients: list[str] = []
         covering: dict[str, str] = {}
-        for approver in sorted(approvers - set(state.approvers)):
+        for approver in sorted(asked_to_approve(state, approvers)):  # the current step's
             delegate = delegations.delegate_of(session, approver, now)
             person = delegate or approver
             if delegate:

@@ -1,4 +1,6 @@
-"""Effective roles: the environment lists with admins' overrides (role_grant) on top."""
+"""Effective roles: the environment lists with admins' overrides (role_grant) on top. Grants
+belong to the workspace they were made in (billbot.tenancy): in OAuth mode, where no role
+variables apply, a workspace's roles are its grants alone."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from billbot import tenancy
 from billbot.domain.policy import (
     Decision,
     PolicySettings,
@@ -23,6 +26,7 @@ from billbot.storage.audit import BillRef, record_audit
 from billbot.storage.tables import RoleGrant
 from billbot.storage.upsert import insert_if_absent
 
+from .policy_state import groups_for
 from .tracks import baseline_of, load_track
 
 
@@ -36,7 +40,8 @@ class GrantView:
 
 
 def grants_of(session: Session, user_id: str) -> dict[Role, bool]:
-    rows = session.exec(select(RoleGrant).where(RoleGrant.user_id == user_id)).all()
+    rows = session.exec(select(RoleGrant).where(RoleGrant.user_id == user_id,
+                                                RoleGrant.team_id == tenancy.team_key())).all()
     return {Role(row.role): row.present for row in rows}
 
 
@@ -49,6 +54,9 @@ def roles_of(session: Session, policy: PolicySettings, user_id: str, *,
     """What the user may do now: env ∪ granted − revoked; given `at`, plus the approver and
     payer roles of the people they cover then (`/bills away`)."""
     own = apply_grants(policy.env_roles(user_id), grants_of(session, user_id))
+    if policy.rules is not None and Role.APPROVER not in own and any(
+            user_id in people for people in groups_for(session, policy).values()):
+        own |= {Role.APPROVER}  # a member of a user group the rules name
     if at is None:
         return own
     covered: set[Role] = set()
@@ -69,7 +77,8 @@ def acting_for(session: Session, policy: PolicySettings, user_id: str, role: Rol
 def members(session: Session, policy: PolicySettings, role: Role) -> frozenset[str]:
     """Everyone who holds `role` now."""
     people = set(policy.env_members(role))
-    rows = session.exec(select(RoleGrant).where(RoleGrant.role == role.value)).all()
+    rows = session.exec(select(RoleGrant).where(RoleGrant.role == role.value,
+                                                RoleGrant.team_id == tenancy.team_key())).all()
     for row in rows:
         if row.present:
             people.add(row.user_id)
@@ -79,8 +88,8 @@ def members(session: Session, policy: PolicySettings, role: Role) -> frozenset[s
 
 
 def list_grants(session: Session) -> list[GrantView]:
-    rows = session.exec(select(RoleGrant).order_by(col(RoleGrant.user_id),
-                                                   col(RoleGrant.role))).all()
+    rows = session.exec(select(RoleGrant).where(RoleGrant.team_id == tenancy.team_key())
+                        .order_by(col(RoleGrant.user_id), col(RoleGrant.role))).all()
     return [GrantView(r.user_id, Role(r.role), r.present, r.changed_by, r.changed_at)
             for r in rows]
 
@@ -108,7 +117,8 @@ def set_role(
     if not insert_if_absent(session, RoleGrant, values):
         session.exec(
             update(RoleGrant)
-            .where(col(RoleGrant.user_id) == user_id, col(RoleGrant.role) == role.value)
+            .where(col(RoleGrant.user_id) == user_id, col(RoleGrant.role) == role.value,
+                   col(RoleGrant.team_id) == tenancy.team_key())
             .values(present=present, changed_by=actor, changed_at=at)
         )
     record_audit(
@@ -117,6 +127,26 @@ def set_role(
         detail={"user_id": user_id, "role": role.value, "had_role_before": before},
     )
     return allow()
+
+
+def grant_installer(session: Session, *, user_id: str, at: datetime) -> bool:
+    """OAuth mode: the person who installed billbot becomes the workspace's (the acting
+    workspace's) first admin. A workspace that has an admin already keeps its admins as they
+    are: re-installing grants nobody anything. True when granted; audited."""
+    if members(session, PolicySettings(), Role.ADMIN):
+        return False
+    values = {"user_id": user_id, "role": Role.ADMIN.value, "present": True,
+              "changed_by": user_id, "changed_at": at}
+    if not insert_if_absent(session, RoleGrant, values):
+        session.exec(
+            update(RoleGrant)
+            .where(col(RoleGrant.user_id) == user_id, col(RoleGrant.role) == Role.ADMIN.value,
+                   col(RoleGrant.team_id) == tenancy.team_key())
+            .values(present=True, changed_by=user_id, changed_at=at))
+    record_audit(session, at=at, actor=user_id, action="role.granted", request_id=None,
+                 detail={"user_id": user_id, "role": Role.ADMIN.value, "had_role_before": False,
+                         "reason": "installed billbot"})
+    return True
 
 
 def record_refusal(
@@ -149,5 +179,6 @@ def record_refusal(
                  request_id=request_id, detail=detail)
 
 
-__all__ = ["DELEGABLE", "GrantView", "acting_for", "grants_of", "list_grants", "members",
+__all__ = ["DELEGABLE", "GrantView", "acting_for", "grant_installer", "grants_of", "list_grants",
+           "members",
            "record_refusal", "roles_of", "set_role"]

@@ -9,7 +9,7 @@ serializes writers anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -24,6 +24,7 @@ from billbot.storage.tables import Approval, BillTrack, PaymentIntent
 from billbot.storage.upsert import insert_if_absent
 
 from .bill_status import BillApprovalState, Hold, PaymentView, Rejection
+from .policy_state import evaluate, facts_of, groups_for
 
 MAX_PAYMENTS_SHOWN = 20
 
@@ -99,7 +100,7 @@ def predates_own_payment(session: Session, track: BillTrack, current: BillVersio
     paid = [intent.amount for intent in session.exec(
         select(PaymentIntent)
         .where(PaymentIntent.bill_track_id == track.id, PaymentIntent.round == track.round,
-               PaymentIntent.state == "succeeded")
+               PaymentIntent.state == "succeeded", col(PaymentIntent.undone_at).is_(None))
         .order_by(col(PaymentIntent.finished_at))
     ).all()]
     baseline = baseline_of(track)
@@ -186,12 +187,22 @@ def build_state(
     decisions: Sequence[Approval],
     intents: Sequence[PaymentIntent],
     policy: PolicySettings,
+    groups: Mapping[str, frozenset[str]] | None = None,
 ) -> BillApprovalState:
-    payments = tuple(PaymentView.of(i) for i in intents[-MAX_PAYMENTS_SHOWN:])
+    # A payment an admin undid (deleted in Codat) is not a payment of the bill any more.
+    kept = [i for i in intents if i.undone_at is None]
+    payments = tuple(PaymentView.of(i) for i in kept[-MAX_PAYMENTS_SHOWN:])
+    groups = groups or {}
+
+    def chain_of(counted: Sequence[Approval], baseline: BillVersion | None) -> dict[str, Any]:
+        match, chain = evaluate(policy, facts_of(current, baseline), counted, groups)
+        return {"needed": chain.needed if match.rule is not None else 1, "match": match,
+                "chain": chain, "policy_version": policy.version}
+
     if track is None:
-        return BillApprovalState(bill_id=bill_id, round=0, approvers=(),
-                                 needed=needed_approvals(policy, current), rejected=None,
-                                 paid_in_round=Decimal(0), payments=payments)
+        return BillApprovalState(bill_id=bill_id, round=0, approvers=(), rejected=None,
+                                 paid_in_round=Decimal(0), payments=payments,
+                                 **chain_of((), None))
     in_flight = next((p.amount for p in payments if p.in_progress), None)
     rejected = None
     if track.state == "rejected" and track.rejected_by and track.rejected_at:
@@ -199,14 +210,14 @@ def build_state(
     held = hold_of(track)
     if not is_current(track, current, in_flight):
         return BillApprovalState(bill_id=bill_id, round=track.round, approvers=(),
-                                 needed=needed_approvals(policy, current), rejected=rejected,
-                                 paid_in_round=Decimal(0), payments=payments, lapsed=True,
-                                 held=held)
+                                 rejected=rejected, paid_in_round=Decimal(0), payments=payments,
+                                 lapsed=True, held=held,
+                                 **chain_of((), None))
     return BillApprovalState(
         bill_id=bill_id, round=track.round, approvers=approvers_of(decisions),
         acted_by=tuple(d.acted_by for d in decisions if d.decision == "approve" and d.acted_by),
-        needed=needed_approvals(policy, baseline_of(track)), rejected=rejected,
-        paid_in_round=track.paid_in_round, payments=payments, held=held,
+        rejected=rejected, paid_in_round=track.paid_in_round, payments=payments, held=held,
+        **chain_of(decisions, baseline_of(track)),
     )
 
 
@@ -228,4 +239,4 @@ def state_for_track(session: Session, *, ref: BillRef, track: BillTrack | None,
             .execution_options(populate_existing=True)
         ).all())
     return build_state(bill_id=ref.bill_id, track=track, current=current, decisions=decisions,
-                       intents=intents, policy=policy)
+                       intents=intents, policy=policy, groups=groups_for(session, policy))

@@ -28,11 +28,21 @@ def waits_on(bill: Bill, state: BillApprovalState, *, approvers: Collection[str]
     if bill.amount_due is not None and bill.amount_due <= 0:
         return {}
     if not state.is_approved:
-        return {u: Wait.APPROVE for u in sorted(approvers) if u not in state.approvers}
+        return {u: Wait.APPROVE for u in sorted(asked_to_approve(state, approvers))}
     if bill_problem(bill) is not None or state.payment_in_progress:
         return {}
     return {u: Wait.PAY for u in sorted(payers)
             if can_pay(u, {Role.PAYER}, policy, state.approved_by_anyone)}
 
 
-__all__ = ["Wait", "waits_on"]
+def asked_to_approve(state: BillApprovalState, approvers: Collection[str]) -> frozenset[str]:
+    """Who is asked to approve now: the current step's people who have not approved yet
+    (under the old single rule: every approver who has not); nobody when no rule applies."""
+    chain = state.chain
+    asked = chain.asked_next() if chain is not None else None
+    if asked is None:
+        return frozenset(u for u in approvers if u not in state.approvers)
+    return asked
+
+
+__all__ = ["Wait", "asked_to_approve", "waits_on"]

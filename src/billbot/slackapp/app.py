@@ -25,11 +25,13 @@ from billbot.slackapp import (
     approve_all_flow,
     commands_flow,
     connect_flow,
+    credit_flow,
     details_flow,
     due_pages,
     edit_flow,
     holds_flow,
     home,
+    installs,
     invoice_flow,
     newbill_flow,
     newbill_totals,
@@ -37,7 +39,10 @@ from billbot.slackapp import (
     payments_flow,
     payrun_flow,
     payrun_open,
+    policy_edit_flow,
     rejections_flow,
+    undo_flow,
+    usergroups_flow,
 )
 from billbot.slackapp.account_blocks import CALLBACK_ACCOUNT_ADD
 from billbot.slackapp.account_choices import ACTION_ACCOUNT
@@ -76,6 +81,7 @@ from billbot.slackapp.payrun_blocks import (
     CALLBACK_PAYRUN_FORM,
     CALLBACK_PAYRUN_REVIEW,
 )
+from billbot.slackapp.policy_edit_blocks import ACTION_POLICY_EDIT, CALLBACK_POLICY_EDIT
 from billbot.storage import slack_messages
 
 logger = logging.getLogger("billbot.slack")
@@ -83,8 +89,11 @@ logger = logging.getLogger("billbot.slack")
 
 def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> AsyncApp:
     secret = bot.settings.slack_signing_secret
+    oauth = bot.settings.oauth_mode
     app = AsyncApp(
         client=bot.slack,
+        # OAuth mode: Bolt's install flow, each request authorized from the installation store.
+        oauth_settings=installs.oauth_settings(bot) if oauth else None,
         signing_secret=secret.get_secret_value() if secret else None,
         # Verification is never switched off for HTTP: without a secret (Socket Mode only)
         # the HTTP route refuses everything before Bolt sees it (see server.py).
@@ -93,6 +102,8 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("billbot.bolt"),
     )
+    if oauth:  # first: every later middleware and listener acts as the request's workspace
+        installs.wire(app, bot)
 
     async def first_delivery(raw_body: str) -> bool:
         """True the first time this exact signed body arrives (across processes and restarts).
@@ -272,6 +283,16 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
     async def bank_account_add(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await accounts_flow.submitted(bot, then_work(ack), body, request.raw_body)
 
+    @app.action(ACTION_POLICY_EDIT)
+    async def policy_edit_clicked(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await then_work(ack)()
+        if await first_delivery(request.raw_body):
+            await policy_edit_flow.edit_clicked(bot, body, request.raw_body)
+
+    @app.view(CALLBACK_POLICY_EDIT)
+    async def policy_edit(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await policy_edit_flow.submitted(bot, then_work(ack), body, request.raw_body)
+
     @app.view(CALLBACK_NEW_BILL)
     async def new_bill(ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         await newbill_flow.submitted(bot, then_work(ack), body, request.raw_body)
@@ -337,6 +358,18 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         user = text_at(event, "user", limit=64)
         if user and event.get("tab") == "home" and await first_delivery(request.raw_body):
             await home.home_opened(bot, user)
+
+    @app.event("subteam_members_changed")
+    async def subteam_members_changed(event: dict[str, Any], body: dict[str, Any],
+                                      request: AsyncBoltRequest) -> None:
+        # A policy's user group changed members: the cache follows (a retry applies nothing).
+        if await first_delivery(request.raw_body):
+            team = body.get("team_id")
+            await usergroups_flow.members_changed(
+                bot, event, team_id=team if isinstance(team, str) else None)
+
+    undo_flow.wire(app, bot, then_work=then_work, first_delivery=first_delivery)
+    credit_flow.wire(app, bot, then_work=then_work, first_delivery=first_delivery)
 
     @app.action(re.compile(".*"))
     async def other_action(ack: Any) -> None:

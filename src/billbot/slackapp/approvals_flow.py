@@ -26,6 +26,7 @@ from billbot.slackapp.interactions import (
 from billbot.slackapp.modal_open import open_modal
 from billbot.slackapp.rejection_blocks import reject_modal
 from billbot.slackapp.rows import refresh_row
+from billbot.slackapp.usergroups_flow import ensure_policy_groups
 
 logger = logging.getLogger("billbot.approvals")
 
@@ -35,6 +36,7 @@ async def approve_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> 
     if started is None:
         return
     click, binding = started
+    await ensure_policy_groups(bot)  # members of the user groups the rules name, on first use
     if await require_role(bot, click, binding, Role.APPROVER, action="approve",
                           refusal="Only approvers can approve bills, so nothing was recorded.") is None:
         return
@@ -67,6 +69,7 @@ async def reject_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> N
     if started is None:
         return
     click, binding = started
+    await ensure_policy_groups(bot)
     if await require_role(bot, click, binding, Role.APPROVER, action="reject",
                           refusal="Only approvers can reject bills, so nothing was recorded.") is None:
         return

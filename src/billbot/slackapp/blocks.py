@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from billbot.codat.models import BankAccountOption, Bill
@@ -24,7 +23,9 @@ from billbot.slackapp.digest_header import summary_block
 from billbot.slackapp.edit_blocks import edit_button
 from billbot.slackapp.hold_blocks import hold_button, hold_line
 from billbot.slackapp.mrkdwn import clip_mrkdwn, escape, user_text
+from billbot.slackapp.paid_text import paid_line
 from billbot.slackapp.row_model import PaymentState, RowState
+from billbot.slackapp.undo_blocks import undo_line, with_undo_buttons
 
 Block = dict[str, Any]
 
@@ -45,6 +46,7 @@ ACTION_REJECT = "bill_reject"
 ACTION_PAY = "bill_pay"
 ACTION_WITHDRAW_REJECTION = "bill_withdraw_rejection"
 ACTION_DETAILS = "bill_details"
+ACTION_CREDIT = "bill_credit_note"  # Apply credit note (async API; slackapp/credit_flow.py)
 CALLBACK_PAY = "pay_bill"
 CALLBACK_REJECT = "reject_bill"
 CALLBACK_OVERRIDE_REJECTION = "override_rejection"
@@ -89,32 +91,18 @@ def payable_now(bill: Bill) -> bool:
     return bill.status.payable and bill.amount_due is not None and bill.amount_due > 0
 
 
-def _paid_line(bill: Bill, state: RowState) -> str | None:
-    """"Paid GBP 900.03 in 3 payments by <@U1> · GBP 99.97 remains": every payment counted."""
-    done = [p for p in state.payments if p.state is PaymentState.SUCCEEDED]
-    if not done:
-        return None
-    totals: dict[str, Decimal] = {}
-    for p in done:
-        totals[p.currency] = totals.get(p.currency, Decimal(0)) + p.amount
-    # One payment shows itself (with both amounts when it crossed currencies); several, totals.
-    paid = done[0].shown if len(done) == 1 else " + ".join(
-        format_money(amount, cur) for cur, amount in totals.items())
-    payers = list(dict.fromkeys(p.payer_id for p in done))
-    count = f" in {len(done)} payment{'s' if len(done) != 1 else ''}"
-    by = " by " + ", ".join(mention(u) for u in payers[:5])
-    if payable_now(bill):
-        return f":moneybag: Paid {paid}{count}{by} · *{amount_due_text(bill)}* remains"
-    return f":moneybag: *Paid* {paid}{count}{by}"
-
-
 def _status_line(bill: Bill, state: RowState) -> str:
+    if state.deleted:
+        return undo_line(state) or ""
     lines: list[str] = []
     last = state.last_payment
-    paid = _paid_line(bill, state)
+    paid = paid_line(state, remains=amount_due_text(bill) if payable_now(bill) else None)
     if paid:
         lines.append(paid)
-    if last and last.state is PaymentState.IN_PROGRESS:
+    if last and last.state is PaymentState.IN_PROGRESS and last.recording:
+        lines.append(f":hourglass_flowing_sand: Recording… payment of {last.shown}"
+                     f" by {mention(last.payer_id)}, waiting for the books to confirm it")
+    elif last and last.state is PaymentState.IN_PROGRESS:
         lines.append(f":hourglass_flowing_sand: Payment of {last.shown}"
                      f" by {mention(last.payer_id)} in progress")
     elif last and last.state is PaymentState.FAILED:
@@ -124,9 +112,14 @@ def _status_line(bill: Bill, state: RowState) -> str:
     held = hold_line(state)
     if held:
         lines.append(held)
+    undone = undo_line(state)
+    if undone:
+        lines.append(undone)
     if state.rejected_by:
         reason = user_text(state.reject_reason or "", 300)
         lines.append(f":x: Rejected by {mention(state.rejected_by)}: “{reason}”")
+    elif state.chain_lines:
+        lines.extend(state.chain_lines)
     elif state.approvers:
         who = ", ".join(mention(u) for u in state.approvers)
         if state.approved:
@@ -157,9 +150,14 @@ def bill_row(bill: Bill, state: RowState, *, today: date) -> list[Block]:
     status = _status_line(bill, state)
     if status:
         text += "\n" + status
+    if state.warnings and bill.status.payable:  # the controls Pay will ask about
+        text += "\n:warning: " + user_text(" · ".join(state.warnings), 300)
     blocks: list[Block] = [{"type": "section", "block_id": section_block_id(bill.id),
                             "text": _mrkdwn(text)}]
-    buttons = [*_row_buttons(bill, state), details_button(bill)]
+    if state.deleted:  # gone from the books: nothing left to press
+        return blocks
+    buttons = with_undo_buttons([*_row_buttons(bill, state), details_button(bill)], bill.id,
+                                state, max_buttons=MAX_ROW_BUTTONS)
     if state.editable and bill.status.payable and len(buttons) < MAX_ROW_BUTTONS:
         # Edit only where the row has room: not beside Pay or Withdraw rejection (an approved
         # or rejected bill is changed in the books, or once those are settled).
@@ -215,6 +213,10 @@ def _row_buttons(bill: Bill, state: RowState) -> list[Block]:
                 "deny": _plain("Cancel", 30),
             },
         })
+        if state.credit_notes:  # in place of Approve, which an approved bill no longer needs
+            buttons = [b for b in buttons if b["action_id"] != ACTION_APPROVE]
+            buttons.append({"type": "button", "action_id": ACTION_CREDIT,
+                            "text": _plain("Apply credit note", 75), "value": carried(bill.id)})
     return buttons
 
 
@@ -292,6 +294,7 @@ HELP_TEXT = (
     "• `/bills away <from> <to> @person` — someone acts for you while you are away; "
     "`/bills back` ends it\n"
     "• `/bills setup` — what is still missing before billbot can work here\n"
+    "• `/bills policy` — the approval policy; `/bills policy check <bill>` — which rule applies\n"
     "• `/bills help` — this help"
 )
 
@@ -299,11 +302,14 @@ ADMIN_HELP_TEXT = (
     "*Admin commands* (you are a billbot admin):\n"
     "• `/bills approvers add|remove @person` · `/bills approvers list` — who approves\n"
     "• `/bills payers add|remove @person` · `/bills payers list` — who pays\n"
+    "• `/bills admins add|remove @person` · `/bills admins list` — who administers billbot\n"
     "• `/bills connect` — connect a Codat company (create it, link its platform) to this channel\n"
     "• `/bills connect <companyId> <connectionId>` — bind this channel to a Codat company\n"
     "• `/bills audit [bill]` — the audit trail, or one bill's\n"
     "• `/bills away list` · `/bills away end @person` — delegations running or planned\n"
-    "• `/bills accounts add` — add a bank account to the books (offered in pay forms)"
+    "• `/bills accounts add` — add a bank account to the books (offered in pay forms)\n"
+    "• `/bills policy edit` — edit the approval policy in a form (when no BILLBOT_POLICY_FILE keeps it)\n"
+    "• `/bills policy reload` — re-read BILLBOT_POLICY_FILE (the running policy stays if it is broken)"
 )
 
 

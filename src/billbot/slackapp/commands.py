@@ -38,7 +38,7 @@ class Show:
 
 @dataclass(frozen=True)
 class RoleChange:
-    role: Literal["approver", "payer"]
+    role: Literal["approver", "payer", "admin"]
     action: Literal["add", "remove", "list"]
     user_id: str | None
 
@@ -101,8 +101,20 @@ class Setup:
     pass
 
 
+@dataclass(frozen=True)
+class Policy:
+    """`/bills policy` (show), `policy check <bill>`, `policy reload`, `policy edit`."""
+
+    action: Literal["show", "check", "reload", "edit"]
+    reference: str | None = None
+
+
 Command = (Help | Due | Digest | Show | RoleChange | Connect | Audit | Payrun | Away | Back
-           | AwayList | AwayEnd | ConnectModal | AccountsAdd | Setup | NewBill)
+           | AwayList | AwayEnd | ConnectModal | AccountsAdd | Setup | NewBill | Policy)
+
+POLICY_USAGE = ("`/bills policy` shows the approval policy, `/bills policy check <bill>` says "
+                "which rule applies to a bill and why, `/bills policy edit` edits it in a form "
+                "and `/bills policy reload` re-reads BILLBOT_POLICY_FILE (admins).")
 
 AWAY_USAGE = ("`/bills away <from> <to> @person` takes the first and last day as YYYY-MM-DD "
               "(both included) and who covers for you, e.g. `/bills away 2027-01-04 2027-01-08 "
@@ -136,8 +148,9 @@ def parse(text: str) -> Command:
             return Help(hint="`/bills show <bill>` needs a reference, a supplier name or a "
                         "Codat bill id, e.g. `INV-1042`.")
         return Show(reference=" ".join(args)[:255])
-    if verb in ("approvers", "payers"):
-        role: Literal["approver", "payer"] = "approver" if verb == "approvers" else "payer"
+    if verb in ("approvers", "payers", "admins"):
+        role: Literal["approver", "payer", "admin"] = (
+            "approver" if verb == "approvers" else "payer" if verb == "payers" else "admin")
         usage = f"`/bills {verb} add|remove @user` or `/bills {verb} list`."
         if args[:1] == ["list"] and len(args) == 1:
             return RoleChange(role=role, action="list", user_id=None)
@@ -170,9 +183,22 @@ def parse(text: str) -> Command:
         if [a.lower() for a in args] == ["add"]:
             return AccountsAdd()
         return Help(hint="`/bills accounts add` opens a form to add a bank account (admins).")
+    if verb == "policy":
+        return _policy(args)
     if verb == "setup":
         return Setup() if not args else Help(hint="`/bills setup` takes no arguments.")
     return Help(hint=f"I don't know `{verb[:30]}`.")
+
+
+def _policy(args: list[str]) -> Command:
+    sub = args[0].lower() if args else ""
+    if not args:
+        return Policy("show")
+    if sub == "check" and len(args) > 1:
+        return Policy("check", " ".join(args[1:])[:255])
+    if sub in ("reload", "edit") and len(args) == 1:
+        return Policy("reload" if sub == "reload" else "edit")
+    return Help(hint=POLICY_USAGE)
 
 
 def _day(token: str) -> date | None:

@@ -27,6 +27,8 @@ from billbot.slackapp import (
     digests,
     newbill_flow,
     payrun_open,
+    policy_edit_flow,
+    policy_flow,
     setup_flow,
 )
 from billbot.slackapp import commands as cmd
@@ -40,6 +42,7 @@ from billbot.slackapp.due_pages import due_page_blocks
 from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error, what_to_do
 from billbot.slackapp.mrkdwn import escape
 from billbot.slackapp.payload import request_id, text_at
+from billbot.slackapp.policy_edit_blocks import answer_blocks
 from billbot.storage import bill_handles
 
 logger = logging.getLogger("billbot.commands")
@@ -118,6 +121,24 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
             if not await first_delivery():
                 return
             await respond(text=await delegation_flow.answer(bot, user, command, rid),
+                          response_type="ephemeral")
+        case cmd.Policy(action="edit"):
+            await ack()
+            trigger = text_at(body, "trigger_id", limit=255)
+            if trigger and await first_delivery():
+                told = await policy_edit_flow.open_edit(bot, user_id=user, channel_id=channel,
+                                                        trigger_id=trigger, request=rid)
+                if told:
+                    await respond(text=told, response_type="ephemeral")
+        case cmd.Policy():
+            await ack()
+            if command.action == "reload" and not await first_delivery():
+                return
+            said = await policy_flow.answer(bot, user, channel, command, rid)
+            # Admins of a database policy get an Edit policy button under it.
+            editable = (command.action == "show" and not bot.policy.in_file
+                        and await _is_admin(bot, user))
+            await respond(text=said, blocks=answer_blocks(said) if editable else None,
                           response_type="ephemeral")
         case cmd.RoleChange() | cmd.Connect() | cmd.Audit():
             await ack()
@@ -259,13 +280,28 @@ async def _admin(bot: Billbot, user: str, channel: str, command: cmd.Command, ri
             who = ", ".join(f"<@{m}>" for m in sorted(members)) or "nobody"
             return f"{role_name.capitalize()}s: {who}"
         case cmd.RoleChange(role=role_name, action=action, user_id=target) if target:
+            kept = policy_flow.kept_in_file(bot, role_name)
+            if kept:
+                return kept
             role = Role(role_name)
             present = action == "add"
-            await bot.db(lambda s: roles.set_role(s, bot.policy, user_id=target, role=role,
-                                                  present=present, actor=user, request_id=rid,
-                                                  at=now))
+            if role is Role.ADMIN and not present:
+                left = await bot.db(lambda s: roles.members(s, bot.policy, Role.ADMIN) - {target},
+                                    read_only=True)
+                if not left:  # nobody could then grant roles or bind channels here
+                    return (f"<@{target}> is the last billbot admin here: add another admin "
+                            "first (`/bills admins add @person`). Nothing changed.")
+            decided = await bot.db(lambda s: roles.set_role(
+                s, bot.policy, user_id=target, role=role, present=present, actor=user,
+                request_id=rid, at=now))
+            if not decided:
+                return "Only billbot admins can change roles. Nothing changed."
+            if role is not Role.ADMIN:  # the approval policy names approvers and payers only
+                await policy_flow.record_role_change(bot, user, f"{role_name} {action} {target}",
+                                                     rid)
             verb = "is now" if present else "is no longer"
-            return f"<@{target}> {verb} {'an' if role_name == 'approver' else 'a'} {role_name}."
+            article = "an" if role_name in ("approver", "admin") else "a"
+            return f"<@{target}> {verb} {article} {role_name}."
         case cmd.Connect(company_id=company, connection_id=connection):
             try:
                 conn = await bot.codat.get_connection(company, connection)
@@ -278,13 +314,18 @@ async def _admin(bot: Billbot, user: str, channel: str, command: cmd.Command, ri
 
             def bind(s: Session) -> None:
                 bindings.bind(s, channel_id=channel, company_id=company,
-                              connection_id=connection, actor=user, request_id=rid, at=now)
+                              connection_id=connection, actor=user, request_id=rid, at=now,
+                              codat_api=bot.settings.codat_api)
                 connect_watch.record_company(s, company_id=company, name=company_name,
                                              origin="bound", actor=user, at=now)
                 connect_watch.watch_bound(s, channel_id=channel, company_id=company,
                                           connection_id=connection, actor=user,
                                           status=conn.status.value, at=now)
-            await bot.db(bind)
+            try:
+                await bot.db(bind)
+            except bindings.CompanyTaken:
+                return bindings.COMPANY_TAKEN
+            bot.codat.forget(company, connection)
             return (f"This channel is now bound to company `{company}` "
                     f"({conn.platform_name}, connection `{connection}`).")
         case cmd.Audit(reference=reference):

@@ -16,6 +16,11 @@ PLATFORMS: dict[str, str] = {
     "knfz": "Sage Intacct", "rwuv": "Zoho Books", "fbrh": "FreeAgent",
 }
 NAME_MAX = 100
+# The Codat Bill Pay APIs a binding may use (CODAT_API's values -> what the form says).
+CODAT_APIS: dict[str, str] = {
+    "sync": "Bill Pay (sync): payments recorded at once",
+    "async": "Bill Pay (async): push operations, recorded when the books confirm",
+}
 
 Block = dict[str, Any]
 
@@ -28,7 +33,8 @@ def _option(label: str, value: str) -> Block:
     return {"text": _plain(label, 75), "value": value}
 
 
-def connect_modal(known: list[tuple[str, str]], *, metadata: str) -> Block:
+def connect_modal(known: list[tuple[str, str]], *, metadata: str,
+                  default_api: str = "sync") -> Block:
     blocks: list[Block] = []
     if known:
         blocks.append({
@@ -46,6 +52,12 @@ def connect_modal(known: list[tuple[str, str]], *, metadata: str) -> Block:
         "element": {"type": "static_select", "action_id": "platform",
                     "placeholder": _plain("Choose a platform", 150),
                     "options": [_option(name, key) for key, name in PLATFORMS.items()]}})
+    apis = [_option(name, key) for key, name in CODAT_APIS.items()]
+    blocks.append({
+        "type": "input", "block_id": "codat_api", "label": _plain("Codat API", 2000),
+        "element": {"type": "radio_buttons", "action_id": "codat_api", "options": apis,
+                    "initial_option": next((o for o in apis if o["value"] == default_api),
+                                           apis[0])}})
     return {"type": "modal", "callback_id": CALLBACK_CONNECT, "title": _plain(TITLE, 24),
             "submit": _plain("Connect", 24), "close": _plain("Cancel", 24),
             "private_metadata": metadata, "blocks": blocks}

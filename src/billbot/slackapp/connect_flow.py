@@ -18,6 +18,7 @@ from billbot.runtime import Billbot
 from billbot.services import connect_watch, roles
 from billbot.slackapp.blocks import loading_modal, message_modal
 from billbot.slackapp.connect_blocks import (
+    CODAT_APIS,
     NAME_MAX,
     PLATFORMS,
     TITLE,
@@ -49,7 +50,8 @@ async def open_connect(bot: Billbot, *, user_id: str, channel_id: str, trigger_i
     ctx = ModalContext(bill_id="", channel_id=channel_id, message_ts=None, user_id=user_id,
                        issued_at=bot.clock.now().isoformat())
     await open_modal(bot, trigger_id=trigger_id, channel_id=channel_id, user_id=user_id,
-                     view=connect_modal(known, metadata=bot.signer.dump(ctx)))
+                     view=connect_modal(known, metadata=bot.signer.dump(ctx),
+                                        default_api=bot.settings.codat_api))
 
 
 async def _known(bot: Billbot, company_id: str) -> bool:
@@ -75,6 +77,7 @@ async def connect_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_bo
     raw_name = (view_value(form.view, "new_company", "name") or {}).get("value")
     name = raw_name.strip()[:NAME_MAX] if isinstance(raw_name, str) else ""
     platform = _selected(form.view, "platform", "platform")
+    codat_api = _selected(form.view, "codat_api", "codat_api") or bot.settings.codat_api
     errors: dict[str, str] = {}
     if company_id and name:
         errors["new_company"] = "Choose a company or name a new one, not both."
@@ -84,6 +87,8 @@ async def connect_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_bo
         errors["company"] = "billbot did not create or bind that company."
     if platform not in PLATFORMS:
         errors["platform"] = "Choose one of the platforms offered."
+    if codat_api not in CODAT_APIS:
+        errors["codat_api"] = "Choose one of the Codat APIs offered."
     if errors:
         await ack(response_action="errors", errors=errors)
         return
@@ -94,7 +99,7 @@ async def connect_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_bo
         return
     channel, now = form.ctx.channel_id, bot.clock.now()
     first = await bot.db(lambda s: connect_watch.start_creation(
-        s, view_id=view_id, channel_id=channel, actor=form.user, at=now))
+        s, view_id=view_id, channel_id=channel, actor=form.user, at=now, codat_api=codat_api))
     if not first:  # the same form submitted twice: one company, one connection
         await ack(response_action="update", view=loading_modal(
             TITLE, ":hourglass_flowing_sand: This form was submitted already; its link "

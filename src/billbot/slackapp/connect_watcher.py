@@ -10,6 +10,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
+from billbot import tenancy
 from billbot.codat.errors import CodatError
 from billbot.domain.policy import Role
 from billbot.logs import event
@@ -40,6 +41,8 @@ async def connect_tick(bot: Billbot) -> None:
         if watch is None:
             continue
         try:
+            # OAuth mode: the watch binds and posts in its workspace, with its token.
+            await bot.enter_workspace(tenancy.Workspace(watch.team_id))
             await _check(bot, watch)
         except Exception:
             logger.exception("connection watch %s failed; its lease runs out", watch.id)
@@ -67,10 +70,11 @@ async def _check(bot: Billbot, watch: Watch) -> None:
         if watch.phase == WAITING and phase == LINKED:
             bindings.bind(s, channel_id=watch.channel_id, company_id=watch.company_id,
                           connection_id=watch.connection_id, actor=watch.requested_by,
-                          request_id=None, at=at)
+                          request_id=None, at=at, codat_api=watch.codat_api)
         connect_watch.settle(s, watch=watch, phase=phase, status=status, at=at)
 
     await bot.db(settle)  # the change is recorded before it is told: told at most once
+    bot.codat.forget(watch.company_id, watch.connection_id)
     if phase == watch.phase:
         return
     event(logger, "connection status", channel_id=watch.channel_id, status=status, phase=phase)

@@ -36,9 +36,23 @@ def _paid(detail: dict[str, Any], version: dict[str, Any] | None) -> str:
     currency = str(detail.get("currency") or "")
     amount = _money(detail.get("amount")) or Decimal(0)
     due = _money((version or {}).get("amountDue"))
+    remains = (f"; {format_money(due - amount, currency)} remains."
+               if due is not None and amount < due else ".")
+    credit = _money(detail.get("credit_amount"))
+    if credit:  # a credit note allocation: the credit, and what was paid on top of it
+        paid = (f" with {format_money(amount - credit, currency)} paid" if amount > credit
+                else "")
+        return (f":receipt: {format_money(credit, currency)} of credit note "
+                f"{_said(detail, 'credit_note_number')} applied by "
+                f"<@{detail.get('payer_id')}>{paid}{remains}")
     paid = f"{format_money(amount, currency)} by <@{detail.get('payer_id')}>"
+    bills = detail.get("group_bills")
+    if isinstance(bills, int) and bills > 1:  # one payment for several (payment_groups.py)
+        kind = "one batch payment" if detail.get("batch") else "one payment"
+        paid += (f", as part of {kind} of {bills} bills "
+                 f"(reference {_said(detail, 'group_reference')})")
     if due is not None and amount < due:
-        return f":moneybag: partly paid {paid}; {format_money(due - amount, currency)} remains."
+        return f":moneybag: partly paid {paid}{remains}"
     return f":moneybag: paid {paid}."
 
 

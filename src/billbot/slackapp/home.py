@@ -129,7 +129,8 @@ async def _content(bot: Billbot, user_id: str, user_roles: frozenset[Role],
             state = states.get(bill.id)
             if state is None:
                 continue
-            row = HomeRow(bill=bill, state=row_state_from(state), channel_id=binding.channel_id)
+            row = HomeRow(bill=bill, state=row_state_from(state, currency=bill.currency),
+                          channel_id=binding.channel_id)
             if bill.id in on_hold:
                 held.append(row)
             elif state.rejected is not None:

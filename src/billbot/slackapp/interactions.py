@@ -20,6 +20,7 @@ from billbot.logs import bind, event
 from billbot.runtime import Billbot
 from billbot.services import roles
 from billbot.services.bindings import NOT_BOUND, Binding
+from billbot.slackapp.blocks import message_modal
 from billbot.slackapp.direct_messages import send_dm
 from billbot.slackapp.payload import Click, read_click, request_id, text_at, view_value
 from billbot.storage import bill_handles
@@ -230,3 +231,17 @@ def _typed_reason(view: Any) -> tuple[str | None, str | None]:
     if problem or text is None:
         return None, problem or "Say why."
     return text.strip()[:REASON_MAX_CHARS], None
+
+def review_ack(ack: Any, title: str) -> Any:
+    """For a review step, which has no input to put an error on: a refused signed form
+    (stale, tampered, someone else's) replaces the view with `title` and the reason."""
+    async def answer(**kwargs: Any) -> None:
+        errors = kwargs.get("errors")
+        if kwargs.get("response_action") == "errors" and isinstance(errors, dict):
+            text = next(iter(errors.values()), "This form cannot be used.")
+            await ack(response_action="update", view=message_modal(
+                title, f"{text[:1].upper()}{text[1:]}. Nothing was recorded."))
+        else:
+            await ack(**kwargs)
+    return answer
+

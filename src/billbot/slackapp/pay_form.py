@@ -9,6 +9,7 @@ prefilled) or the amount leaving the account, from which the rate follows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,6 +17,7 @@ from typing import Any
 
 from billbot.codat.models import BankAccountOption, Bill
 from billbot.context_token import ModalContext
+from billbot.domain.bill_controls import Control
 from billbot.domain.digest import due_in_words
 from billbot.domain.typed_amount import (
     AmountRefused,
@@ -33,6 +35,7 @@ from billbot.slackapp.blocks import (
     _plain,
     amount_due_text,
 )
+from billbot.slackapp.control_blocks import form_notice, review_blocks
 from billbot.slackapp.mrkdwn import user_text
 from billbot.slackapp.payload import text_at, view_value
 
@@ -75,13 +78,14 @@ def _rate_blocks(bill: Bill, base_currency: str) -> list[Block]:
 
 
 def pay_modal(bill: Bill, accounts: list[BankAccountOption], *, today: date, metadata: str,
-              base_currency: str | None = None) -> Block:
+              base_currency: str | None = None, controls: Sequence[Control] = ()) -> Block:
     supplier = user_text(bill.supplier_ref.supplier_name or bill.supplier_ref.id, 150)
     due = bill.amount_due if bill.amount_due is not None else Decimal(0)
     blocks: list[Block] = [
         {"type": "section", "block_id": "pay-summary", "text": _mrkdwn(
             f"Pay *{supplier}* for bill *{user_text(bill.reference or bill.id, 150)}*\n"
             f"Amount due: *{amount_due_text(bill)}* · {due_in_words(bill.due_date, today)}")},
+        *form_notice(controls),
         {"type": "input", "block_id": "account", "label": _plain("Pay from account", 2000),
          "element": account_element(accounts)},
         {"type": "input", "block_id": "amount",
@@ -113,7 +117,7 @@ def chosen_account_label(view: Any) -> str:
 
 
 def review_modal(ctx: ModalContext, choice: PayChoice, *, account_label: str,
-                 metadata: str) -> Block:
+                 metadata: str, controls: Sequence[Control] = ()) -> Block:
     """"You are about to pay X to Y from Z": the payee, the amount (and, for a foreign bill,
     the rate and the amount leaving the account), the account and the date."""
     currency = ctx.currency or "XXX"
@@ -134,6 +138,7 @@ def review_modal(ctx: ModalContext, choice: PayChoice, *, account_label: str,
             "title": _plain("Review payment", 24), "submit": _plain("Confirm payment", 24),
             "close": _plain("Cancel", 24),
             "blocks": [{"type": "section", "block_id": "review", "text": _mrkdwn("\n".join(lines))},
+                       *review_blocks(controls),
                        {"type": "context", "elements": [_mrkdwn(_NOT_MONEY_MOVED)]}]}
 
 

@@ -3,8 +3,10 @@ and the recovery tick that finishes payments left open and shows outcomes Slack 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from billbot import tenancy
 from billbot.codat.errors import CodatError
 from billbot.money import both_amounts, format_money
 from billbot.runtime import Billbot
@@ -79,13 +81,24 @@ async def show_outcome(bot: Billbot, outcome: PaymentOutcome, *,
 async def recover_payments(bot: Billbot) -> None:
     """The recovery tick: finish intents left open, and show every final outcome Slack has
     not seen (finished here, or recorded by a process that died before telling Slack)."""
-    outcomes = await bot.payments.recover(bot.payment_codat)
+    outcomes = await bot.payments.recover(bot.payment_codat, push=bot.payment_codat.push)
     grace = bot.clock.now() - bot.payments.settings.lease
     outcomes += await bot.db(lambda s: intents.unshown_outcomes(
         s, finished_before=grace, limit=bot.payments.settings.recover_batch), read_only=True)
     for outcome in outcomes:
-        try:
-            await show_outcome(bot, outcome, in_modal=True)
-        except Exception:
-            # Slack or Codat refused for now; it stays unshown and the next tick tries again.
-            logger.exception("could not show the outcome of payment intent %s", outcome.intent_id)
+        # Its own task: the workspace it enters (OAuth mode) ends with it.
+        await asyncio.create_task(_show_recovered(bot, outcome))
+
+
+async def _show_recovered(bot: Billbot, outcome: PaymentOutcome) -> None:
+    """Shown in the workspace the payment was made in (the tick runs in none): its bot token
+    and its binding of the channel."""
+    if outcome.team_id and not await bot.enter_workspace(tenancy.Workspace(outcome.team_id)):
+        logger.info("payment intent %s: its workspace uninstalled billbot; not shown",
+                    outcome.intent_id)
+        return
+    try:
+        await show_outcome(bot, outcome, in_modal=True)
+    except Exception:
+        # Slack or Codat refused for now; it stays unshown and the next tick tries again.
+        logger.exception("could not show the outcome of payment intent %s", outcome.intent_id)

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from billbot.codat.errors import CodatError
 from billbot.codat.models import BankAccountOption, Bill
 from billbot.context_token import ModalContext
+from billbot.domain.bill_controls import payer_limit_problem
 from billbot.domain.bill_handles import carried
 from billbot.domain.policy import Role
 from billbot.runtime import Billbot
-from billbot.services import approvals
+from billbot.services import approvals, controls
 from billbot.services.bindings import NOT_BOUND, Binding
 from billbot.services.payability import (
     date_problem,
     payment_accounts,
     why_not_payable,
 )
+from billbot.slackapp import control_blocks
 from billbot.slackapp.account_choices import find_account
 from billbot.slackapp.account_search import form_key, offered_accounts
 from billbot.slackapp.blocks import loading_modal, message_modal
@@ -44,6 +47,7 @@ from billbot.slackapp.pay_form import (
     pay_modal,
     review_modal,
 )
+from billbot.slackapp.payer_limits import limits_for
 from billbot.slackapp.payload import dig
 from billbot.slackapp.rows import refresh_row
 
@@ -122,18 +126,29 @@ async def pay_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None
         await show("Cannot pay", f"There is no active bank account in {bill.currency} or the "
                                  "company's base currency to pay this bill from.")
         return
+    # A payer limited to some currencies is told before filling the form in.
+    limits = limits_for(bot, click.user_id)
+    if limits and bill.currency.upper() not in limits:
+        await show("Cannot pay", payer_limit_problem(limits, currency=bill.currency,
+                                                     amount=bill.amount_due or Decimal(0)) or "")
+        return
+    met = (await controls.check_and_remember(
+        bot.codat, bot.engine, company_id=binding.company_id,
+        connection_id=binding.connection_id, bills=[bill], today=bot.today(),
+        at=bot.clock.now()))[bill.id]
     ctx = ModalContext(bill_id=carried(bill.id), channel_id=click.channel_id, message_ts=click.message_ts,
                        user_id=click.user_id, issued_at=bot.clock.now().isoformat(),
                        amount_due=str(bill.amount_due), currency=bill.currency,
                        issue_date=bill.issue_date.isoformat(),
                        base_currency=accounts.base_currency,
                        payee=(bill.supplier_ref.supplier_name or bill.supplier_ref.id)[:150],
-                       reference=(bill.reference or bill.id)[:150])
+                       reference=(bill.reference or bill.id)[:150],
+                       controls=control_blocks.carry(met))
     metadata = bot.signer.dump(ctx)
     offered_accounts(bot).remember(form_key(metadata), accounts.offered)
     await bot.slack.views_update(view_id=view_id, view=pay_modal(
         bill, accounts.offered, today=bot.today(), metadata=metadata,
-        base_currency=accounts.base_currency))
+        base_currency=accounts.base_currency, controls=met))
 
 
 async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str) -> None:
@@ -142,6 +157,11 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
     if form is None:
         return
     errors, choice = check_pay_input(form.view, form.ctx, today=bot.today())
+    if choice is not None:  # the payer's limit, named, on the amount
+        over = payer_limit_problem(limits_for(bot, form.user), currency=form.ctx.currency or "",
+                                   amount=choice.amount)
+        if over:
+            errors, choice = {"amount": over.removesuffix(" Nothing was recorded.")}, None
     if errors or choice is None:
         await ack(response_action="errors", errors=errors)
         return
@@ -151,7 +171,8 @@ async def pay_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: 
                          currency_rate=str(choice.currency_rate) if choice.currency_rate else None)
     await ack(response_action="update", view=review_modal(
         form.ctx, choice, account_label=chosen_account_label(form.view),
-        metadata=bot.signer.dump(review_ctx)))
+        metadata=bot.signer.dump(review_ctx),
+        controls=control_blocks.carried(form.ctx.controls)))
 
 
 async def update_modal(bot: Billbot, view_id: str, view: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ MAX_ACCOUNTS = 100  # Slack: options in a static select
 TITLE = "Pay approved bills"
 
 
-def _lines_blocks(title: str, lines: Sequence[str], *, max_blocks: int = 3) -> list[Block]:
+def lines_blocks(title: str, lines: Sequence[str], *, max_blocks: int = 3) -> list[Block]:
     """Lines as sections of at most ~2900 characters, `max_blocks` of them, then a count."""
     blocks: list[Block] = []
     chunk = [title]
@@ -199,56 +199,12 @@ def form_modal(form: FormPage, *, metadata: str) -> Block:
             f"{form.more} more payable bills are offered by the next pay run (a run holds at "
             f"most {len(items)}, the most urgent first).")]})
     if form.page == 0 and form.not_offered:
-        blocks += _lines_blocks("*Approved but not in this run:*",
+        blocks += lines_blocks("*Approved but not in this run:*",
                                 not_offered_lines(form.not_offered), max_blocks=2)
     last = form.page + 1 >= pages
     title = TITLE if pages == 1 else f"{TITLE} {form.page + 1}/{pages}"
     return {"type": "modal", "callback_id": CALLBACK_PAYRUN_FORM, "private_metadata": metadata,
             "title": _plain(title, 24), "submit": _plain("Review" if last else "Next page", 24),
-            "close": _plain("Cancel", 24), "blocks": blocks}
-
-
-@dataclass(frozen=True)
-class ReviewLine:
-    """One currency of the run as the review shows it."""
-
-    currency: str
-    count: int
-    total: Decimal
-    account_label: str
-    rate: Decimal | None
-    leaving: Decimal | None  # in the base currency, when a rate applies
-
-
-def review_modal(*, lines: Sequence[ReviewLine], paid_on: date, base_currency: str | None,
-                 skipped: Sequence[str], metadata: str) -> Block:
-    count = sum(line.count for line in lines)
-    text = [f"You are about to record *{count} payment{'s' if count != 1 else ''}*, each "
-            f"dated *{paid_on.strftime('%a %d %b %Y')}*.", "", "*Per currency:*"]
-    per_account: dict[str, dict[str, Decimal]] = {}
-    for line in lines:
-        rate = ""
-        leaving_cur, leaving = line.currency, line.total
-        if line.rate is not None and line.leaving is not None and base_currency:
-            rate = f" at {line.rate.normalize():f} {base_currency} per 1 {line.currency}"
-            leaving_cur, leaving = base_currency, line.leaving
-        text.append(f"• {line.count} bill{'s' if line.count != 1 else ''} · "
-                    f"*{format_money(line.total, line.currency)}*{rate}")
-        account = per_account.setdefault(line.account_label, {})
-        account[leaving_cur] = account.get(leaving_cur, Decimal(0)) + leaving
-    text += ["", "*Per account:*"]
-    for label, sums in per_account.items():
-        money = " + ".join(format_money(a, c) for c, a in sums.items())
-        text.append(f"• *{user_text(label, 100)}*: {money}")
-    blocks: list[Block] = [{"type": "section", "block_id": "review",
-                            "text": _mrkdwn("\n".join(text))}]
-    if skipped:
-        blocks += _lines_blocks("*Left out (not payable on that date):*", skipped, max_blocks=3)
-    blocks.append({"type": "context", "elements": [_mrkdwn(
-        "Each bill is recorded as its own payment in the company's accounting software "
-        "through Codat. It does not move money by itself.")]})
-    return {"type": "modal", "callback_id": CALLBACK_PAYRUN_REVIEW, "private_metadata": metadata,
-            "title": _plain("Review pay run", 24), "submit": _plain("Confirm pay run", 24),
             "close": _plain("Cancel", 24), "blocks": blocks}
 
 
@@ -274,7 +230,7 @@ def _progress_blocks(p: Progress, *, where: str) -> list[Block]:
     blocks: list[Block] = [{"type": "section", "block_id": f"{where}-progress",
                             "text": _mrkdwn(head)}]
     if p.failures:
-        blocks += _lines_blocks("*Not recorded:*", failure_lines(p, reasons=where == "modal"),
+        blocks += lines_blocks("*Not recorded:*", failure_lines(p, reasons=where == "modal"),
                                 max_blocks=3)
     return blocks
 
@@ -323,6 +279,6 @@ def run_message(p: Progress) -> tuple[str, list[Block]]:
 
 
 __all__ = ["ACTION_PAYRUN_RETRY", "CALLBACK_PAYRUN_COMPANY", "CALLBACK_PAYRUN_FORM",
-           "CALLBACK_PAYRUN_REVIEW", "PAGE_SIZE", "FormPage", "ReviewLine", "company_chooser",
-           "failure_lines", "failures_text", "form_modal", "not_offered_lines", "page_count",
-           "page_positions", "progress_line", "progress_modal", "review_modal", "run_message"]
+           "CALLBACK_PAYRUN_REVIEW", "PAGE_SIZE", "TITLE", "FormPage", "company_chooser",
+           "failure_lines", "failures_text", "form_modal", "lines_blocks", "not_offered_lines",
+           "page_count", "page_positions", "progress_line", "progress_modal", "run_message"]

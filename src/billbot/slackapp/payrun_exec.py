@@ -95,7 +95,8 @@ async def drive(bot: Billbot, run_id: uuid.UUID, intent_ids: list[uuid.UUID],
     async def one(intent_id: uuid.UUID) -> None:
         async with slots:
             try:
-                outcome = await bot.payments.execute(intent_id, bot.payment_codat)
+                outcome = await bot.payments.execute(intent_id, bot.payment_codat,
+                                                     bot.payment_codat.push)
                 await show_outcome(bot, outcome)  # no row of its own: recorded as shown
             except Exception:
                 # Its intent stays open; the payment recovery finishes it with the same key.

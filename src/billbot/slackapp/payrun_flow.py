@@ -21,27 +21,19 @@ from billbot.codat.models import Bill
 from billbot.context_token import ModalContext
 from billbot.domain.policy import Role
 from billbot.domain.typed_amount import AmountRefused, read_typed_rate
-from billbot.money import converted
 from billbot.runtime import Billbot
-from billbot.services import payruns, roles
+from billbot.services import payment_groups, payruns, roles
 from billbot.services.payability import date_problem, payment_accounts
-from billbot.services.payrun_plan import issued_after
 from billbot.services.payruns import Choice
 from billbot.slackapp.account_choices import find_account
 from billbot.slackapp.blocks import account_label, loading_modal, message_modal
-from billbot.slackapp.interactions import ephemeral, read_signed_form, refuse
+from billbot.slackapp.interactions import ephemeral, read_signed_form, refuse, review_ack
 from billbot.slackapp.pay_form import crosses_currency
 from billbot.slackapp.payload import dig, request_id, text_at, view_value
-from billbot.slackapp.payrun_blocks import (
-    TITLE,
-    FormPage,
-    ReviewLine,
-    form_modal,
-    page_count,
-    page_positions,
-    review_modal,
-)
+from billbot.slackapp.payrun_blocks import TITLE, FormPage, form_modal, page_count, page_positions
+from billbot.slackapp.payrun_controls import run_checks
 from billbot.slackapp.payrun_exec import drive, read_progress, run_lease, show_progress
+from billbot.slackapp.payrun_review import answer_review, chosen_grouping
 
 logger = logging.getLogger("billbot.payruns")
 
@@ -103,12 +95,6 @@ def _settings(view: Any, ctx: ModalContext, currencies: list[str], today: date
     return errors, paid_on, choices
 
 
-def _first_group(view: Any) -> str:
-    values = dig(view, "state", "values")
-    return next((b for b in values if str(b).startswith("bills-")), "date") \
-        if isinstance(values, dict) else "date"
-
-
 async def form_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str) -> None:
     """A page of the form: its ticks (and, first page, the settings) saved onto the draft;
     answered with the next page, or after the last with the review."""
@@ -145,48 +131,7 @@ async def form_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body:
             not_offered=[], more=0, base_currency=ctx.base_currency, today=bot.today()),
             metadata=bot.signer.dump(next_ctx)))
         return
-    await _answer_review(bot, ack, form.view, ctx, run_id, form.user)
-
-
-async def _answer_review(bot: Billbot, ack: Any, view: Any, ctx: ModalContext,
-                         run_id: uuid.UUID, user: str) -> None:
-    run = await bot.db(lambda s: payruns.get_run(s, run_id), read_only=True)
-    items = await bot.db(lambda s: payruns.items_of(s, run_id), read_only=True)
-    if run is None or run.payment_date is None:
-        await ack(response_action="errors", errors={_first_group(view): "Start again."})
-        return
-    paid_on = run.payment_date
-    ticked = [i for i in items if i.selected]
-    skipped = {i.position: reason for i in ticked
-               if (reason := issued_after(i.issue_date, paid_on))}
-    if not ticked or len(skipped) == len(ticked):
-        text = ("Tick at least one bill." if not ticked else
-                "Every ticked bill was issued after the run's date; pick a later one.")
-        await ack(response_action="errors", errors={_first_group(view): text})
-        return
-    await bot.db(lambda s: payruns.leave_out(s, run_id=run_id, skipped=skipped))
-    lines = []
-    base = ctx.base_currency
-    for currency, raw in run.choices.items():
-        choice = Choice.from_json(raw)
-        paid = [i for i in ticked if i.currency == currency and i.position not in skipped]
-        if not paid:
-            continue
-        total = sum((i.amount for i in paid), Decimal(0))
-        leaving = None
-        if choice.rate is not None and base:
-            leaving = sum((converted(i.amount, choice.rate, base) for i in paid), Decimal(0))
-        lines.append(ReviewLine(currency, len(paid), total, choice.account_name or "the account",
-                                choice.rate, leaving))
-    by_position = {i.position: i for i in items}
-    left_out = [f"• *{by_position[p].reference or by_position[p].bill_id}*: {reason}"
-                for p, reason in sorted(skipped.items())]
-    review_ctx = ModalContext(bill_id="", channel_id=ctx.channel_id, message_ts=None,
-                              user_id=user, issued_at=bot.clock.now().isoformat(),
-                              base_currency=base, run_id=str(run_id))
-    await ack(response_action="update", view=review_modal(
-        lines=lines, paid_on=paid_on, base_currency=base, skipped=left_out,
-        metadata=bot.signer.dump(review_ctx)))
+    await answer_review(bot, ack, form.view, ctx, run_id, form.user)
 
 
 async def _fresh(bot: Billbot, company: str, connection: str) -> dict[str, Bill]:
@@ -214,21 +159,8 @@ async def _resolved_choices(bot: Billbot, run: Any, fresh: dict[str, Bill]
     return resolved
 
 
-def _review_ack(ack: Any) -> Any:
-    """The review has no input to put an error on: a refused context replaces the view."""
-    async def answer(**kwargs: Any) -> None:
-        errors = kwargs.get("errors")
-        if kwargs.get("response_action") == "errors" and isinstance(errors, dict):
-            text = next(iter(errors.values()), "This form cannot be used.")
-            await ack(response_action="update", view=message_modal(
-                TITLE, f"{text[:1].upper()}{text[1:]}. Nothing was recorded."))
-        else:
-            await ack(**kwargs)
-    return answer
-
-
 async def review_confirmed(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str) -> None:
-    form = await read_signed_form(bot, _review_ack(ack), body, raw_body, action="payrun",
+    form = await read_signed_form(bot, review_ack(ack, TITLE), body, raw_body, action="payrun",
                                   error_field="review")
     if form is None:
         return
@@ -249,6 +181,12 @@ async def review_confirmed(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
                 "Pay run", "This pay run was confirmed already; its message in the channel "
                 "shows its progress."))
         return
+    grouping = chosen_grouping(form.view)
+    refused = await bot.db(lambda s: payment_groups.choice_problem(s, run, grouping),
+                           read_only=True)
+    if refused:  # a forged or stale choice: nothing read, nothing changed
+        await _refuse_grouping(bot, form, view_id, grouping, refused)
+        return
     binding = await bot.binding_for(run.channel_id)
     try:
         fresh = await _fresh(bot, run.company_id, run.connection_id)
@@ -263,10 +201,16 @@ async def review_confirmed(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
             "connected to the company; nothing was recorded."))
         return
     await bot.db(lambda s: payruns.set_choices(s, run_id, resolved))
+    checks = await run_checks(bot, run_id=run_id, company_id=run.company_id,
+                              connection_id=run.connection_id, user_id=form.user, fresh=fresh)
     until = bot.clock.now() + run_lease(bot)
     started = await bot.db(lambda s: payruns.start_run(
         s, run_id=run_id, user_id=form.user, fresh=fresh, policy=bot.policy,
-        at=bot.clock.now(), lease_until=until, request_id=form.request_id))
+        at=bot.clock.now(), lease_until=until, request_id=form.request_id, checks=checks,
+        grouping=grouping))
+    if started.refused:
+        await _refuse_grouping(bot, form, view_id, grouping, started.refused)
+        return
     if not started.taken:
         await bot.slack.views_update(view_id=view_id, view=message_modal(
             "Pay run", "This pay run was confirmed already; its message in the channel shows "
@@ -277,6 +221,13 @@ async def review_confirmed(bot: Billbot, ack: Any, body: dict[str, Any], raw_bod
     if first is not None:
         await show_progress(bot, first)
     await drive(bot, run_id, started.intent_ids, binding)
+
+
+async def _refuse_grouping(bot: Billbot, form: Any, view_id: str, grouping: str,
+                           text: str) -> None:
+    await refuse(bot, user=form.user, action="payrun", request_id=form.request_id or "",
+                 reason=f"payments grouping {grouping!r} not offered")
+    await bot.slack.views_update(view_id=view_id, view=message_modal(TITLE, text))
 
 
 async def retry_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None:
@@ -310,10 +261,12 @@ async def retry_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> No
     except CodatError:
         await ephemeral(bot, channel, user, "Codat did not answer; nothing was retried.")
         return
+    checks = await run_checks(bot, run_id=run_id, company_id=run.company_id,
+                              connection_id=run.connection_id, user_id=user, fresh=fresh)
     until = bot.clock.now() + run_lease(bot)
     started = await bot.db(lambda s: payruns.retry_failed(
         s, run_id=run_id, attempt=attempt, user_id=user, fresh=fresh, policy=bot.policy,
-        at=bot.clock.now(), lease_until=until, request_id=rid))
+        at=bot.clock.now(), lease_until=until, request_id=rid, checks=checks))
     if not started.taken:
         await ephemeral(bot, channel, user, "This pay run is being retried already, or "
                         "nothing in it failed; nothing new was started.")

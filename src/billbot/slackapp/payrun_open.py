@@ -16,7 +16,7 @@ from billbot.context_token import ModalContext
 from billbot.domain.policy import Role
 from billbot.runtime import Billbot
 from billbot.services import approvals, bindings, payruns, roles
-from billbot.services.bindings import NOT_BOUND, Binding
+from billbot.services.bindings import API_ASYNC, NOT_BOUND, Binding
 from billbot.services.payrun_plan import plan_run, supplier_of
 from billbot.services.payruns import Offered
 from billbot.slackapp.blocks import loading_modal, message_modal
@@ -136,6 +136,7 @@ async def fill_form(bot: Billbot, *, view_id: str, user_id: str, binding: Bindin
                    "Try again shortly.")
         return None
     base = info.base_currency.upper() if info.base_currency else None
+    platform = await _platform(bot, binding)
     states = await bot.db(lambda s: approvals.states_of(s, bills=bills, binding=binding,
                                                         policy=bot.policy), read_only=True)
     plan = plan_run(bills, states, user_id=user_id, roles=user_roles, policy=bot.policy,
@@ -147,11 +148,11 @@ async def fill_form(bot: Billbot, *, view_id: str, user_id: str, binding: Bindin
         return None
     offered = [Offered(bill_id=b.id, reference=b.reference, supplier=supplier_of(b),
                        currency=b.currency, amount=b.amount_due or Decimal(0),
-                       issue_date=b.issue_date)
+                       issue_date=b.issue_date, supplier_id=b.supplier_ref.id)
                for b in plan.offered]
     run_id = await bot.db(lambda s: payruns.create_draft(
         s, binding=binding, payer_id=user_id, offered=offered, base_currency=base,
-        at=bot.clock.now()))
+        at=bot.clock.now(), platform=platform))
     items = await bot.db(lambda s: payruns.items_of(s, run_id), read_only=True)
     ctx = ModalContext(bill_id="", channel_id=binding.channel_id, message_ts=None,
                        user_id=user_id, issued_at=bot.clock.now().isoformat(),
@@ -165,6 +166,18 @@ async def fill_form(bot: Billbot, *, view_id: str, user_id: str, binding: Bindin
         books_rates=rates, not_offered=plan.not_offered, more=plan.more, base_currency=base,
         today=bot.today()), metadata=bot.signer.dump(ctx)))
     return run_id
+
+
+async def _platform(bot: Billbot, binding: Binding) -> str | None:
+    """The connection's platform, which decides whether a batch payment is offered; read
+    only for the async API (the only one that groups payments). None when unread."""
+    if binding.codat_api != API_ASYNC:
+        return None
+    try:
+        return await bot.codat.platform(binding.company_id, binding.connection_id)
+    except CodatError as exc:
+        logger.warning("connection platform unread: %s", exc.__class__.__name__)
+        return None
 
 
 async def payrun_clicked(bot: Billbot, body: dict[str, Any], raw_body: str) -> None:

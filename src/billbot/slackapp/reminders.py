@@ -22,6 +22,7 @@ from billbot.runtime import Billbot
 from billbot.services import bindings as bindings_service
 from billbot.services import reminders as plans
 from billbot.services.bindings import Binding
+from billbot.services.open_bills import RefreshDeferred
 from billbot.services.reminders import Notice
 from billbot.slackapp.bill_thread import BillThread, find_thread
 from billbot.slackapp.direct_messages import send_dm
@@ -46,13 +47,20 @@ async def reminder_tick(bot: Billbot) -> int:
     bound = await bot.db(lambda session: bindings_service.list_bindings(session), read_only=True)
     sent = 0
     for binding in bound:
-        sent += await remind_binding(bot, binding, day, now)
+        # Paused: its workspace uninstalled billbot. OAuth mode: sent with its own token.
+        if not binding.paused and await bot.enter_workspace(binding.workspace):
+            sent += await remind_binding(bot, binding, day, now)
     return sent
 
 
 async def remind_binding(bot: Billbot, binding: Binding, day: date, now: datetime) -> int:
     s = bot.settings
-    bills = await bot.due_bills(binding, within_days=s.billbot_remind_days_before)
+    try:
+        bills = await bot.due_bills(binding, within_days=s.billbot_remind_days_before,
+                                    background=True)
+    except RefreshDeferred:  # Codat's allowance is nearly spent, nothing cached: a later tick
+        event(logger, "reminders deferred", channel_id=binding.channel_id)
+        return 0
     notices = await bot.db(lambda session: plans.plan(
         session, bot.policy, binding=binding, bills=bills, now=now, tz=s.billbot_timezone,
         escalate_after_hours=s.billbot_escalate_after_hours), read_only=True)
@@ -80,12 +88,14 @@ async def deliver(bot: Billbot, binding: Binding, notice: Notice, day: date) -> 
         for person in notice.recipients:
             text = direct_text(notice, person, today=day, link=link)
             sent += await send_once(bot, key(person), partial(_to_person, bot, person, text))
-    if mode in ("channel", "both"):
-        channel = place.channel_id if place is not None else binding.channel_id
-        thread = place.thread_ts if place is not None else None
+    if mode in ("channel", "both") and place is not None:
+        # Only into the thread of a message showing the bill: a bill no message shows yet
+        # (the day's digest not posted) is reminded at a later tick, never by a top-level
+        # post per bill burying the channel. Not claimed, so that tick sends it.
         text = thread_text(notice, today=day, link=link)
         # Keyed by the thread's channel: two channels bound to one company post once.
-        sent += await send_once(bot, key(channel), partial(_to_thread, bot, channel, thread, text))
+        sent += await send_once(bot, key(place.channel_id), partial(
+            _to_thread, bot, place.channel_id, place.thread_ts, text))
     return sent
 
 
@@ -94,8 +104,8 @@ async def _to_person(bot: Billbot, person: str, text: str) -> str:
     return ts
 
 
-async def _to_thread(bot: Billbot, channel: str, thread_ts: str | None, text: str) -> str:
-    """Into the thread of the message carrying the bill's row (the channel when none does)."""
+async def _to_thread(bot: Billbot, channel: str, thread_ts: str, text: str) -> str:
+    """Into the thread of the message carrying the bill's row."""
     answer = await bot.slack.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts,
                                               unfurl_links=False, unfurl_media=False)
     return str(answer["ts"])

@@ -23,7 +23,7 @@ from billbot.services.bill_search import bills_by_id
 from billbot.services.bindings import Binding
 from billbot.slackapp.blocks import replace_bill_row
 from billbot.slackapp.digest_header import replace_summary
-from billbot.slackapp.rows import fallback_text, row_states_for
+from billbot.slackapp.rows import fallback_text, row_states_for, undo_clock
 from billbot.storage import bill_copies, slack_messages
 
 logger = logging.getLogger("billbot.rows")
@@ -75,7 +75,7 @@ async def _refresh_message(bot: Billbot, binding: Binding, channel_id: str, ts: 
         if stored is None:
             return None, True
         blocks = list(stored.blocks)
-        states = row_states_for(session, binding, bills, bot.policy)
+        states = row_states_for(session, binding, bills, bot.policy, undo_clock=undo_clock(bot))
         changed = False
         for bill in bills:
             new = replace_bill_row(blocks, bill, states[bill.id], today=today)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -19,15 +20,22 @@ from billbot.slackapp.bill_thread import publish_history
 from billbot.slackapp.blocks import replace_bill_row
 from billbot.slackapp.digest_header import replace_summary
 from billbot.slackapp.row_model import RowState
-from billbot.slackapp.row_states import row_state_for, row_states_for
+from billbot.slackapp.row_states import UndoClock, row_state_for, row_states_for
 from billbot.storage import bill_copies, slack_messages
 
 logger = logging.getLogger("billbot.rows")
 
-__all__ = ["fallback_text", "refresh_row", "row_state_for", "row_states", "row_states_for"]
+__all__ = ["fallback_text", "refresh_row", "row_state_for", "row_states", "row_states_for",
+           "undo_clock"]
+
+def undo_clock(bot: Billbot) -> UndoClock:
+    """Now and the undo window: rows drawn with them offer Undo payment and Delete bill."""
+    return bot.clock.now(), timedelta(hours=bot.settings.billbot_undo_window_hours)
+
 
 async def row_states(bot: Billbot, binding: Binding, bills: Sequence[Bill]) -> dict[str, RowState]:
-    return await bot.db(lambda s: row_states_for(s, binding, bills, bot.policy), read_only=True)
+    return await bot.db(lambda s: row_states_for(s, binding, bills, bot.policy,
+                                                 undo_clock=undo_clock(bot)), read_only=True)
 
 
 async def refresh_row(bot: Billbot, *, channel_id: str, ts: str, bill: Bill, binding: Binding,
@@ -91,7 +99,7 @@ async def _refresh_message(bot: Billbot, *, channel_id: str, ts: str, bill: Bill
         not in this message."""
         stored = slack_messages.get_message(session, channel_id=channel_id, ts=ts)
         blocks = list(stored.blocks) if stored else list(clicked_blocks or [])
-        state = row_state_for(session, binding, bill, bot.policy)
+        state = row_state_for(session, binding, bill, bot.policy, undo_clock=undo_clock(bot))
         new = replace_bill_row(blocks, bill, state, today=today)
         # A digest indexes the bills it counts but has no room to show under its main
         # message too: their figures follow the bill as well, so its totals stay right.

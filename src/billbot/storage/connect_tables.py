@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from .scoping import team_column
 from .types import UTCDateTime
 
 _ID = 64
@@ -30,6 +31,7 @@ class KnownCompany(SQLModel, table=True):
     origin: str = Field(max_length=16)  # created | bound
     recorded_by: str = Field(max_length=_ID)
     recorded_at: datetime = _at()
+    team_id: str = team_column()  # the workspace that may offer and bind it (migration 0021)
 
 
 class ConnectWatch(SQLModel, table=True):
@@ -50,9 +52,11 @@ class ConnectWatch(SQLModel, table=True):
     connection_id: str | None = Field(default=None, max_length=_ID)
     requested_by: str = Field(max_length=_ID)
     phase: str = Field(max_length=16)  # creating | waiting | linked | disconnected
+    codat_api: str = Field(default="sync", max_length=8)  # the binding's API (migration 0019)
     last_status: str | None = Field(default=None, max_length=16)
     checks: int = Field(default=0)
     next_check_at: datetime = _at()
     claimed_until: datetime | None = _at(nullable=True)
     created_at: datetime = _at()
     updated_at: datetime = _at()
+    team_id: str = team_column()  # the workspace it binds in (migration 0021)

@@ -10,17 +10,19 @@ PostgreSQL: psycopg 3 (`postgresql://` is mapped to `postgresql+psycopg://`).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import as_file, files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 logger = logging.getLogger("billbot.storage")
 
@@ -122,6 +124,8 @@ def ping(engine: Engine) -> bool:
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config pointing at the migrations shipped inside the package."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "billbot.storage:migrations")
     config.set_main_option(
@@ -137,13 +141,51 @@ def upgrade_database(engine_or_url: Engine | str, revision: str = "head") -> Non
     wait for its commit and then find the schema at head (see `_serialize_migrations`).
     """
     engine = engine_or_url if isinstance(engine_or_url, Engine) else make_engine(engine_or_url)
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        _serialize_migrations(connection)
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-    if not isinstance(engine_or_url, Engine):
-        engine.dispose()
+    try:
+        if revision == "head" and _at_head(engine):
+            # Alembic and the migrations (about 10 MB resident) are left unloaded on the
+            # usual start of a replica: the schema is already where this code wants it.
+            return
+        from alembic import command
+
+        config = alembic_config(engine)
+        with engine.begin() as connection:
+            _serialize_migrations(connection)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        if not isinstance(engine_or_url, Engine):
+            engine.dispose()
+
+
+def shipped_head() -> str | None:
+    """The one revision no shipped migration revises (None unless exactly one): read from
+    the migration files' text, so knowing it imports neither Alembic nor the migrations."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for script in (files("billbot.storage") / "migrations" / "versions").iterdir():
+        if not script.name.endswith(".py") or script.name.startswith("_"):
+            continue
+        source = script.read_text(encoding="utf-8")
+        if found := re.search(r'^revision\b[^=\n]*=\s*"([^"]+)"', source, re.MULTILINE):
+            revisions.add(found.group(1))
+        if down := re.search(r'^down_revision\b[^=\n]*=\s*"([^"]+)"', source, re.MULTILINE):
+            revised.add(down.group(1))
+    heads = revisions - revised
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _at_head(engine: Engine) -> bool:
+    """The database's recorded revision is the shipped head (read without the migration
+    lock: a schema only moves forward, and anything else goes through Alembic as before)."""
+    head = shipped_head()
+    if head is None:
+        return False
+    with engine.execution_options(**{_READ_ONLY: True}).connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        at = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return at == [head]
 
 
 def _serialize_migrations(connection: Connection) -> None:
@@ -174,5 +216,6 @@ __all__ = [
     "parse_database_url",
     "ping",
     "session_scope",
+    "shipped_head",
     "upgrade_database",
 ]

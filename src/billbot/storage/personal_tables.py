@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
-from .tables import BILL_ID_TYPE, ID, _at, _json
+from .columns import BILL_ID_TYPE, ID, _at, _json
 
 
 class DmCard(SQLModel, table=True):

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     CheckConstraint,
     Column,
@@ -29,7 +28,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from .types import MoneyType, UTCDateTime
+from .columns import BILL_ID, BILL_ID_TYPE, FREE_ID, ID, _at, _bill_id, _in, _json, _money  # noqa: F401
+from .scoping import enterprise_column, team_column
 
 ROLES = ("approver", "payer", "admin")
 TRACK_STATES = ("pending", "rejected", "approved")
@@ -37,33 +37,6 @@ DECISIONS = ("approve", "reject")
 INTENT_STATES = ("created", "calling", "unknown", "succeeded", "failed")
 OPEN_INTENT_STATES = ("created", "calling", "unknown")
 DIGEST_STATES = ("posting", "posted")
-
-ID = 64  # Slack and Codat identifiers
-FREE_ID = 255  # Codat bill, supplier and account ids are free strings
-BILL_ID = 2048  # Codat bill ids: long ones too (2048 ASCII fit a PostgreSQL btree entry)
-# SQLite keeps its declared VARCHAR(255) (migration 0007): it does not enforce lengths.
-BILL_ID_TYPE = String(BILL_ID).with_variant(String(FREE_ID), "sqlite")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-def _money(*, nullable: bool) -> Any:
-    return Field(default=None, sa_column=Column(MoneyType(), nullable=nullable))
-
-
-def _at(*, nullable: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
-
-
-def _bill_id(*, nullable: bool = False, primary_key: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(BILL_ID_TYPE, nullable=nullable,
-                                                primary_key=primary_key))
-
-
-def _json(*, nullable: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(JSON(), nullable=nullable))
 
 
 class ChannelBinding(SQLModel, table=True):
@@ -74,6 +47,11 @@ class ChannelBinding(SQLModel, table=True):
     connection_id: str = Field(max_length=ID)
     bound_by: str = Field(max_length=ID)
     bound_at: datetime = _at()
+    team_id: str = team_column()
+    enterprise_id: str | None = enterprise_column()
+    paused_at: datetime | None = _at(nullable=True)  # the app was uninstalled from the team
+    # Which Codat Bill Pay API the company is used through: sync | async (migration 0019).
+    codat_api: str = Field(default="sync", max_length=8)
 
 
 class RoleGrant(SQLModel, table=True):
@@ -81,7 +59,7 @@ class RoleGrant(SQLModel, table=True):
 
     __tablename__ = "role_grant"
     __table_args__ = (
-        UniqueConstraint("user_id", "role", name="uq_role_grant_user_role"),
+        UniqueConstraint("team_id", "user_id", "role", name="uq_role_grant_team_user_role"),
         CheckConstraint(_in("role", ROLES), name="ck_role_grant_role"),
     )
 
@@ -91,6 +69,8 @@ class RoleGrant(SQLModel, table=True):
     present: bool
     changed_by: str = Field(max_length=ID)
     changed_at: datetime = _at()
+    team_id: str = team_column()
+    enterprise_id: str | None = enterprise_column()
 
 
 class BillTrack(SQLModel, table=True):
@@ -149,6 +129,7 @@ class Approval(SQLModel, table=True):
     at: datetime = _at()
     # The delegate who clicked for `user_id` while they were away (migration 0009).
     acted_by: str | None = Field(default=None, max_length=ID)
+    team_id: str = team_column()
 
 
 class PaymentIntent(SQLModel, table=True):
@@ -167,6 +148,8 @@ class PaymentIntent(SQLModel, table=True):
         ),
         Index("ix_payment_intent_track", "bill_track_id", "created_at"),
         Index("ix_payment_intent_open", "state", "locked_until"),
+        Index("uq_payment_intent_reference", "payment_reference", unique=True),
+        Index("ix_payment_intent_group", "group_id"),
     )
 
     id: uuid.UUID = Field(sa_column=Column(Uuid(), primary_key=True))
@@ -202,6 +185,27 @@ class PaymentIntent(SQLModel, table=True):
     base_currency: str | None = Field(default=None, max_length=3)
     # The absent payer whose role the payer (their delegate) used (migration 0009).
     on_behalf_of: str | None = Field(default=None, max_length=ID)
+    team_id: str = team_column()
+    # The async API (migration 0019): no Idempotency-Key there, so the payment carries this
+    # unique reference and the push operation's key is committed the moment it is known.
+    codat_api: str = Field(default="sync", max_length=8)
+    payment_reference: str | None = Field(default=None, max_length=64)
+    push_operation_key: str | None = Field(default=None, max_length=64)
+    # An admin's Undo payment deleted it in Codat (migration 0026): no longer counts as paid.
+    undone_at: datetime | None = _at(nullable=True)
+    # A credit note allocation (migration 0027): `amount` is all it takes off the bill,
+    # `credit_amount` of it from this credit note, the rest paid from `account_id`.
+    credit_note_id: str | None = Field(default=None, max_length=FREE_ID)
+    credit_note_number: str | None = Field(default=None, max_length=FREE_ID)
+    credit_amount: Decimal | None = _money(nullable=True)
+    # One payment for several bills (migration 0029): the group's lead intent, on every
+    # member; only the lead is ever sent, and the members finish with it.
+    group_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True))
+
+    @property
+    def cash_amount(self) -> Decimal:
+        """What leaves the bank account (all of `amount` unless a credit note covers some)."""
+        return self.amount - (self.credit_amount or Decimal(0))
 
     @property
     def rate(self) -> Decimal | None:
@@ -235,6 +239,7 @@ class SlackMessage(SQLModel, table=True):
     bill_ids: list[str] = _json()
     created_at: datetime = _at()
     updated_at: datetime = _at()
+    team_id: str = team_column()
 
 
 class ChannelNotice(SQLModel, table=True):
@@ -280,6 +285,8 @@ class AuditLog(SQLModel, table=True):
     bill_version: dict[str, Any] | None = _json(nullable=True)
     request_id: str | None = Field(default=None, max_length=FREE_ID)
     detail: dict[str, Any] = _json()
+    team_id: str = team_column()
+    enterprise_id: str | None = enterprise_column()
 
 
 class BillHandle(SQLModel, table=True):
@@ -324,61 +331,12 @@ class BillCopy(SQLModel, table=True):
     due_date: date = Field(sa_column=Column(Date(), nullable=False))
     settled: bool = False
     updated_at: datetime = _at()
+    team_id: str = team_column()
 
 
-RUN_STATES = ("draft", "running", "finished")
+from .payrun_tables import RUN_STATES, PayRun, PayRunItem  # noqa: E402  (pay runs, migration 0008)
 
-
-class PayRun(SQLModel, table=True):
-    """A pay run (migration 0011): one payer, one company, many bills, each paid by its own
-    payment intent. `draft` while the form and review are open; the confirmation moves it to
-    `running` by a conditional update (a second submit finds it taken); `finished` once
-    every intent is final. `locked_until` is the driving worker's lease: recovery finishes
-    a run whose driver vanished."""
-
-    __tablename__ = "pay_run"
-    __table_args__ = (
-        CheckConstraint(_in("state", RUN_STATES), name="ck_pay_run_state"),
-        Index("ix_pay_run_open", "state", "locked_until"),
-    )
-
-    id: uuid.UUID = Field(sa_column=Column(Uuid(), primary_key=True))
-    company_id: str = Field(max_length=ID)
-    connection_id: str = Field(max_length=ID)
-    channel_id: str = Field(max_length=ID)
-    payer_id: str = Field(max_length=ID)
-    state: str = Field(default="draft", max_length=16)
-    attempt: int = 0  # executions so far: the first, then one per `Retry failed`
-    payment_date: date | None = Field(default=None, sa_column=Column(Date(), nullable=True))
-    base_currency: str | None = Field(default=None, max_length=3)
-    # Per currency: {"account_id", "account_name", "rate"} as the payer chose them.
-    choices: dict[str, Any] = _json()
-    message_ts: str | None = Field(default=None, max_length=ID)
-    view_id: str | None = Field(default=None, max_length=ID)
-    locked_until: datetime | None = _at(nullable=True)
-    created_at: datetime = _at()
-    updated_at: datetime = _at()
-    finished_at: datetime | None = _at(nullable=True)
-
-
-class PayRunItem(SQLModel, table=True):
-    """One bill of a pay run, as offered; `intent_id` is its current payment intent."""
-
-    __tablename__ = "pay_run_item"
-
-    run_id: uuid.UUID = Field(sa_column=Column(Uuid(), ForeignKey("pay_run.id"),
-                                               primary_key=True))
-    position: int = Field(sa_column=Column(Integer(), primary_key=True, autoincrement=False))
-    bill_id: str = _bill_id()
-    reference: str | None = Field(default=None, max_length=FREE_ID)
-    supplier: str | None = Field(default=None, max_length=FREE_ID)
-    currency: str = Field(max_length=3)
-    amount: Decimal = _money(nullable=False)
-    issue_date: date = Field(sa_column=Column(Date(), nullable=False))
-    selected: bool = True
-    # Why it is not paid in this run (issued after the date, refused when starting).
-    skip_reason: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
-    intent_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid(), nullable=True))
+__all__ += ["RUN_STATES", "PayRun", "PayRunItem"]
 
 
 # Delegation and reminders (migration 0009) live in a module of their own.
@@ -403,5 +361,34 @@ from .creation_tables import BillCreation, CreatedBill  # noqa: E402  (Create bi
 __all__ += ["BillCreation", "CreatedBill"]
 
 from .edit_tables import BillEdit  # noqa: E402  (Edit's intents, migration 0017)
+from .install_tables import bots_table  # noqa: E402, F401  (OAuth mode's stores, migration 0021)
 
 __all__ += ["BillEdit"]
+
+from .usergroup_tables import UsergroupMembers  # noqa: E402  (user groups' members, migration 0018)
+
+__all__ += ["UsergroupMembers"]
+
+from .bill_cache_tables import BillRefresh, CachedBill  # noqa: E402  (open bills, 0022)
+
+__all__ += ["BillRefresh", "CachedBill"]
+
+from .policy_tables import PolicyVersion  # noqa: E402  (approval policy versions, migration 0023)
+
+__all__ += ["PolicyVersion"]
+
+from .control_tables import BillControl  # noqa: E402  (controls shown on rows, migration 0024)
+
+__all__ += ["BillControl"]
+
+from .pace_tables import SlackPace  # noqa: E402  (Slack pacing shared by replicas, migration 0025)
+
+__all__ += ["SlackPace"]
+
+from .undo_tables import BillUndo  # noqa: E402  (Undo payment and Delete bill, migration 0026)
+
+__all__ += ["BillUndo"]
+
+from .credit_tables import CreditNoteRecord  # noqa: E402  (recorded credit notes, migration 0027)
+
+__all__ += ["CreditNoteRecord"]

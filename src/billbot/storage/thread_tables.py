@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .tables import FREE_ID, ID, _at, _bill_id, _in
+from .columns import FREE_ID, ID, _at, _bill_id, _in
 
 THREAD_POST_STATES = ("pending", "posting", "posted", "failed", "skipped")
 

@@ -15,7 +15,8 @@ import pytest
 from billbot.clock import FixedClock
 from billbot.sandbox.codat import SandboxState, create_app
 from billbot.sandbox.serving import ServedApp, serve_in_thread
-from tests.support.openapi_contract import ContractRecorder
+from tests.support.codat_async import AsyncApi
+from tests.support.openapi_contract import ContractRecorder, session_recorder
 
 TODAY = date(2025, 1, 8)  # a Wednesday
 API_KEY = "sandbox-test-key"
@@ -88,6 +89,7 @@ def contract() -> Iterator[ContractRecorder]:
     recorder = ContractRecorder()
     yield recorder
     violations = recorder.flush()
+    session_recorder().absorb(recorder.export())  # so the run's report counts them too
     assert not violations, "\n".join(str(v) for v in violations)
 
 
@@ -101,3 +103,10 @@ def served(state: SandboxState, contract: ContractRecorder) -> Iterator[ServedAp
 def api(served: ServedApp, state: SandboxState) -> Iterator[Api]:
     with httpx.Client(base_url=served.base_url, headers=basic_auth(), timeout=10) as client:
         yield Api(client=client, state=state, base_url=served.base_url)
+
+
+@pytest.fixture
+def async_api(api: Api) -> AsyncApi:
+    """The main company's async API on the same served sandbox as `api`."""
+    return AsyncApi(client=api.client, company_id=api.state.main_company_id,
+                    connection_id=api.state.main_connection_id)

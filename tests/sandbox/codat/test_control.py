@@ -39,6 +39,14 @@ def test_a_bookkeeper_edits_a_bill(api: Api, state: SandboxState) -> None:
     assert_error(api.client.patch("/_sandbox/bills/nope", json={"status": "Open"}), 404)
 
 
+def test_a_bookkeeper_deletes_a_bill(api: Api, state: SandboxState) -> None:
+    """A deleted bill leaves every list, whatever the query; a second delete is a 404."""
+    assert api.client.delete("/_sandbox/bills/7110700004").status_code == 204
+    assert "7110700004" not in state.main_ledger.bills
+    assert "7110700004" not in {b["id"] for b in api.all_bills()}
+    assert_error(api.client.delete("/_sandbox/bills/7110700004"), 404)
+
+
 def test_reset_reseeds_and_forgets(api: Api, state: SandboxState) -> None:
     api.pay("7110700004", {"amount": 1, "date": "2025-01-08T00:00:00",
                            "accountRef": {"id": api.account_id("Business Current Account")}})

@@ -14,7 +14,7 @@ def test_exported_names() -> None:
         "Message", "RejectedBySlackClient", "SlackApiRefusal", "SlackDriver", "SlackWorkspace",
         "SubmissionError", "User", "View", "Violation", "buttons", "create_slack_api_app",
         "datepicker", "find_button", "number_input", "plain_text_input", "radio_buttons",
-        "serve_slack_standin", "signature", "static_select",
+        "serve_slack_standin", "signature", "static_select", "add_workspace", "uninstall",
     }
     for name in slack_standin.__all__:
         assert getattr(slack_standin, name) is not None

@@ -1,4 +1,5 @@
-"""`create_app()`: the Codat Bill Pay (sync) stand-in as a Starlette ASGI app."""
+"""`create_app()`: the Codat Bill Pay stand-in as a Starlette ASGI app, serving the sync API
+and the async one (`operations_async.py`) on the same books."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from starlette.routing import BaseRoute, Route
 from billbot.sandbox.codat import routes_payables as payables
 from billbot.sandbox.codat import routes_platform as platform
 from billbot.sandbox.codat.control import control_routes
+from billbot.sandbox.codat.control_async import async_control_routes
 from billbot.sandbox.codat.errors import ApiError
 from billbot.sandbox.codat.exchange import ExchangeHook
+from billbot.sandbox.codat.operations_async import ASYNC_OPERATIONS
 from billbot.sandbox.codat.pipeline import Call, Handler, Pipeline, Reply
 from billbot.sandbox.codat.state import SandboxState
 
@@ -64,10 +67,12 @@ def create_app(state: SandboxState | None = None, *, api_key: str = "sandbox",
     """
     sandbox = state if state is not None else SandboxState.seeded()
     pipeline = Pipeline(sandbox, api_key, on_exchange)
-    routes: list[BaseRoute] = list(control_routes(sandbox))
+    routes: list[BaseRoute] = [*control_routes(sandbox), *async_control_routes(sandbox)]
     for method, path, handler, idempotent in OPERATIONS:
         routes.append(Route(path, pipeline.endpoint(handler, idempotent=idempotent),
                             methods=[method]))
+    for method, path, handler in ASYNC_OPERATIONS:  # the async API takes no Idempotency-Key
+        routes.append(Route(path, pipeline.endpoint(handler), methods=[method]))
     # Anything else still goes through auth and answers with an ErrorMessage.
     routes.append(Route("/{path:path}", pipeline.endpoint(_not_found), methods=ALL_METHODS))
     app = Starlette(routes=routes)

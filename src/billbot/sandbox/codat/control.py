@@ -7,6 +7,7 @@ them to read what happened, inject faults, reseed, and edit bills as a bookkeepe
     PATCH /_sandbox/bills/{billId}      {"amountDue", "totalAmount", "currencyRate",
                                          "dueDate", "issueDate", "status", "currency",
                                          "reference", "supplierId"}: any subset
+    DELETE /_sandbox/bills/{billId}     the bill deleted from the books (it leaves every list)
     GET   /_sandbox/faults              the fault settings
     POST  /_sandbox/faults              {"clear": true, <any Faults field>, "rules":
                                          [{"kind", "count", "path" (regex), "method",
@@ -15,6 +16,8 @@ them to read what happened, inject faults, reseed, and edit bills as a bookkeepe
                                          "YYYY-MM-DD", "pageSize": P}: reseed, forget
                                          payments, requests, keys and faults
     GET   /_sandbox/requests            the Codat API requests seen, with their outcome
+
+The async API's push operations and syncs have their own: see `control_async.py`.
 """
 
 from __future__ import annotations
@@ -170,6 +173,16 @@ def control_routes(state: SandboxState) -> list[Route]:
         except ApiError as error:
             return _error(error)
 
+    async def delete_bill(request: Request) -> Response:
+        try:
+            with state.lock:
+                ledger = _ledger(state, request)
+                if ledger.bills.pop(request.path_params["billId"], None) is None:
+                    raise ApiError(404, f"Bill {request.path_params['billId']} not found")
+            return Response(status_code=204)
+        except ApiError as error:
+            return _error(error)
+
     async def faults(request: Request) -> Response:
         try:
             if request.method == "POST":
@@ -221,6 +234,7 @@ def control_routes(state: SandboxState) -> list[Route]:
         Route("/_sandbox/payments", payments, methods=["GET"]),
         Route("/_sandbox/bills", bills, methods=["GET"]),
         Route("/_sandbox/bills/{billId}", patch_bill, methods=["PATCH"]),
+        Route("/_sandbox/bills/{billId}", delete_bill, methods=["DELETE"]),
         Route("/_sandbox/faults", faults, methods=["GET", "POST"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/requests", requests, methods=["GET"]),

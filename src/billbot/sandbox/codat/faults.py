@@ -22,6 +22,8 @@ class FaultKind(StrEnum):
     LOSE_RESPONSE = "lose_response"  # write applied, answer never delivered (writes only)
     LATENCY = "latency"  # extra delay of `latency_ms`
     REFUSE = "refuse"  # 400: the accounting platform refuses the request (a final answer)
+    # async API: the push operation the request creates ends Failed with an errorMessage
+    PUSH_FAILED = "push_failed"
 
 
 @dataclass
@@ -39,7 +41,8 @@ class FaultRule:
             return False
         if self.method is not None and self.method.upper() != method:
             return False
-        if self.kind is FaultKind.LOSE_RESPONSE and method not in WRITE_METHODS:
+        if self.kind in (FaultKind.LOSE_RESPONSE, FaultKind.PUSH_FAILED) \
+                and method not in WRITE_METHODS:
             return False
         return re.search(self.path, path) is not None
 
@@ -50,6 +53,7 @@ class FaultDecision:
     error_status: int | None = None  # 500 or 503; 400 for a refusal
     rate_limited: bool = False
     lose_response: bool = False
+    push_fails: bool = False
 
 
 @dataclass
@@ -130,7 +134,8 @@ class Faults:
         if fired[FaultKind.LATENCY] and not extra_latency:
             latency += 1000  # a latency rule without its own figure adds a second
         return FaultDecision(latency_ms=latency, error_status=error_status,
-                             rate_limited=rate_limited, lose_response=lose)
+                             rate_limited=rate_limited, lose_response=lose,
+                             push_fails=fired[FaultKind.PUSH_FAILED])
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -27,6 +27,16 @@ class Ledger:
     accounts: dict[str, Json] = field(default_factory=dict)  # bill mapping options
     tax_rates: dict[str, Json] = field(default_factory=dict)
     attachments: dict[str, dict[str, StoredAttachment]] = field(default_factory=dict)
+    # What only the async API reads or writes (its `BillPayment` etc. shapes). Payments made
+    # through either API land in `bill_payments`, so one ledger can be driven through both.
+    bill_payments: dict[str, Json] = field(default_factory=dict)
+    credit_notes: dict[str, Json] = field(default_factory=dict)
+    payment_methods: dict[str, Json] = field(default_factory=dict)
+    tracking_categories: dict[str, Json] = field(default_factory=dict)
+    journals: dict[str, Json] = field(default_factory=dict)
+    journal_entries: dict[str, Json] = field(default_factory=dict)
+    # Records deleted in the books, by data type: a sync shows them `metadata.isDeleted`.
+    deleted: dict[str, dict[str, Json]] = field(default_factory=dict)
 
     def supplier_balances(self) -> dict[tuple[str, str], Decimal]:
         """(I) what the business owes each supplier, per currency: the amount due on its

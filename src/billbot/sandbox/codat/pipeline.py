@@ -57,6 +57,7 @@ class Call:
     headers: Headers
     body: bytes
     files: Mapping[str, UploadedFile] = field(default_factory=dict)
+    push_fails: bool = False  # an injected fault: the push operation this creates fails
 
     def json(self) -> Any:
         if not self.body.strip():
@@ -211,7 +212,7 @@ class Pipeline:
                     call = Call(state=state, method=method, path=path,
                                 params=dict(request.path_params),
                                 query=dict(request.query_params), headers=request.headers,
-                                body=body, files=files)
+                                body=body, files=files, push_fails=decision.push_fails)
                     reply, outcome = self._run(handler, call), "handled"
         except BaseException:
             if scope is not None:

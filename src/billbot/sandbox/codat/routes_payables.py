@@ -179,6 +179,15 @@ def create_bill_payment(call: Call) -> Reply:
         bill_id=bill["id"], idempotency_key=call.idempotency_key, payment_id=payment_id,
         amount=amount, currency=bill["currency"], account_id=account["id"], date=paid_on,
         reference=reference, currency_rate=rate, recorded_at=state.now()))
+    # The books hold it as the async API shows it too, so either API sees the payment.
+    ledger.bill_payments[payment_id] = {
+        "id": payment_id, "supplierRef": dict(bill["supplierRef"]),
+        "accountRef": {"id": account["id"], "name": account["name"]}, "totalAmount": amount,
+        "currency": bill["currency"], "currencyRate": rate, "date": paid_on,
+        "lines": [{"amount": amount, "links": [{"type": "Bill", "id": bill["id"],
+                                                "amount": -amount}]}],
+        "reference": reference, "metadata": {"isDeleted": False},
+        "sourceModifiedDate": state.timestamp()}
     return Reply(201, {"id": payment_id, "amount": amount, "date": paid_on,
                        "reference": reference, "accountRef": {"id": account["id"]},
                        "currencyRate": rate})

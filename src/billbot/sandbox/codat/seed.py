@@ -168,7 +168,7 @@ def _build_bill(seed: BillSeed, bill_id: str, today: date, suppliers: dict[str, 
     issue = due - timedelta(days=30)
     bill = bill_json(bill_id, f"INV-{seed.number:05d}", supplier, issue, due, seed.currency,
                      _rate(seed.currency, base), list(seed.lines), seed.status, None,
-                     instant(min(issue + timedelta(days=1), today), 9))
+                     instant(min(issue + timedelta(days=1), today - timedelta(days=1)), 9))
     total: Decimal = bill["totalAmount"]
     if seed.amount_due_unknown:
         bill["amountDue"] = None
@@ -204,7 +204,7 @@ def _filler(rng: random.Random, bill_id: str, number: int, today: date, due_in: 
             lines.append(_foreign(f"Goods and services, item {index + 1}", str(net), account))
     bill = bill_json(bill_id, f"PO-{number:05d}", supplier, issue, due, currency,
                      _rate(currency, base), lines, status, None,
-                     instant(min(issue + timedelta(days=1), today), 10))
+                     instant(min(issue + timedelta(days=1), today - timedelta(days=1)), 10))
     total: Decimal = bill["totalAmount"]
     if status == "PartiallyPaid":
         bill["amountDue"] = (total * Decimal(rng.randint(20, 80)) / 100).quantize(TWO_PLACES)
@@ -320,7 +320,7 @@ def _globex_ledger(state: SeedTarget) -> Ledger:
         due = today + timedelta(days=due_in)
         bill = bill_json(bill_id, f"GX-{number:04d}", ledger.suppliers[supplier],
                          due - timedelta(days=30), due, "USD", Decimal("1"), [line], status,
-                         None, instant(min(due - timedelta(days=29), today), 9))
+                         None, instant(min(due - timedelta(days=29), today - timedelta(days=1)), 9))
         bill["amountDue"] = Decimal("0.00") if status == "Paid" else bill["totalAmount"]
         ledger.bills[bill_id] = bill
     return ledger

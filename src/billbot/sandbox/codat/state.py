@@ -16,10 +16,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from billbot.clock import Clock, SystemClock
+from billbot.sandbox.codat.async_seed import seed_acme_async, seed_async_records
+from billbot.sandbox.codat.books import SYNCED_TYPES
+from billbot.sandbox.codat.cache import CompanyCache, sync
 from billbot.sandbox.codat.errors import ApiError
 from billbot.sandbox.codat.faults import Faults
 from billbot.sandbox.codat.idempotency import IdempotencyStore
 from billbot.sandbox.codat.ledger import Json, Ledger
+from billbot.sandbox.codat.push import PushBook
 from billbot.sandbox.codat.seed import populate
 
 REQUEST_LOG_LIMIT = 20_000
@@ -108,11 +112,20 @@ class SandboxState:
     quota_day: date | None = None
     main_company_id: str = ""
     main_connection_id: str = ""
+    # The async API: Codat's cache per company, push operations, and the periodic sync
+    # (None: only when asked).
+    caches: dict[str, CompanyCache] = field(default_factory=dict)
+    pushes: PushBook = field(default_factory=PushBook)
+    sync_interval_seconds: float | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     ids: IdFactory = field(init=False, repr=False)
+    # Ids of the async API's operations and records: a stream of their own, so the sync
+    # API's ids stay what they were before the async API existed.
+    async_ids: IdFactory = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.ids = IdFactory(self.seed)
+        self.async_ids = IdFactory(self.seed + 1)
 
     # --- construction ----------------------------------------------------------------------
 
@@ -144,8 +157,58 @@ class SandboxState:
             self.idempotency = IdempotencyStore(self.idempotency.lifetime)
             self.faults.clear()
             self.ids = IdFactory(self.seed)
+            self.async_ids = IdFactory(self.seed + 1)
             self.requests_today = 0
             populate(self, open_bills=bills, due_soon=due_soon)
+            self._seed_async()
+
+    def _seed_async(self) -> None:
+        """The async-only records, and a first sync of every linked company."""
+        self.caches.clear()
+        self.pushes = PushBook()
+        for (company_id, connection_id), ledger in self.ledgers.items():
+            if company_id == self.main_company_id:
+                seed_acme_async(ledger, self.today)
+            else:
+                seed_async_records(ledger, self.today, prefix=company_id)
+            if self.connections[company_id][connection_id]["status"] == "Linked":
+                self.sync_company(company_id)
+
+    # --- the async API's cache ------------------------------------------------------------
+
+    def linked_connection(self, company_id: str) -> str:
+        """The company's accounting connection that syncs (the first Linked one)."""
+        self.company(company_id)
+        for connection_id, connection in self.connections.get(company_id, {}).items():
+            if connection["status"] == "Linked":
+                return connection_id
+        raise ApiError(400, f"Company {company_id} has no Linked data connection to sync.")
+
+    def sync_company(self, company_id: str,
+                     data_types: tuple[str, ...] = SYNCED_TYPES) -> list[Json]:
+        """Copy the books into Codat's cache now; return the pull operations (Complete)."""
+        connection_id = self.linked_connection(company_id)
+        cache = self.caches.get(company_id)
+        if cache is None or cache.connection_id != connection_id:
+            cache = self.caches[company_id] = CompanyCache(connection_id=connection_id)
+        return sync(cache, self.ledger(company_id, connection_id), company_id=company_id,
+                    data_types=data_types, now=self.now(), new_id=self.async_ids.uuid)
+
+    def cache(self, company_id: str) -> CompanyCache:
+        """The company's cache, after the periodic sync and due push operations (if any)."""
+        self.company(company_id)
+        now = self.now()
+        self.pushes.settle_due(company_id, now)
+        cache = self.caches.get(company_id)
+        interval = self.sync_interval_seconds
+        if cache is not None and interval is not None and cache.last_sync is not None \
+                and (now - cache.last_sync).total_seconds() >= interval:
+            self.sync_company(company_id)
+            cache = self.caches[company_id]
+        if cache is None:
+            raise ApiError(409, f"Company {company_id} has no synced data yet; link a "
+                                "connection and queue a sync first.")
+        return cache
 
     # --- lookups (raise the API's 404s) ------------------------------------------------------
 

@@ -10,6 +10,9 @@ and a driver that sends an app signed requests exactly as Slack does.
 Over Socket Mode the app connects with `workspace.socket_mode.issue_app_token()` (as
 SLACK_APP_TOKEN) and the driver delivers through `httpx.AsyncClient(transport=
 socket_transport.SocketModeTransport(workspace.socket_mode))`.
+
+More workspaces share the server and the app: `add_workspace(workspace, team_id="T2")`; a
+driver per workspace sends that team's requests (OAuth installs: oauth.py, workspaces.py).
 """
 
 from billbot.sandbox.slack.buttons import Button, buttons, find_button
@@ -37,6 +40,7 @@ from billbot.sandbox.slack.payloads import signature
 from billbot.sandbox.slack.server import serve_slack_standin
 from billbot.sandbox.slack.webapi import create_slack_api_app
 from billbot.sandbox.slack.workspace import SlackWorkspace
+from billbot.sandbox.slack.workspaces import add_workspace, uninstall
 
 __all__ = [
     "ApiCall",
@@ -55,6 +59,7 @@ __all__ = [
     "User",
     "View",
     "Violation",
+    "add_workspace",
     "buttons",
     "create_slack_api_app",
     "datepicker",
@@ -65,4 +70,5 @@ __all__ = [
     "serve_slack_standin",
     "signature",
     "static_select",
+    "uninstall",
 ]

@@ -36,6 +36,9 @@ def serve(host: str = "127.0.0.1", port: int = 8766) -> int:
         "api_url": workspace.api_url, "bot_token": workspace.bot_token,
         "app_token": workspace.app_token, "signing_secret": secrets.token_hex(16),
         "channels": {role: channel_id for role, (channel_id, _) in CHANNELS.items()},
+        # For an app in OAuth mode: its client credentials and where installs start.
+        "client_id": workspace.oauth.client_id, "client_secret": workspace.oauth.client_secret,
+        "authorize_url": f"{workspace.base_url}/oauth/v2/authorize",
     }) + "\n")
     sys.stdout.flush()
     uvicorn.run(create_slack_api_app(workspace), host=host, port=port, log_level="warning",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Literal
 
 from billbot.sandbox.slack.manifest_scopes import manifest_bot_scopes
@@ -28,6 +29,8 @@ class Credentials:
         if not self.app_token.startswith("xapp-"):
             raise ValueError("the app token must be an xapp- string")
         self.app_tokens: set[str] = {self.app_token}
+        # Rotating bot tokens (token rotation on) expire: token -> when.
+        self.expiry: dict[str, datetime] = {}
         # The manifest's bot scopes unless a test names its own.
         self.scopes: tuple[str, ...] = (manifest_bot_scopes() if scopes is None
                                         else tuple(scopes))
@@ -40,6 +43,15 @@ class Credentials:
         if token in self.app_tokens:
             return "app"
         return None
+
+    def expired(self, token: str, now: datetime) -> bool:
+        until = self.expiry.get(token)
+        return until is not None and now >= until
+
+    def revoke_bot_tokens(self) -> None:
+        """An uninstall: no bot token of this workspace works any more."""
+        self.bot_tokens.clear()
+        self.expiry.clear()
 
     def granted(self, kind: Literal["bot", "app"]) -> tuple[str, ...]:
         return self.app_scopes if kind == "app" else self.scopes

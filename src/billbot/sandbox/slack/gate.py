@@ -29,6 +29,8 @@ def refuse_before_running(ws: SlackWorkspace, method: str, token: str | None,
         kind = ws.credentials.kind(token)
         if kind is None:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
+        if ws.credentials.expired(token, ws.clock.now()):
+            return 200, {"ok": False, "error": "token_expired"}, {}
         if kind != rule.token:
             return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
         granted = ws.credentials.granted(kind)

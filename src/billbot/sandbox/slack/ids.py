@@ -20,6 +20,11 @@ class IdSource:
         self._serial = count(1)
         self._last_micros = 0
 
+    def share(self, other: IdSource) -> None:
+        """Draw from `other`'s sequence: workspaces served together never issue the same
+        response_url, view or trigger id (a response_url finds its workspace by its id)."""
+        self._lock, self._serial = other._lock, other._serial
+
     def ts(self) -> str:
         """A message timestamp like `1763800000.000100`: seconds, dot, six digits."""
         micros = int(self._clock.now().timestamp() * 1_000_000)

@@ -216,6 +216,9 @@ class ApiCall:
     status: int
     answer: JsonDict
     at: datetime
+    # When it arrived on the rate limiter's clock (monotonic seconds): the workspace's clock
+    # is often frozen in tests, and Retry-After is checked against this one.
+    received: float = 0.0
 
     def to_dict(self) -> JsonDict:
         return {"method": self.method, "token": self.token, "params": self.params,

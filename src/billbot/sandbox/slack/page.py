@@ -104,6 +104,7 @@ class WorkspacePage:
         with ws.lock:  # one consistent picture (the lock is re-entrant)
             channels = [c for c in ws.channels() if c.has_member(user_id)]
             seen: JsonDict = {
+                "viewer": user_id,  # the page marks whose picture it drew (tests wait on it)
                 "team": {"id": ws.team_id, "name": ws.team_name},
                 "bot_user_id": ws.bot_user_id,
                 "users": [{**u.to_dict(), "title": self.titles.get(u.id, "")}

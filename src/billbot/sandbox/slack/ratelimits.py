@@ -50,6 +50,10 @@ class RateLimits:
         self._lock = threading.Lock()
         self._buckets: dict[tuple[str, str], _Bucket] = {}
 
+    def now(self) -> float:
+        """The limiter's clock (monotonic seconds unless a test gave another)."""
+        return self._now()
+
     def retry_after(self, method: str, channel: str | None) -> int | None:
         """None if the call may go ahead (and count it), else the Retry-After seconds."""
         if not self.enabled:

@@ -14,5 +14,6 @@ def serve_slack_standin(workspace: SlackWorkspace, *, host: str = "127.0.0.1",
     (with its trailing slash) and response_urls point at this server; with a `page`, people
     use the workspace at its root URL."""
     served = serve_in_thread(create_slack_api_app(workspace, page), host=host, port=port)
-    workspace.base_url = served.base_url
+    for each in workspace.teams.all():  # the workspaces served beside it (workspaces.py)
+        each.base_url = served.base_url
     return served

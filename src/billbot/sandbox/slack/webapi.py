@@ -47,11 +47,13 @@ def create_slack_api_app(workspace: SlackWorkspace, page: WorkspacePage | None =
             return _answer(workspace, method, None, {}, 200,
                            {"ok": False, "error": "invalid_json"})
         token = _bearer_token(request) or _pop_str(params, "token")
+        # Slack routes a call by its token: it acts in the workspace that issued it.
+        ws = workspace.teams.for_token(token) or workspace
         if method in OWN_AUTH_METHODS:  # app-level tokens, client credentials
-            status, answer, headers = _own_auth(workspace, method, token, request, params)
+            status, answer, headers = _own_auth(ws, method, token, request, params)
         else:
-            status, answer, headers = _dispatch(workspace, method, token, params)
-        return _answer(workspace, method, token, params, status, answer, headers)
+            status, answer, headers = _dispatch(ws, method, token, params)
+        return _answer(ws, method, token, params, status, answer, headers)
 
     async def response_url(request: Request) -> JSONResponse:
         url_id = request.path_params["url_id"]
@@ -62,12 +64,13 @@ def create_slack_api_app(workspace: SlackWorkspace, page: WorkspacePage | None =
         except ValueError:
             return _answer(workspace, RESPONSE_URL_METHOD, None, {}, 400,
                            {"ok": False, "error": "invalid_payload"})
+        ws = workspace.teams.for_response_url(url_id) or workspace
         try:
-            deliver(workspace, url_id, body)
+            deliver(ws, url_id, body)
         except SlackApiRefusal as refusal:
             status = 404 if refusal.error in _RESPONSE_URL_GONE else 400
-            return _answer(workspace, RESPONSE_URL_METHOD, None, body, status, refusal.answer())
-        return _answer(workspace, RESPONSE_URL_METHOD, None, body, 200, {"ok": True})
+            return _answer(ws, RESPONSE_URL_METHOD, None, body, status, refusal.answer())
+        return _answer(ws, RESPONSE_URL_METHOD, None, body, 200, {"ok": True})
 
     async def snapshot(request: Request) -> JSONResponse:
         return JSONResponse(workspace.snapshot())
@@ -127,7 +130,8 @@ def _own_auth(ws: SlackWorkspace, method: str, token: str | None, request: Reque
 
 def _answer(ws: SlackWorkspace, method: str, token: str | None, params: JsonDict, status: int,
             answer: JsonDict, headers: dict[str, str] | None = None) -> JSONResponse:
-    ws.record_call(ApiCall(method, token, params, status, answer, ws.clock.now()))
+    ws.record_call(ApiCall(method, token, params, status, answer, ws.clock.now(),
+                           ws.rate_limits.now()))
     return JSONResponse(answer, status_code=status, headers=headers)
 
 

@@ -35,6 +35,7 @@ from billbot.sandbox.slack.model import (
 from billbot.sandbox.slack.oauth import OAuthApp
 from billbot.sandbox.slack.ratelimits import RateLimits
 from billbot.sandbox.slack.socket_mode import SocketModeHub
+from billbot.sandbox.slack.teams import Teams
 from billbot.sandbox.slack.usergroups import UsergroupStore
 from billbot.sandbox.slack.views import ViewStore
 
@@ -83,6 +84,7 @@ class SlackWorkspace:
         self.usergroups = UsergroupStore(self.lock, self.ids, self.clock, team_id)
         self.files = FileStore(self.lock, self.ids, self.clock)
         self.oauth = OAuthApp(self.lock, self.clock)
+        self.teams = Teams(self)  # the workspaces served beside this one (workspaces.py)
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -104,8 +106,7 @@ class SlackWorkspace:
             self._messages.setdefault(channel_id, {})
             return copy.deepcopy(channel)
 
-    def set_bot_member(self, channel_id: str, member: bool) -> None:
-        """The bot is invited to (True) or removed from (False) a channel."""
+    def set_bot_member(self, channel_id: str, member: bool) -> None:  # invited / removed
         with self.lock:
             self._channels[channel_id].bot_member = member
 
@@ -132,8 +133,7 @@ class SlackWorkspace:
         return self.credentials.bot_token
 
     @property
-    def app_token(self) -> str:
-        """The xapp- app-level token (connections:write) for apps.connections.open."""
+    def app_token(self) -> str:  # xapp- (connections:write), for apps.connections.open
         return self.credentials.app_token
 
     # -- readers -----------------------------------------------------------------------------
@@ -152,8 +152,7 @@ class SlackWorkspace:
         with self.lock:
             return [copy.copy(u) for u in self._users.values()]
 
-    def channels(self) -> list[Channel]:
-        """Every channel and DM, in the order they were made."""
+    def channels(self) -> list[Channel]:  # every channel and DM, in the order they were made
         with self.lock:
             return [copy.deepcopy(c) for c in self._channels.values()]
 
@@ -169,8 +168,7 @@ class SlackWorkspace:
             return [copy.deepcopy(m) for m in self._messages.get(channel_id, {}).values()
                     if m.thread_ts == ts]
 
-    def message(self, channel_id: str, ts: str) -> Message | None:
-        """A top-level message or a thread reply."""
+    def message(self, channel_id: str, ts: str) -> Message | None:  # top-level or a reply
         with self.lock:
             found = self._messages.get(channel_id, {}).get(ts)
             return copy.deepcopy(found) if found else None
@@ -181,13 +179,11 @@ class SlackWorkspace:
 
     def ephemeral(self, channel_id: str, user_id: str, ts: str) -> Ephemeral | None:
         with self.lock:
-            for e in self._ephemerals.get((channel_id, user_id), []):
-                if e.ts == ts:
-                    return copy.deepcopy(e)
-            return None
+            found = next((e for e in self._ephemerals.get((channel_id, user_id), [])
+                          if e.ts == ts), None)
+            return copy.deepcopy(found)
 
-    def open_view(self, user_id: str) -> View | None:
-        """The modal on top of the user's stack, if one is open."""
+    def open_view(self, user_id: str) -> View | None:  # the top of the person's modal stack
         return self.views.top(user_id)
 
     def calls(self, method: str | None = None) -> list[ApiCall]:
@@ -257,6 +253,10 @@ class SlackWorkspace:
             self._response_urls[url.id] = url
         base = self.base_url or "http://slack-standin.invalid"
         return f"{base}/response/{url.id}"
+
+    def has_response_url(self, url_id: str) -> bool:
+        with self.lock:
+            return url_id in self._response_urls
 
     def use_response_url(self, url_id: str) -> ResponseUrl:
         with self.lock:
@@ -371,10 +371,10 @@ class SlackWorkspace:
     # -- internals ---------------------------------------------------------------------------
 
     def _find_ephemeral(self, channel: str, user: str, ts: str) -> Ephemeral:
-        for e in self._ephemerals.get((channel, user), []):
-            if e.ts == ts:
-                return e
-        raise SlackApiRefusal("message_not_found")
+        found = next((e for e in self._ephemerals.get((channel, user), []) if e.ts == ts), None)
+        if found is None:
+            raise SlackApiRefusal("message_not_found")
+        return found
 
     def _resolve_channel(self, ref: Any) -> Channel:
         """A channel id, a channel name (with or without #), or a user id (their DM)."""

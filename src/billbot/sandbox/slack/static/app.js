@@ -84,6 +84,7 @@ function userName(id) {
 
 function draw() {
   const data = ui.data;
+  document.body.dataset.viewer = data.viewer;
   $("team-name").textContent = data.team.name;
   drawPeople();
   const channels = data.channels;
@@ -390,6 +391,15 @@ async function sendCommand(event) {
 
 // -- the books (the Codat sandbox's view) -----------------------------------------------------
 
+// One bill payment may settle several bills (a batch, one per supplier): it is counted once.
+function booksSummary(payments) {
+  const count = new Set(payments.map((p) => p.paymentId || `${p.billId}:${p.date}:${p.amount}`)).size;
+  const bills = new Set(payments.map((p) => p.billId)).size;
+  const more = count && bills !== count ? ` (${bills} bills)` : "";
+  return h("div", { class: "books-summary", id: "books-summary", dataset: { payments: count } },
+    `${count} payment${count === 1 ? "" : "s"} recorded this run${more}`);
+}
+
 function drawBooks() {
   const books = ui.books;
   const pane = $("books");
@@ -406,8 +416,7 @@ function drawBooks() {
   clear(pane);
   pane.append(h("div", { class: "books-head" },
     h("div", {}, h("b", {}, "Accounting system"), " (Codat sandbox): what the books hold now."),
-    h("div", { class: "books-summary", id: "books-summary", dataset: { payments: books.payments.length } },
-      `${books.payments.length} payment${books.payments.length === 1 ? "" : "s"} recorded this run`),
+    booksSummary(books.payments),
     h("label", { class: "choice" }, h("input", {
       type: "checkbox", checked: ui.allBills, onchange: (e) => { ui.allBills = e.target.checked; drawBooks(); },
     }), ` Show paid, void and draft bills too (${books.bills.length} in all)`)));

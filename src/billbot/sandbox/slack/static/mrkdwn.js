@@ -13,6 +13,10 @@ const EMOJI = {
   question: "?", red_circle: "●", large_orange_circle: "●", white_circle: "○",
   large_green_circle: "●", sparkles: "✦", paperclip: "⌀", no_entry: "⊘", lock: "⊠",
   bell: "♪", memo: "✎", information_source: "i", tada: "★", star: "★", eyes: "◉",
+  alarm_clock: "◷", arrow_forward: "▶", arrow_right: "→", chart_with_upwards_trend: "↗",
+  house: "⌂", leftwards_arrow_with_hook: "↩", mag: "⌕", new: "✱", page_facing_up: "▤",
+  raised_hand: "✋", robot_face: "⚙", rotating_light: "◈", scroll: "§", white_large_square: "□",
+  receipt: "▭",
 };
 
 const INLINE = new RegExp([

@@ -1,0 +1,32 @@
+"""One interface, two drivers: the database decides which runs the background jobs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Protocol
+
+from billbot.jobs.local import LocalJobs
+from billbot.runtime import Billbot
+
+
+class JobDriver(Protocol):
+    ran: Counter[str]  # jobs run here, by name
+    acted: Counter[str]  # of those, the ones that posted or sent (their claim was free)
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def build_job_driver(bot: Billbot, *, name: str | None = None) -> JobDriver:
+    """PostgreSQL: the shared queue (several replicas); SQLite: in process, as one replica."""
+    if bot.engine.dialect.name == "postgresql":
+        # Imported here: procrastinate and psycopg (about 13 MB resident) serve no purpose
+        # in a SQLite replica.
+        from billbot.jobs.queue import QueueJobs
+
+        return QueueJobs(bot, name=name)
+    return LocalJobs(bot)
+
+
+__all__ = ["JobDriver", "build_job_driver"]

@@ -1,0 +1,69 @@
+"""Bills parsed from the open-bills cache's stored texts, kept per company for the companies
+read most recently, up to a number of bills in all.
+
+Parsing is most of a 5,000-bill read, and between refreshes that change something the texts
+are the same, so a company read again reuses its parsed bills. A parsed bill costs about
+8 KB, so keeping every bound company's (100 channels of 200 bills: 20,000 bills) grew a
+replica by about 160 MB for nothing: a company's digest reads it once a day. The bound keeps
+the ledger being worked on (a big one's `/bills due`, its rows' clicks) and lets the rest go.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+
+from billbot.codat.models import Bill
+
+Key = tuple[str, str]
+
+# One 5,000-bill ledger and some room: about 50 MB at the most.
+PARSED_BILLS_KEPT = 6_000
+
+
+class ParsedBills:
+    """Thread-safe (bills are parsed on worker threads); bills are immutable, so shared."""
+
+    def __init__(self, limit: int = PARSED_BILLS_KEPT) -> None:
+        self.limit = limit
+        self._kept: OrderedDict[Key, dict[str, Bill]] = OrderedDict()
+        self._count = 0
+        self._lock = threading.Lock()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def parse(self, key: Key, texts: Sequence[str]) -> list[Bill]:
+        """These texts' bills, parsed only where not kept; only these texts stay kept."""
+        with self._lock:
+            known = self._kept.get(key, {})
+        current = {text: known.get(text) or Bill.model_validate_json(text) for text in texts}
+        self._keep(key, current)
+        return list(current.values())
+
+    def seed(self, key: Key, read: Mapping[str, Bill], *, replace: bool) -> None:
+        """Bills just read from Codat, by their stored text: read back, they need no parse.
+        A full read `replace`s the company's set; an incremental one adds to it."""
+        with self._lock:
+            old = self._kept.get(key, {})
+        # An unchanged bill keeps the object already handed out (one per text, as parse does).
+        kept = {} if replace else dict(old)
+        kept.update({text: old.get(text) or bill for text, bill in read.items()})
+        self._keep(key, kept)
+
+    def _keep(self, key: Key, bills: dict[str, Bill]) -> None:
+        with self._lock:
+            old = self._kept.pop(key, None)
+            self._count -= len(old) if old is not None else 0
+            self._kept[key] = bills
+            self._count += len(bills)
+            # The least recently read go first; a ledger larger than the bound on its own
+            # is not kept at all.
+            while self._count > self.limit and self._kept:
+                _, dropped = self._kept.popitem(last=False)
+                self._count -= len(dropped)
+
+
+__all__ = ["PARSED_BILLS_KEPT", "ParsedBills"]

@@ -112,8 +112,18 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
         identical bodies are one request delivered twice: Slack's retry, or a replay of a
         captured request within the signature's five minutes.
         """
-        rid = request_id(raw_body)
-        first = await bot.db(lambda s: slack_messages.claim_request(s, key=rid, at=bot.clock.now()))
+        return await _claim(request_id(raw_body))
+
+    async def first_event(body: dict[str, Any], raw_body: str) -> bool:
+        """True for the first delivery of an Events API event. Slack names each event with an
+        `event_id` its retries repeat, so that is the key; the body is only the fallback."""
+        event_id = body.get("event_id")
+        if isinstance(event_id, str) and event_id:
+            return await _claim(f"event:{event_id[:64]}")
+        return await first_delivery(raw_body)
+
+    async def _claim(key: str) -> bool:
+        first = await bot.db(lambda s: slack_messages.claim_request(s, key=key, at=bot.clock.now()))
         if not first:
             logger.info("repeated slack request ignored")
         return first
@@ -353,17 +363,18 @@ def build_bolt_app(bot: Billbot, *, process_before_response: bool = False) -> As
                                           request=request_id(request.raw_body))
 
     @app.event("app_home_opened")
-    async def app_home_opened(event: dict[str, Any], request: AsyncBoltRequest) -> None:
+    async def app_home_opened(event: dict[str, Any], body: dict[str, Any],
+                              request: AsyncBoltRequest) -> None:
         # Slack sends it for the Messages tab too; only the Home tab is billbot's to draw.
         user = text_at(event, "user", limit=64)
-        if user and event.get("tab") == "home" and await first_delivery(request.raw_body):
+        if user and event.get("tab") == "home" and await first_event(body, request.raw_body):
             await home.home_opened(bot, user)
 
     @app.event("subteam_members_changed")
     async def subteam_members_changed(event: dict[str, Any], body: dict[str, Any],
                                       request: AsyncBoltRequest) -> None:
         # A policy's user group changed members: the cache follows (a retry applies nothing).
-        if await first_delivery(request.raw_body):
+        if await first_event(body, request.raw_body):
             team = body.get("team_id")
             await usergroups_flow.members_changed(
                 bot, event, team_id=team if isinstance(team, str) else None)

@@ -79,6 +79,8 @@ class SlackDriver:
     ack_deadline_reason: str | None = None
     # (view id, action id) -> the options suggested there: what an external select can hold.
     suggested: dict[tuple[str, str], list[JsonDict]] = field(default_factory=dict)
+    # event id -> its event_time: Slack's retries of an event repeat its first delivery's time.
+    event_times: dict[str, int] = field(default_factory=dict)
 
     def widen_ack_deadline(self, seconds: float, *, reason: str) -> None:
         """For a test that loads the CPU on purpose and asserts outcomes, not timing."""
@@ -314,9 +316,9 @@ class SlackDriver:
                          retry_reason: str | None = None) -> BotResponse:
         """An Events API delivery; give the same event_id with retry_num to replay a retry."""
         ws = self.workspace
-        body = payloads.event_callback(ws, event=event,
-                                       event_id=event_id or ws.ids.object_id("Ev"),
-                                       event_time=int(self.clock.now().timestamp()))
+        event_id = event_id or ws.ids.object_id("Ev")
+        event_time = self.event_times.setdefault(event_id, int(self.clock.now().timestamp()))
+        body = payloads.event_callback(ws, event=event, event_id=event_id, event_time=event_time)
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num),

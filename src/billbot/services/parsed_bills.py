@@ -10,6 +10,7 @@ the ledger being worked on (a big one's `/bills due`, its rows' clicks) and lets
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,12 @@ from collections.abc import Mapping, Sequence
 from billbot.codat.models import Bill
 
 Key = tuple[str, str]
+
+
+def _digest(text: str) -> bytes:
+    """What a kept bill is known by: its text's digest. Keeping the texts themselves (about
+    830 bytes a bill) would hold a second copy of what the database already holds."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 # One 5,000-bill ledger and some room: about 50 MB at the most.
 PARSED_BILLS_KEPT = 6_000
@@ -27,7 +34,7 @@ class ParsedBills:
 
     def __init__(self, limit: int = PARSED_BILLS_KEPT) -> None:
         self.limit = limit
-        self._kept: OrderedDict[Key, dict[str, Bill]] = OrderedDict()
+        self._kept: OrderedDict[Key, dict[bytes, Bill]] = OrderedDict()
         self._count = 0
         self._lock = threading.Lock()
 
@@ -39,7 +46,10 @@ class ParsedBills:
         """These texts' bills, parsed only where not kept; only these texts stay kept."""
         with self._lock:
             known = self._kept.get(key, {})
-        current = {text: known.get(text) or Bill.model_validate_json(text) for text in texts}
+        current = {}
+        for text in texts:
+            digest = _digest(text)
+            current[digest] = known.get(digest) or Bill.model_validate_json(text)
         self._keep(key, current)
         return list(current.values())
 
@@ -50,10 +60,12 @@ class ParsedBills:
             old = self._kept.get(key, {})
         # An unchanged bill keeps the object already handed out (one per text, as parse does).
         kept = {} if replace else dict(old)
-        kept.update({text: old.get(text) or bill for text, bill in read.items()})
+        for text, bill in read.items():
+            digest = _digest(text)
+            kept[digest] = old.get(digest) or bill
         self._keep(key, kept)
 
-    def _keep(self, key: Key, bills: dict[str, Bill]) -> None:
+    def _keep(self, key: Key, bills: dict[bytes, Bill]) -> None:
         with self._lock:
             old = self._kept.pop(key, None)
             self._count -= len(old) if old is not None else 0

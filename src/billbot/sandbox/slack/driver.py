@@ -312,11 +312,10 @@ class SlackDriver:
     # -- events ------------------------------------------------------------------------------
 
     async def send_event(self, event: JsonDict, *, event_id: str | None = None,
-                         retry_num: int | None = None,
-                         retry_reason: str | None = None) -> BotResponse:
+                         retry_num: int | None = None, retry_reason: str | None = None
+                         ) -> BotResponse:
         """An Events API delivery; give the same event_id with retry_num to replay a retry."""
-        ws = self.workspace
-        event_id = event_id or ws.ids.object_id("Ev")
+        ws, event_id = self.workspace, event_id or self.workspace.ids.object_id("Ev")
         event_time = self.event_times.setdefault(event_id, int(self.clock.now().timestamp()))
         body = payloads.event_callback(ws, event=event, event_id=event_id, event_time=event_time)
         headers = {}

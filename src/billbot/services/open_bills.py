@@ -125,7 +125,7 @@ class OpenBills:
         key = (company_id, connection_id)
         # Parsed on the worker thread: 5,000 bills would hold the event loop (and every
         # acknowledgement waiting on it) for a noticeable moment.
-        return await self._db(lambda s: self.parsed.parse(key, bill_cache.cached_bills(
+        return await self._db(lambda s: self.parsed.parse(key, bill_cache.iter_cached_bills(
             s, company_id=company_id, connection_id=connection_id)), read_only=True)
 
     async def refresh(self, company_id: str, connection_id: str, *,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 from billbot.codat.models import Bill
 
@@ -42,7 +42,7 @@ class ParsedBills:
     def count(self) -> int:
         return self._count
 
-    def parse(self, key: Key, texts: Sequence[str]) -> list[Bill]:
+    def parse(self, key: Key, texts: Iterable[str]) -> list[Bill]:
         """These texts' bills, parsed only where not kept; only these texts stay kept."""
         with self._lock:
             known = self._kept.get(key, {})

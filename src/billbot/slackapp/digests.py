@@ -45,11 +45,12 @@ async def post_digest(bot: Billbot, channel_id: str, binding: Binding, *,
     within = bot.settings.billbot_due_within_days
     bills = await bot.due_bills(binding, within_days=within, background=background)
     await ensure_policy_groups(bot)  # rows name who is asked next, group members included
-    await check_rows(bot, binding, bills[:bot.settings.billbot_digest_max_rows])
-    states = await row_states(bot, binding, bills)
+    max_rows = bot.settings.billbot_digest_max_rows
+    await check_rows(bot, binding, bills[:max_rows])
+    # Rows are drawn for at most `max_rows` bills; the rest are only counted and indexed.
+    states = await row_states(bot, binding, bills[:max_rows])
     today = bot.today()
     home_url = await app_home_url(bot)
-    max_rows = bot.settings.billbot_digest_max_rows
 
     def build() -> tuple[list[MessageSpec], list[ShownBill]]:
         specs = capped_digest_messages(bills, states, summarise(bills, today=today),

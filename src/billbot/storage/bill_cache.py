@@ -9,18 +9,20 @@ old set or the new one, never half of each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from .bill_cache_tables import BillRefresh, CachedBill
+from .bulk import insert_rows
 from .upsert import insert_if_absent
 
 _ERROR_TEXT = 500  # a failure's text is kept short: it is for an operator's eye
+_READ_CHUNK = 500
 _ID_CHUNK = 500  # ids per DELETE … IN (…), well under every driver's parameter limit
 
 
@@ -119,21 +121,29 @@ def store_refresh(session: Session, *, company_id: str, connection_id: str, owne
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start:start + _ID_CHUNK]
             session.execute(delete(CachedBill).where(mine, col(CachedBill.bill_id).in_(chunk)))
-    rows = [{"company_id": company_id, "connection_id": connection_id, "bill_id": b.bill_id,
-             "bill_json": b.bill_json, "source_modified_at": b.source_modified_at,
-             "fetched_at": now} for b in open_bills]
-    if rows:
-        session.execute(insert(CachedBill), rows)
+    insert_rows(session, CachedBill, (
+        {"company_id": company_id, "connection_id": connection_id, "bill_id": b.bill_id,
+         "bill_json": b.bill_json, "source_modified_at": b.source_modified_at,
+         "fetched_at": now} for b in open_bills))
     return True
 
 
 def cached_bills(session: Session, *, company_id: str, connection_id: str) -> list[str]:
     """The company's cached open bills, as JSON texts."""
-    return list(session.exec(
+    return list(iter_cached_bills(session, company_id=company_id, connection_id=connection_id))
+
+
+def iter_cached_bills(session: Session, *, company_id: str, connection_id: str
+                      ) -> Iterator[str]:
+    """The same, fetched a few hundred at a time: a reader that keeps only what it makes of
+    each text (a parsed bill) never holds all 5,000 texts at once."""
+    yield from session.exec(
         select(CachedBill.bill_json)
         .where(col(CachedBill.company_id) == company_id,
-               col(CachedBill.connection_id) == connection_id)).all())
+               col(CachedBill.connection_id) == connection_id)
+        .execution_options(yield_per=_READ_CHUNK))
 
 
-__all__ = ["FetchedBill", "RefreshState", "cached_bills", "claim_refresh", "refresh_state",
+__all__ = ["FetchedBill", "RefreshState", "cached_bills", "claim_refresh", "iter_cached_bills",
+           "refresh_state",
            "release_refresh", "store_refresh"]

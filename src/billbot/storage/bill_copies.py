@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from .bulk import insert_rows
 from .tables import BillCopy
 
 
@@ -51,16 +51,16 @@ def remember(session: Session, *, channel_id: str, ts: str, company_id: str,
 def remember_new(session: Session, *, channel_id: str, ts: str, company_id: str,
                  connection_id: str, digest_ts: str | None, shown: Sequence[ShownBill],
                  at: datetime) -> None:
-    """Index the bills of a message just posted (none indexed yet): one bulk insert, as a
+    """Index the bills of a message just posted (none indexed yet): bulk inserts, as a
     digest's main message indexes every due bill it counts (thousands in a long ledger)."""
     unique = list({b.bill_id: b for b in shown}.values())  # a repeated id is indexed once
     if not unique:
         return
-    session.execute(insert(BillCopy), [{
+    insert_rows(session, BillCopy, ({
         "channel_id": channel_id, "ts": ts, "bill_id": b.bill_id, "company_id": company_id,
         "connection_id": connection_id, "digest_ts": digest_ts, "token": b.token,
         "amount_due": b.amount_due, "currency": b.currency, "due_date": b.due_date,
-        "settled": b.settled, "updated_at": at} for b in unique])
+        "settled": b.settled, "updated_at": at} for b in unique))
 
 
 def update_shown(session: Session, *, channel_id: str, ts: str, shown: ShownBill,

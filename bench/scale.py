@@ -3,7 +3,7 @@ memory and acknowledgements.
 
     python bench/scale.py [--channels 1000] [--bills 200] [--big-bills 5000]
                           [--replicas 1 2 3] [--latency-ms 100] [--full-read-hours 24]
-                          [--database-url URL]
+                          [--database-url URL] [--web-replicas N] [--standins-nice N]
 
 `--channels` channels are bound each to its own company of `--bills` open bills (all due
 soon), and one more to a company of `--big-bills`. The Codat sandbox (answering after
@@ -15,7 +15,9 @@ answers, and the next minute's digest sweep queues the day. Printed per replica 
 time from the first digest claimed to the last posted, the floor Slack's per-channel limit
 sets, digests per second, Codat requests per company, peak RSS (VmHWM) of each replica, and
 acknowledgement p99 of signed `/bills help` commands while the digests run, next to the p99
-of the same commands before (idle). With the largest replica count, the replicas are then
+of the same commands before (idle; after a warm-up round). With `--web-replicas N`, N more
+replicas run with BILLBOT_RUN_JOBS=false and take those commands, the others doing the jobs.
+With the largest replica count, the replicas are then
 restarted twice with their clock a day ahead (the books unchanged): first in the night's
 quiet hour (BILLBOT_BILLS_FULL_READ_AT just passed, the digest hours away), where the
 nightly job reads the companies in full, then at the next day's digest time, where the
@@ -165,13 +167,13 @@ def replica_env(info: dict[str, Any], database_url: str, digest_at: str,
 
 
 def start_replicas(count: int, env: dict[str, str], workdir: Path, *,
-                   next_day: bool = False) -> list[tuple[Any, str]]:
+                   next_day: bool = False, role: str = "replica") -> list[tuple[Any, str]]:
     from billbot.sandbox.serving import free_port
 
     started = []
     for n in range(count):
         port = free_port()
-        log = (workdir / f"replica-{count}-{n}{'-day2' if next_day else ''}.log").open("wb")
+        log = (workdir / f"{role}-{count}-{n}{'-day2' if next_day else ''}.log").open("wb")
         launch = ["-c", NEXT_DAY] if next_day else ["-m", "billbot.cli"]
         proc = subprocess.Popen([sys.executable, *launch, "run", "--host",
                                  "127.0.0.1", "--port", str(port)], cwd=workdir, env=env,
@@ -328,7 +330,7 @@ def stop(started: list[tuple[Any, str]]) -> None:
 
 
 def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, workdir: Path,
-            *, second_day: bool, full_read_hours: float) -> None:
+            *, second_day: bool, full_read_hours: float, web: int = 0) -> None:
     total = len(info["bindings"])
     with fresh_database(admin_url) as url:
         upgrade_database(url)
@@ -337,7 +339,9 @@ def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, work
         due = datetime.now(UTC) - timedelta(minutes=1)
         env = replica_env(info, url, due.strftime("%H:%M"), full_read_hours)
         started = start_replicas(replicas, env, workdir)
-        urls = [u for _, u in started]
+        # --web-replicas: replicas that run no jobs (BILLBOT_RUN_JOBS=false) take the acks.
+        front = start_replicas(web, dict(env, BILLBOT_RUN_JOBS="false"), workdir, role="web")
+        urls = [u for _, u in front or started]
         try:
             pipe.send("commands")
             bodies = pipe.recv()
@@ -352,7 +356,9 @@ def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, work
             _, seconds = digest_window(url)
             pipe.send("counts")
             counts = pipe.recv()
-            report(replicas, total, posted, seconds, counts, started, idle, loaded)
+            report(replicas, total, posted, seconds, counts, started, idle, loaded, front)
+            stop(front)
+            front = []
             if second_day:
                 # The night, then the next morning: the same replicas restarted with the
                 # clock a day ahead. Whatever day 1 left queued or running ends with them.
@@ -374,17 +380,21 @@ def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, work
                 print(f"  day 2 (a day later, books unchanged): {posted}/{total} digests of "
                       f"{day} in {seconds:.1f} s; {per_company(day2)}")
         finally:
-            stop(started)
+            stop(started + front)
 
 
 def report(replicas: int, total: int, posted: int, seconds: float, counts: dict[str, Any],
-           started: list[tuple[Any, str]], idle: list[float], loaded: list[float]) -> None:
+           started: list[tuple[Any, str]], idle: list[float], loaded: list[float],
+           front: list[tuple[Any, str]]) -> None:
     # Slack's limit is per channel (about 1 a second after a burst of POST_BURST): a digest
     # of at most 3 messages per channel is inside the burst, so the floor is one post's turn.
     most = max(1, counts["posts"] // max(1, total))
     floor = max(0.0, (most - POST_BURST) / POST_PER_SECOND)
     rss = ", ".join(f"{peak_rss_mib(proc.pid):.0f}" for proc, _ in started)
-    print(f"{replicas} replica(s): {posted}/{total} digests in {seconds:.1f} s "
+    if front:
+        rss += "; web replica(s) " + ", ".join(f"{peak_rss_mib(p.pid):.0f}" for p, _ in front)
+    acked = f" (acks to {len(front)} web replica(s))" if front else ""
+    print(f"{replicas} replica(s){acked}: {posted}/{total} digests in {seconds:.1f} s "
           f"({posted / seconds if seconds else float('nan'):.1f} digests/s); rate-limit floor "
           f"{floor:.1f} s ({counts['posts']} chat.postMessage, {counts['limited']} answered "
           f"429); {per_company(counts)}; peak RSS per replica {rss} MiB; ack p99 idle "
@@ -402,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     # nightly job reads every company in full; 168 shows a night without it.
     parser.add_argument("--full-read-hours", type=float, default=24.0)
     parser.add_argument("--database-url", default=os.environ.get("BILLBOT_TEST_POSTGRES_URL"))
+    parser.add_argument("--web-replicas", type=int, default=0,
+                        help="more replicas with BILLBOT_RUN_JOBS=false, which take the acks")
     parser.add_argument("--standins-nice", type=int, default=0,
                         help="niceness of the Slack and Codat stand-ins' process (0-19)")
     args = parser.parse_args(argv)
@@ -421,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         for n, replicas in enumerate(args.replicas):
             measure(replicas, info, ours, args.database_url, Path(tmp),
                     second_day=n == len(args.replicas) - 1,
-                    full_read_hours=args.full_read_hours)
+                    full_read_hours=args.full_read_hours, web=args.web_replicas)
     ours.send("stop")
     child.join(timeout=30)
     return 0

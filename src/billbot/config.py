@@ -83,8 +83,7 @@ class Settings(BaseSettings):
     billbot_escalate_after_hours: float = 24.0
     # How long after billbot paid a bill (or created one) an admin may undo it (async API).
     billbot_undo_window_hours: float = 24.0
-    # Payment recovery: how long a worker holds an intent, and how often open ones are looked
-    # at. The Codat calls of a payment are bounded to fit in the lease (payment_call_limits).
+    # Payment recovery: a worker's lease on an intent (its Codat calls fit in it), the scan interval.
     billbot_payment_lease_seconds: float = 120.0
     billbot_recovery_interval_seconds: float = 20.0
     # The open-bills cache (services/open_bills.py): a full read of each company's bills this
@@ -96,10 +95,11 @@ class Settings(BaseSettings):
     billbot_bills_full_read_at: time = time(5, 0)
     billbot_bills_fresh_seconds: float = Field(default=0.0, ge=0.0, le=3600.0)
     billbot_codat_reserve: float = Field(default=0.10, ge=0.0, le=0.9)
-    # Not in the contract: the PostgreSQL job queue's jobs run at once per replica, and how
-    # long a replica's worker may be silent before its running jobs are given to another.
+    # Not in the contract: the PostgreSQL job queue's jobs run at once per replica, how long a
+    # replica's worker may be silent before its jobs go to another, and whether it runs any.
     billbot_job_concurrency: int = Field(default=4, ge=1, le=64)
     billbot_job_stalled_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
+    billbot_run_jobs: bool = True
     # Each decision on a bill is posted into its thread (holds' questions always are).
     billbot_thread_history: bool = True
     # Test hook: SIGKILL this process at a point of the payment path. Off unless set.

@@ -264,12 +264,18 @@ def serve_bot(*, host: str, port: int, workers: int = 1) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"{exc}\n")
         return 2
-    if workers > 1 and parse_database_url(settings.database_url).get_backend_name() != "postgresql":
+    postgres = parse_database_url(settings.database_url).get_backend_name() == "postgresql"
+    if workers > 1 and not postgres:
         # SQLite's jobs run in the one process (billbot.jobs.local): a second process would
         # run a second scheduler on the same file, and its writers would queue on one lock.
         sys.stderr.write("billbot run --workers needs PostgreSQL (DATABASE_URL=postgresql://"
                          "...): with SQLite billbot runs as one process; run it without "
                          "--workers.\n")
+        return 2
+    if not settings.billbot_run_jobs and not postgres:
+        sys.stderr.write("BILLBOT_RUN_JOBS=false needs PostgreSQL (DATABASE_URL=postgresql://"
+                         "...): with SQLite the one process runs the digests, reminders and "
+                         "payment recovery, so nothing else would.\n")
         return 2
     configure_logging(settings.secret_values(),
                       level=logging.getLevelName(settings.billbot_log_level.upper()))
@@ -286,8 +292,8 @@ def serve_bot(*, host: str, port: int, workers: int = 1) -> int:
         if not probe.ok:
             logger.warning("%s not checked yet: %s; /readyz answers 503 until it answers",
                            name, probe.reason)
-    logger.info("billbot listening", extra={"fields": {"host": host, "port": port,
-                                                       "workers": workers}})
+    logger.info("billbot listening", extra={"fields": {
+        "host": host, "port": port, "workers": workers, "jobs": settings.billbot_run_jobs}})
     if workers > 1:
         # uvicorn binds the port once and starts `workers` processes on it, each building
         # its own app (and job worker) through worker_app; a worker that dies is replaced.
@@ -301,7 +307,7 @@ def serve_bot(*, host: str, port: int, workers: int = 1) -> int:
             if made_here:
                 shutil.rmtree(shared, ignore_errors=True)
         return 0
-    app, _ = build_web_app(settings, own_process=True)
+    app, _ = build_web_app(settings, own_process=True, run_scheduler=settings.billbot_run_jobs)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=10)
     return 0
@@ -313,5 +319,5 @@ def worker_app() -> Starlette:
     settings = load_settings("run")
     configure_logging(settings.secret_values(),
                       level=logging.getLevelName(settings.billbot_log_level.upper()))
-    app, _ = build_web_app(settings, own_process=True)
+    app, _ = build_web_app(settings, own_process=True, run_scheduler=settings.billbot_run_jobs)
     return app

@@ -37,3 +37,14 @@ def test_workers_must_be_a_number_of_processes(tmp_path: Path, value: str) -> No
     done = billbot(tmp_path, "run", "--workers", value, **RUN_ENV)
     assert done.returncode == 2
     assert "a number of processes from 1 to 64" in done.stderr
+
+
+def test_a_replica_without_jobs_needs_postgresql(tmp_path: Path) -> None:
+    """With SQLite the one process is the only one that can run the digests, reminders and
+    recovery: a replica told to run none would leave them undone."""
+    done = billbot(tmp_path, "run", **RUN_ENV, BILLBOT_RUN_JOBS="false",
+                   DATABASE_URL=f"sqlite:///{tmp_path / 'b.db'}")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "BILLBOT_RUN_JOBS=false needs PostgreSQL" in done.stderr
+    assert list(tmp_path.iterdir()) == []

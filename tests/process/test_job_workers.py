@@ -3,7 +3,7 @@
 A replica dies (SIGKILL) the moment its job worker starts the day's digest: the job is left
 `doing` under a worker that no longer beats, and another replica puts it back in the queue
 and posts the digest, once. `billbot run --workers 2` runs two processes on one port, each
-with its own job worker.
+with its own job worker. A replica with BILLBOT_RUN_JOBS=false answers Slack and runs no job.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy import text
 from billbot.storage.db import make_engine
 from billbot.testhooks import CrashPoint
 from tests.conftest import _fresh_postgres_database, postgres_url
-from tests.process.harness import CHANNEL, DAY_NAMES, ProcessWorld, eventually, process_world
+from tests.process.harness import ANN, CHANNEL, DAY_NAMES, ProcessWorld, eventually, process_world
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -105,3 +105,24 @@ async def test_workers_share_one_port_and_each_runs_a_job_worker(
             async with httpx.AsyncClient() as fresh:  # a new connection: either process
                 scraped = (await fresh.get(pair.url + "/metrics", timeout=10)).text
             assert digests_posted(scraped) == 1, scraped[-2000:]
+
+
+async def test_a_replica_without_jobs_answers_slack_and_leaves_the_jobs_to_the_others(
+        tmp_path: Path, postgres_database: str) -> None:
+    async with process_world(tmp_path, postgres_database) as world:
+        web = await world.start_bot("web", env={**digest_due_now(), "BILLBOT_RUN_JOBS": "false"})
+        help_answer = await world.driver(web).slash_command(ANN, CHANNEL, "help")
+        assert help_answer.status == 200
+        # It registered no job worker, so the day's digest waits for a replica that runs jobs.
+        assert queue_rows(postgres_database,
+                          "SELECT id FROM billbot_jobs.procrastinate_workers") == []
+        assert digests(world) == 0
+
+        jobs = await world.start_bot("jobs", env=digest_due_now())
+        await eventually(lambda: digests(world) == 1, within=120, what="the digest")
+        assert len(queue_rows(postgres_database,
+                              "SELECT id FROM billbot_jobs.procrastinate_workers")) == 1
+        assert digests_posted((await world.http.get(web.url + "/metrics")).text) == 0
+        assert digests_posted((await world.http.get(jobs.url + "/metrics")).text) == 1
+        assert digests(world) == 1
+        assert not world.workspace.violations

@@ -63,7 +63,11 @@ async def test_two_processes_pay_once_and_finish_each_others_payments(
         crash_amount = Decimal(str(crash_bill["amountDue"]))
         assert await world.submit_payment(doomed, PAT, account, crash_amount) == 200
         await world.killed(doomed)
+        # Killed while its job worker ran a recovery sweep, the doomed replica leaves that
+        # sweep's lock held until the stalled-job sweep frees it (BILLBOT_JOB_STALLED_SECONDS,
+        # 30 s, then up to 10 s more): only then can the survivor's sweeps recover the payment.
         await eventually(lambda: "Paid" in world.row_text(main.ts, crash_bill["id"]),
+                         within=120,
                          what=f"the survivor to finish the payment:\n{second.output()}")
 
         payments = world.payments_of(crash_bill["id"])

@@ -80,11 +80,8 @@ class QueueJobs:
         self._periodic("reminder_sweep", every(REMINDER_TICK_SECONDS),
                        partial(reminder_sweep, bot, self.defer))
         self._periodic("full_read_sweep", every(60), partial(full_read_sweep, bot, self.defer))
-        # Unlocked too: a sweep left `doing` by a replica killed mid-sweep held the lock until
-        # the stalled-job sweep freed it (BILLBOT_JOB_STALLED_SECONDS), and no payment was
-        # recovered meanwhile. Two sweeps at once are safe: each intent is taken under its lease.
         self._periodic("recovery_sweep", every(s.billbot_recovery_interval_seconds),
-                       partial(recovery_tick, bot), locked=False)
+                       partial(recovery_tick, bot))
         # No lock on this one: a sweep of it left `doing` by a dead worker would otherwise
         # hold its lock until... this sweep put it back.
         self._periodic("stalled_jobs", every(max(1.0, self.stalled_seconds / 3)),

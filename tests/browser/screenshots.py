@@ -83,7 +83,9 @@ def _first_row_bill(ts: str, demo: Demo) -> str:
     message = demo.workspace.message(demo.channel_id, ts)
     assert message is not None
     for block in message.blocks:
-        if block.get("type") == "actions":
+        # The header's own actions (Approve all, Pay run) come first: a row's are the bill's.
+        if block.get("type") == "actions" and str(block.get("block_id", "")).startswith(
+                "bill-actions:"):
             return str(block["elements"][0]["value"])
     raise SystemExit("the digest has no bill rows")
 

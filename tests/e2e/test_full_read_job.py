@@ -64,9 +64,8 @@ def incremental_reads(queries: list[str]) -> int:
 
 def cached_ids(stack: Stack) -> set[str]:
     with session_scope(stack.bot.engine, read_only=True) as session:
-        texts = bill_cache.cached_bills(session, company_id=stack.company_id,
-                                        connection_id=stack.connection_id)
-    return {json.loads(text)["id"] for text in texts}
+        return {json.loads(text)["id"] for text in bill_cache.iter_cached_bills(
+            session, company_id=stack.company_id, connection_id=stack.connection_id)}
 
 
 async def digest(stack: Stack, day: date) -> None:

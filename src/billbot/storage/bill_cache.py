@@ -128,15 +128,11 @@ def store_refresh(session: Session, *, company_id: str, connection_id: str, owne
     return True
 
 
-def cached_bills(session: Session, *, company_id: str, connection_id: str) -> list[str]:
-    """The company's cached open bills, as JSON texts."""
-    return list(iter_cached_bills(session, company_id=company_id, connection_id=connection_id))
-
-
 def iter_cached_bills(session: Session, *, company_id: str, connection_id: str
                       ) -> Iterator[str]:
-    """The same, fetched a few hundred at a time: a reader that keeps only what it makes of
-    each text (a parsed bill) never holds all 5,000 texts at once."""
+    """The company's cached open bills, as JSON texts, fetched a few hundred at a time: a
+    reader that keeps only what it makes of each text (a parsed bill) never holds all 5,000
+    texts at once."""
     yield from session.exec(
         select(CachedBill.bill_json)
         .where(col(CachedBill.company_id) == company_id,
@@ -144,6 +140,5 @@ def iter_cached_bills(session: Session, *, company_id: str, connection_id: str
         .execution_options(yield_per=_READ_CHUNK))
 
 
-__all__ = ["FetchedBill", "RefreshState", "cached_bills", "claim_refresh", "iter_cached_bills",
-           "refresh_state",
+__all__ = ["FetchedBill", "RefreshState", "claim_refresh", "iter_cached_bills", "refresh_state",
            "release_refresh", "store_refresh"]

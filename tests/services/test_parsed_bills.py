@@ -9,7 +9,7 @@ import pytest
 
 from billbot.codat.models import Bill
 from billbot.sandbox.codat.state import SandboxState
-from billbot.services.parsed_bills import ParsedBills
+from billbot.services.parsed_bills import ParsedBills, text_digest
 
 A = ("company-a", "connection-a")
 B = ("company-b", "connection-b")
@@ -54,15 +54,19 @@ def test_a_ledger_larger_than_the_bound_is_not_kept(texts: list[str]) -> None:
     assert kept.count == 0
 
 
+def by_digest(bills: dict[str, Bill]) -> list[tuple[bytes, Bill]]:
+    return [(text_digest(text), bill) for text, bill in bills.items()]
+
+
 def test_a_full_read_replaces_and_an_increment_adds(texts: list[str]) -> None:
     kept = ParsedBills(limit=100)
     kept.parse(A, texts[:4])
     bills = {t: Bill.model_validate_json(t) for t in texts[4:6]}
-    kept.seed(A, bills, replace=True)
+    kept.seed(A, by_digest(bills), replace=True)
     assert kept.count == 2
     assert all(x is bills[t] for x, t in zip(kept.parse(A, texts[4:6]), texts[4:6], strict=True))
     more = {texts[6]: Bill.model_validate_json(texts[6])}
-    kept.seed(A, more, replace=False)
+    kept.seed(A, by_digest(more), replace=False)
     assert kept.count == 3
     assert kept.parse(A, [texts[6]])[0] is more[texts[6]]
 
@@ -70,8 +74,8 @@ def test_a_full_read_replaces_and_an_increment_adds(texts: list[str]) -> None:
 def test_a_bill_read_again_unchanged_stays_the_object_handed_out(texts: list[str]) -> None:
     kept = ParsedBills(limit=100)
     first = kept.parse(A, texts[:2])
-    kept.seed(A, {t: Bill.model_validate_json(t) for t in texts[:2]}, replace=False)
-    kept.seed(A, {t: Bill.model_validate_json(t) for t in texts[:2]}, replace=True)
+    kept.seed(A, [(text_digest(t), Bill.model_validate_json(t)) for t in texts[:2]], replace=False)
+    kept.seed(A, [(text_digest(t), Bill.model_validate_json(t)) for t in texts[:2]], replace=True)
     assert all(x is y for x, y in zip(first, kept.parse(A, texts[:2]), strict=True))
 
 

@@ -8,12 +8,13 @@ Unknown fields are ignored so a richer real API does not break the bot.
 
 from __future__ import annotations
 
+import weakref
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 
 def _parse_codat_date(value: Any) -> Any:
@@ -47,7 +48,26 @@ CodatDateTime = Annotated[
     BeforeValidator(_parse_codat_datetime),
     PlainSerializer(lambda d: d.isoformat(), return_type=str),
 ]
-Money = Annotated[Decimal, PlainSerializer(_decimal_to_json)]
+# Equal amounts parsed again and again (a quantity or rate of 1, the same price or tax on
+# many bills), one object each. Decimals cannot be weakly referenced, so the table is bounded
+# (emptied when full): the frequent values are back in it at once.
+SHARED_DECIMALS_LIMIT = 1_024
+_DECIMALS: dict[tuple[bool, int | str, Decimal], Decimal] = {}
+
+
+def _shared_decimal(value: Decimal) -> Decimal:
+    # Keyed by what tells equal Decimals apart (1 == 1.00 and 0 == -0, but not in JSON).
+    key = (value.is_signed(), value.as_tuple().exponent, value)
+    kept = _DECIMALS.get(key)
+    if kept is not None:
+        return kept
+    if len(_DECIMALS) >= SHARED_DECIMALS_LIMIT:
+        _DECIMALS.clear()
+    _DECIMALS[key] = value
+    return value
+
+
+Money = Annotated[Decimal, AfterValidator(_shared_decimal), PlainSerializer(_decimal_to_json)]
 
 
 # Equal sets of the fields set, one object each (see `CodatModel.model_post_init`).
@@ -159,6 +179,29 @@ class Page(CodatModel, Generic[T]):
 # --- bills -----------------------------------------------------------------------------------
 
 
+# The references alive, by class and value: held weakly, so only as long as a bill holds them.
+_REFS: weakref.WeakValueDictionary[tuple[object, ...], Any] = weakref.WeakValueDictionary()
+
+R = TypeVar("R", bound="CodatModel | None")
+
+
+def _one_of_each(ref: R) -> R:
+    """An equal reference already alive, or this one: bills name the same few suppliers,
+    accounts and tax rates over and over, and they are frozen, so one object serves all."""
+    if ref is None:
+        return ref
+    key = (type(ref), tuple(ref.__dict__.values()), id(ref.__pydantic_fields_set__))
+    kept = _REFS.get(key)
+    if kept is None:
+        _REFS[key] = kept = ref
+    return cast(R, kept)
+
+
+# On the fields that hold a reference (a validator on the reference itself may not hand back
+# another object when the reference is built by its constructor).
+Shared = AfterValidator(_one_of_each)
+
+
 class SupplierRef(CodatModel):
     id: str
     supplier_name: str | None = Field(default=None, alias="supplierName")
@@ -180,15 +223,16 @@ class BillLineItem(CodatModel):
     quantity: Money
     tax_amount: Money | None = Field(default=None, alias="taxAmount")
     total_amount: Money | None = Field(default=None, alias="totalAmount")
-    account_ref: IdRef | None = Field(default=None, alias="accountRef")
-    tax_rate_ref: IdRef | None = Field(default=None, alias="taxRateRef")
-    tracking_refs: list[TrackingRef] | None = Field(default=None, alias="trackingRefs")
+    account_ref: Annotated[IdRef | None, Shared] = Field(default=None, alias="accountRef")
+    tax_rate_ref: Annotated[IdRef | None, Shared] = Field(default=None, alias="taxRateRef")
+    tracking_refs: list[Annotated[TrackingRef, Shared]] | None = Field(
+        default=None, alias="trackingRefs")
 
 
 class Bill(CodatModel):
     id: str
     reference: str | None = None
-    supplier_ref: SupplierRef = Field(alias="supplierRef")
+    supplier_ref: Annotated[SupplierRef, Shared] = Field(alias="supplierRef")
     issue_date: CodatDate = Field(alias="issueDate")
     due_date: CodatDate = Field(alias="dueDate")
     currency: str

@@ -178,9 +178,18 @@ async def check_and_remember(codat: BillLister, engine: Engine, *, company_id: s
                              at: datetime) -> dict[str, list[Control]]:
     """Check these bills (one history per supplier) and keep the answers for their rows."""
     cache = HistoryCache()
-    met = {b.id: await controls_of(codat, engine, company_id=company_id,
-                                   connection_id=connection_id, bill=b, today=today,
-                                   cache=cache) for b in bills}
+    by_supplier: dict[str, list[Bill]] = {}
+    for bill in bills:
+        by_supplier.setdefault(bill.supplier_ref.id, []).append(bill)
+    met: dict[str, list[Control]] = {}
+    for supplier_id, theirs in by_supplier.items():
+        for bill in theirs:
+            met[bill.id] = await controls_of(codat, engine, company_id=company_id,
+                                             connection_id=connection_id, bill=bill,
+                                             today=today, cache=cache)
+        # One supplier's history held at a time: in a big ledger each runs to hundreds of
+        # bills, and a digest's rows name a dozen suppliers (megabytes of peak together).
+        cache.bills.pop((company_id, connection_id, supplier_id), None)
 
     def write() -> None:
         with session_scope(engine) as session:

@@ -26,7 +26,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
@@ -38,7 +38,7 @@ from billbot.clock import Clock
 from billbot.codat.errors import CodatNotSent
 from billbot.codat.models import Bill
 from billbot.codat.rate_limits import RateLimits
-from billbot.services.parsed_bills import ParsedBills
+from billbot.services.parsed_bills import ParsedBills, text_digest
 from billbot.singleflight import SingleFlight
 from billbot.storage import bill_cache
 from billbot.storage.bill_cache import FetchedBill, RefreshState
@@ -87,8 +87,8 @@ def _stored_json(bill: Bill) -> str:
                       default=str, separators=(",", ":"))
 
 
-def _fetched(bill: Bill) -> FetchedBill:
-    return FetchedBill(bill_id=bill.id, bill_json=_stored_json(bill),
+def _fetched(bill: Bill, text: str) -> FetchedBill:
+    return FetchedBill(bill_id=bill.id, bill_json=text,
                        source_modified_at=bill.source_modified_date)
 
 
@@ -240,21 +240,30 @@ class OpenBills:
     def _store(self, session: Session, key: Key, read: Sequence[Bill], *, full: bool,
                watermark: datetime | None) -> bool:
         latest: dict[str, Bill] = {bill.id: bill for bill in read}  # a repeat: the later wins
-        fetched = {b.id: _fetched(b) for b in latest.values() if b.status.payable}
-        open_now = list(fetched.values())
-        # The bills just read need no second parse when they are read back.
-        self.parsed.seed(key, {f.bill_json: latest[bill_id] for bill_id, f in fetched.items()},
-                         replace=full)
+        open_now = [b for b in latest.values() if b.status.payable]
         gone = [b.id for b in latest.values() if not b.status.payable]
+        seeded: list[tuple[bytes, Bill]] = []
+
+        def rows() -> Iterator[FetchedBill]:
+            # Each text is made as its row is inserted, and only its digest is kept (for the
+            # seed below): 5,000 texts at once were megabytes of peak.
+            for bill in open_now:
+                text = _stored_json(bill)
+                seeded.append((text_digest(text), bill))
+                yield _fetched(bill, text)
         now = self._clock.now()
         newest = [m for b in latest.values() if (m := _aware(b.source_modified_date))]
         if newest:
             # Never past our own present: a date the books put in the future (a skewed
             # clock) would otherwise hide every real change made before it.
             watermark = min(max([*newest, *([watermark] if watermark else [])]), now)
-        return bill_cache.store_refresh(
+        stored = bill_cache.store_refresh(
             session, company_id=key[0], connection_id=key[1], owner=self.owner, now=now,
-            full=full, open_bills=open_now, gone=gone, watermark=watermark)
+            full=full, open_ids=[b.id for b in open_now], open_bills=rows(), gone=gone,
+            watermark=watermark)
+        # The bills just read need no second parse when they are read back.
+        self.parsed.seed(key, seeded, replace=full)
+        return stored
 
 
 __all__ = ["BillLister", "OpenBills", "RefreshDeferred", "RefreshPolicy", "codat_instant"]

@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from billbot.codat.models import Bill
 
 Key = tuple[str, str]
 
 
-def _digest(text: str) -> bytes:
+def text_digest(text: str) -> bytes:
     """What a kept bill is known by: its text's digest. Keeping the texts themselves (about
     830 bytes a bill) would hold a second copy of what the database already holds."""
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
@@ -48,20 +48,19 @@ class ParsedBills:
             known = self._kept.get(key, {})
         current = {}
         for text in texts:
-            digest = _digest(text)
+            digest = text_digest(text)
             current[digest] = known.get(digest) or Bill.model_validate_json(text)
         self._keep(key, current)
         return list(current.values())
 
-    def seed(self, key: Key, read: Mapping[str, Bill], *, replace: bool) -> None:
-        """Bills just read from Codat, by their stored text: read back, they need no parse.
-        A full read `replace`s the company's set; an incremental one adds to it."""
+    def seed(self, key: Key, read: Iterable[tuple[bytes, Bill]], *, replace: bool) -> None:
+        """Bills just read from Codat, by their stored text's `text_digest`: read back, they
+        need no parse. A full read `replace`s the company's set; an incremental one adds."""
         with self._lock:
             old = self._kept.get(key, {})
         # An unchanged bill keeps the object already handed out (one per text, as parse does).
         kept = {} if replace else dict(old)
-        for text, bill in read.items():
-            digest = _digest(text)
+        for digest, bill in read:
             kept[digest] = old.get(digest) or bill
         self._keep(key, kept)
 
@@ -78,4 +77,4 @@ class ParsedBills:
                 self._count -= len(dropped)
 
 
-__all__ = ["PARSED_BILLS_KEPT", "ParsedBills"]
+__all__ = ["PARSED_BILLS_KEPT", "ParsedBills", "text_digest"]

@@ -92,13 +92,15 @@ def release_refresh(session: Session, *, company_id: str, connection_id: str, ow
 
 
 def store_refresh(session: Session, *, company_id: str, connection_id: str, owner: str,
-                  now: datetime, full: bool, open_bills: Sequence[FetchedBill],
-                  gone: Iterable[str], watermark: datetime | None) -> bool:
+                  now: datetime, full: bool, open_ids: Sequence[str],
+                  open_bills: Iterable[FetchedBill], gone: Iterable[str],
+                  watermark: datetime | None) -> bool:
     """Write what a refresh read and release the lease; False (nothing written) when the
     lease expired and another replica took it meanwhile.
 
     A full read replaces the company's whole set; an incremental one replaces the bills it
-    returned (`open_bills`) and drops those that left the open set (`gone`)."""
+    returned (`open_ids`, whose rows `open_bills` yields, once and lazily: a 5,000-bill read's
+    texts are made a few hundred at a time) and drops those that left the open set (`gone`)."""
     values: dict[str, Any] = {"refreshed_at": now, "lease_owner": None, "lease_until": None,
                               "failures": 0, "last_error": None}
     if watermark is not None:
@@ -117,7 +119,7 @@ def store_refresh(session: Session, *, company_id: str, connection_id: str, owne
     if full:
         session.execute(delete(CachedBill).where(mine))
     else:
-        ids = [b.bill_id for b in open_bills] + list(gone)
+        ids = [*open_ids, *gone]
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start:start + _ID_CHUNK]
             session.execute(delete(CachedBill).where(mine, col(CachedBill.bill_id).in_(chunk)))

@@ -13,7 +13,7 @@ from .bulk import insert_rows
 from .tables import BillCopy
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a digest holds one per bill it counts
 class ShownBill:
     """The figures a copy of the bill shows (domain/copies.py makes and judges them)."""
 

@@ -91,6 +91,22 @@ async def test_first_a_full_read_then_only_what_changed(
                                       sorted(again, key=lambda b: b.id), strict=True))
 
 
+async def test_background_reads_give_the_same_bills_and_keep_none_parsed(
+        engine: Engine, codat: CodatClient, clock: MovableClock,
+        codat_sandbox: CodatSandbox) -> None:
+    """A digest's read (background) is parsed for the digest and let go; a person's read is
+    kept, and a later digest of that company reuses it."""
+    ids = (codat_sandbox.company_id, codat_sandbox.connection_id)
+    bills = cache(engine, codat, clock)
+    digest = await bills.bills(*ids, background=True)
+    assert bills.parsed.count == 0
+    person = await bills.bills(*ids)
+    assert {b.id: b for b in person} == {b.id: b for b in digest}
+    assert bills.parsed.count == len(person)
+    later = await bills.bills(*ids, background=True)
+    assert sorted(map(id, later)) == sorted(map(id, person))
+
+
 async def test_changes_in_the_books_are_seen_at_the_next_refresh(
         engine: Engine, codat: CodatClient, clock: MovableClock,
         codat_sandbox: CodatSandbox) -> None:

@@ -96,3 +96,22 @@ def test_kept_bills_share_their_fields_sets_and_behave_as_parsed(texts: list[str
     assert changed.reference == "CHANGED" and "reference" in changed.model_fields_set
     assert bills[1].model_fields_set == before
     assert changed.model_fields_set is not bills[1].model_fields_set
+
+
+def test_background_reads_keep_no_company_but_bring_a_kept_one_up_to_date(
+        texts: list[str]) -> None:
+    """A day of digests (background) must not fill the bound with companies nobody is looking
+    at; a company someone works on stays current whoever read it last."""
+    kept = ParsedBills(limit=100)
+    assert len(kept.parse(A, texts[:4], keep=False)) == 4
+    kept.seed(B, [(text_digest(t), Bill.model_validate_json(t)) for t in texts[4:6]],
+              replace=True, keep=False)
+    assert kept.count == 0
+    people = kept.parse(A, texts[:4])  # someone's /bills due: kept
+    assert kept.count == 4
+    again = kept.parse(A, texts[1:5], keep=False)  # a digest: one bill paid, one new
+    assert kept.count == 4
+    assert again[0] is people[1] and kept.parse(A, texts[1:5])[3] is again[3]
+    kept.seed(A, [(text_digest(texts[6]), Bill.model_validate_json(texts[6]))],
+              replace=False, keep=False)
+    assert kept.count == 5

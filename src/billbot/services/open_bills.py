@@ -125,8 +125,10 @@ class OpenBills:
         key = (company_id, connection_id)
         # Parsed on the worker thread: 5,000 bills would hold the event loop (and every
         # acknowledgement waiting on it) for a noticeable moment.
+        # Background work (a digest, a reminder) keeps no company it parsed: see ParsedBills.
         return await self._db(lambda s: self.parsed.parse(key, bill_cache.iter_cached_bills(
-            s, company_id=company_id, connection_id=connection_id)), read_only=True)
+            s, company_id=company_id, connection_id=connection_id), keep=not background),
+            read_only=True)
 
     async def refresh(self, company_id: str, connection_id: str, *,
                       background: bool = False) -> str:
@@ -194,7 +196,7 @@ class OpenBills:
                 return "shared"
             if claimed is not None:
                 return await self._read(key, claimed, has_cache=cached_at is not None,
-                                        nightly=nightly)
+                                        nightly=nightly, keep=not background)
             # Another replica is refreshing this company: its result is ours too (the job
             # claims again after it, and reads in full unless that one did).
             await asyncio.sleep(policy.poll_seconds)
@@ -208,7 +210,7 @@ class OpenBills:
                 return "stale"
 
     async def _read(self, key: Key, claimed: RefreshState, *, has_cache: bool,
-                    nightly: bool) -> str:
+                    nightly: bool, keep: bool) -> str:
         company_id, connection_id = key
         now = self._clock.now()
         watermark = _aware(claimed.watermark)
@@ -231,14 +233,14 @@ class OpenBills:
                 return "stale"
             raise
         stored = await self._db(lambda s: self._store(s, key, read, full=full,
-                                                      watermark=watermark))
+                                                      watermark=watermark, keep=keep))
         kind = "full" if full else "incremental"
         logger.info("bills refreshed (%s): %d read", kind, len(read),
                     extra={"refresh": kind, "bills_read": len(read), "stored": stored})
         return kind
 
     def _store(self, session: Session, key: Key, read: Sequence[Bill], *, full: bool,
-               watermark: datetime | None) -> bool:
+               watermark: datetime | None, keep: bool) -> bool:
         latest: dict[str, Bill] = {bill.id: bill for bill in read}  # a repeat: the later wins
         open_now = [b for b in latest.values() if b.status.payable]
         gone = [b.id for b in latest.values() if not b.status.payable]
@@ -262,7 +264,7 @@ class OpenBills:
             full=full, open_ids=[b.id for b in open_now], open_bills=rows(), gone=gone,
             watermark=watermark)
         # The bills just read need no second parse when they are read back.
-        self.parsed.seed(key, seeded, replace=full)
+        self.parsed.seed(key, seeded, replace=full, keep=keep)
         return stored
 
 

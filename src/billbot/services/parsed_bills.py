@@ -3,8 +3,9 @@ read most recently, up to a number of bills in all.
 
 Parsing is most of a 5,000-bill read, and between refreshes that change something the texts
 are the same, so a company read again reuses its parsed bills. A parsed bill costs about
-8 KB, so keeping every bound company's (100 channels of 200 bills: 20,000 bills) grew a
-replica by about 160 MB for nothing: a company's digest reads it once a day. The bound keeps
+2 KB (it was 8 KB before its repeated parts were shared, `codat/models.py`), so keeping every
+bound company's (1,000 channels of 200 bills: 200,000 bills) would grow a replica by about
+400 MB for nothing: a company's digest reads it once a day. The bound keeps
 the ledger being worked on (a big one's `/bills due`, its rows' clicks) and lets the rest go.
 """
 
@@ -25,7 +26,7 @@ def text_digest(text: str) -> bytes:
     830 bytes a bill) would hold a second copy of what the database already holds."""
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
-# One 5,000-bill ledger and some room: about 50 MB at the most.
+# One 5,000-bill ledger and some room: about 12 MB at the most.
 PARSED_BILLS_KEPT = 6_000
 
 
@@ -42,22 +43,31 @@ class ParsedBills:
     def count(self) -> int:
         return self._count
 
-    def parse(self, key: Key, texts: Iterable[str]) -> list[Bill]:
-        """These texts' bills, parsed only where not kept; only these texts stay kept."""
+    def parse(self, key: Key, texts: Iterable[str], *, keep: bool = True) -> list[Bill]:
+        """These texts' bills, parsed only where not kept; only these texts stay kept.
+        `keep=False` (background work: a digest, the night's read) adds no company to the
+        kept ones, so a day of digests does not fill the bound; a company already kept (being
+        worked on) is brought up to date all the same."""
         with self._lock:
-            known = self._kept.get(key, {})
+            known = self._kept.get(key)
         current = {}
         for text in texts:
             digest = text_digest(text)
-            current[digest] = known.get(digest) or Bill.model_validate_json(text)
-        self._keep(key, current)
+            current[digest] = (known or {}).get(digest) or Bill.model_validate_json(text)
+        if keep or known is not None:
+            self._keep(key, current)
         return list(current.values())
 
-    def seed(self, key: Key, read: Iterable[tuple[bytes, Bill]], *, replace: bool) -> None:
+    def seed(self, key: Key, read: Iterable[tuple[bytes, Bill]], *, replace: bool,
+             keep: bool = True) -> None:
         """Bills just read from Codat, by their stored text's `text_digest`: read back, they
-        need no parse. A full read `replace`s the company's set; an incremental one adds."""
+        need no parse. A full read `replace`s the company's set; an incremental one adds.
+        `keep=False`: only a company already kept is seeded (see `parse`)."""
         with self._lock:
-            old = self._kept.get(key, {})
+            old = self._kept.get(key)
+        if old is None and not keep:
+            return
+        old = old or {}
         # An unchanged bill keeps the object already handed out (one per text, as parse does).
         kept = {} if replace else dict(old)
         for digest, bill in read:

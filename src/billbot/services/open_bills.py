@@ -263,8 +263,9 @@ class OpenBills:
             session, company_id=key[0], connection_id=key[1], owner=self.owner, now=now,
             full=full, open_ids=[b.id for b in open_now], open_bills=rows(), gone=gone,
             watermark=watermark)
-        # The bills just read need no second parse when they are read back.
-        self.parsed.seed(key, seeded, replace=full, keep=keep)
+        if stored:  # (lost the lease: nothing was written, and the rows were never made)
+            # The bills just read need no second parse when they are read back.
+            self.parsed.seed(key, seeded, replace=full, keep=keep)
         return stored
 
 

@@ -137,20 +137,33 @@ class ProcessWorld:
         """`env`: variables set on top of the usual ones (or replacing them); `args`: more
         `billbot run` arguments; `healthy=False`: return at once (it may die before it
         ever answers)."""
-        port = free_port()
-        log = self.tmp / f"{name}-{len(self.bots)}.log"
-        proc = _spawn(port, cwd=self.tmp, env=self.env(crash_at, env), log=log, args=args)
-        bot = BotProcess(name, proc, f"http://127.0.0.1:{port}", log)
-        self.bots.append(bot)
-        if not healthy:
-            return bot
+        for attempt in range(3):
+            port = free_port()
+            log = self.tmp / f"{name}-{len(self.bots)}.log"
+            proc = _spawn(port, cwd=self.tmp, env=self.env(crash_at, env), log=log, args=args)
+            bot = BotProcess(name, proc, f"http://127.0.0.1:{port}", log)
+            self.bots.append(bot)
+            if not healthy:
+                return bot
+            started = await self._healthy(bot, within=within)
+            # The free port was taken by another test's process before ours bound it: that
+            # is the machine's race, not the bot's, so the bot starts again on another port.
+            if started or "address already in use" not in bot.output() or attempt == 2:
+                break
+        if not started:
+            raise AssertionError(f"{name} exited {bot.proc.returncode}:\n{bot.output()}")
+        return bot
+
+    async def _healthy(self, bot: BotProcess, *, within: float) -> bool:
+        """True once /healthz answers; False if the process exits first."""
+        proc, name = bot.proc, bot.name
         deadline = time.monotonic() + within
         while True:
             if proc.poll() is not None:
-                raise AssertionError(f"{name} exited {proc.returncode}:\n{bot.output()}")
+                return False
             with contextlib.suppress(httpx.TransportError):
                 if (await self.http.get(bot.url + "/healthz", timeout=2)).status_code == 200:
-                    return bot
+                    return True
             if time.monotonic() > deadline:
                 raise AssertionError(f"{name} did not become healthy:\n{bot.output()}")
             await asyncio.sleep(0.1)

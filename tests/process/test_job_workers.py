@@ -8,6 +8,8 @@ with its own job worker. A replica with BILLBOT_RUN_JOBS=false answers Slack and
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,6 +49,18 @@ def digests(world: ProcessWorld) -> int:
 def digests_posted(exposition: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in exposition.splitlines()
                if line.startswith("billbot_digests_posted_total"))
+
+
+async def scraped_digests(world: ProcessWorld, url: str, *, expected: float) -> float:
+    """The process's digests-posted count once it is `expected` (or after 30 s): a digest is
+    in the channel a moment before its process counts it (after its messages are saved)."""
+    deadline = time.monotonic() + 30
+    while True:
+        async with httpx.AsyncClient() as fresh:  # a new connection: either process
+            count = digests_posted((await fresh.get(url + "/metrics", timeout=10)).text)
+        if count == expected or time.monotonic() > deadline:
+            return count
+        await asyncio.sleep(0.2)
 
 
 def queue_rows(database_url: str, sql: str) -> list[tuple[object, ...]]:
@@ -122,7 +136,7 @@ async def test_a_replica_without_jobs_answers_slack_and_leaves_the_jobs_to_the_o
         await eventually(lambda: digests(world) == 1, within=120, what="the digest")
         assert len(queue_rows(postgres_database,
                               "SELECT id FROM billbot_jobs.procrastinate_workers")) == 1
+        assert await scraped_digests(world, jobs.url, expected=1) == 1
         assert digests_posted((await world.http.get(web.url + "/metrics")).text) == 0
-        assert digests_posted((await world.http.get(jobs.url + "/metrics")).text) == 1
         assert digests(world) == 1
         assert not world.workspace.violations

@@ -75,11 +75,12 @@ class Stack:
                                  connection_id=self.connection_id)
 
 
-async def eventually(check: Callable[[], T], *, within: float = 30.0) -> T:
+async def eventually(check: Callable[[], T], *, within: float = 60.0) -> T:
     """Poll until `check` returns a truthy value (the bot works after acknowledging).
 
     The deadline only bounds a hang: CI runs four test workers on two shared cores, where
-    work after an acknowledgement has been seen to take over 10 s."""
+    work after an acknowledgement has been seen to take over 10 s, and twice over 30 s (a
+    refused pay-run choice, a Delete modal) while the Docker test built its image."""
     deadline = time.monotonic() + within
     while True:
         value = check()

@@ -88,7 +88,7 @@ async def test_a_lost_answer_is_retried_with_the_same_key_and_creates_one_accoun
     faults.lose_response_hold_seconds = 0.3
     faults.next(FaultKind.LOSE_RESPONSE, path="bankAccounts$", method="POST")
     await stack.driver.submit_view(ADA, account_values(name="Lost and found"))
-    await eventually(lambda: audit(stack, "bank_account.created"), within=30)
+    await eventually(lambda: audit(stack, "bank_account.created"), within=60)
     assert len(created_accounts(stack, "Lost and found")) == 1
     posts = [r for r in stack.sandbox.requests if r.path.endswith("/bankAccounts")]
     assert len(posts) >= 2 and len({r.idempotency_key for r in posts}) == 1
@@ -104,11 +104,11 @@ async def test_no_answer_at_all_offers_try_again_with_the_same_request(stack_fac
     stack.sandbox.faults.next(FaultKind.UNAVAILABLE, 1000, path="bankAccounts$", method="POST")
     await stack.driver.submit_view(ADA, account_values(name="Patient"))
     view = await eventually(lambda: (v := stack.workspace.views.get(view_id)) is not None
-                            and "Try again" in str(v.definition) and v, within=30)
+                            and "Try again" in str(v.definition) and v, within=60)
     assert "may have been created" in view_text(view) and created_accounts(stack, "Patient") == []
     stack.sandbox.faults.clear()
     await stack.driver.submit_view(ADA, {}, view_id)  # Try again: the stored request, same key
-    await eventually(lambda: created_accounts(stack, "Patient"), within=30)
+    await eventually(lambda: created_accounts(stack, "Patient"), within=60)
     await eventually(lambda: "is created" in view_text(stack.workspace.views.get(view_id)))
     posts = [r for r in stack.sandbox.requests if r.path.endswith("/bankAccounts")]
     assert len({r.idempotency_key for r in posts}) == 1

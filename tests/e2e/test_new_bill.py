@@ -110,7 +110,7 @@ async def test_a_lost_answer_creates_the_bill_once(stack: Stack) -> None:
     faults.lose_response_hold_seconds = 0.3
     faults.next(FaultKind.LOSE_RESPONSE, path="bills$", method="POST")
     await stack.driver.submit_view(ANN, bill_values(form))
-    await eventually(lambda: new_rows(stack), within=30)
+    await eventually(lambda: new_rows(stack), within=60)
     suppliers, bills, attachments = created(stack)
     assert (len(suppliers), len(bills), attachments) == (1, 1, 1)
     posts = [r for r in stack.sandbox.requests

@@ -60,26 +60,33 @@ class ServedApp:
 
 def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0,
                     timeout_keep_alive: int = 5) -> ServedApp:
-    """Start `app` under uvicorn in a daemon thread and return once it accepts connections."""
-    port = port or free_port(host)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="auto",
-                            ws="wsproto",  # the Slack stand-in serves Socket Mode
-                            timeout_keep_alive=timeout_keep_alive, access_log=False)
-    server = uvicorn.Server(config)
-    loops: list[asyncio.AbstractEventLoop] = []
+    """Start `app` under uvicorn in a daemon thread and return once it accepts connections.
+    With no `port`, a free one; if another process takes it before uvicorn binds it (a race
+    between parallel test workers), another, up to three times."""
+    for attempt in range(3):
+        chosen = port or free_port(host)
+        config = uvicorn.Config(app, host=host, port=chosen, log_level="warning",
+                                lifespan="auto", ws="wsproto",  # the Slack stand-in: Socket Mode
+                                timeout_keep_alive=timeout_keep_alive, access_log=False)
+        server = uvicorn.Server(config)
+        loops: list[asyncio.AbstractEventLoop] = []
 
-    async def serve() -> None:
-        loops.append(asyncio.get_running_loop())
-        await server.serve()
+        async def serve(server: uvicorn.Server = server,
+                        loops: list[asyncio.AbstractEventLoop] = loops) -> None:
+            loops.append(asyncio.get_running_loop())
+            await server.serve()
 
-    def run() -> None:
-        asyncio.run(serve())
+        def run(serve: Any = serve) -> None:
+            asyncio.run(serve())
 
-    thread = threading.Thread(target=run, name=f"uvicorn:{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"server on {host}:{port} did not start")
-        time.sleep(0.01)
-    return ServedApp(host=host, port=port, _server=server, _thread=thread, _loop=loops[0])
+        thread = threading.Thread(target=run, name=f"uvicorn:{chosen}", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if server.started:
+            return ServedApp(host=host, port=chosen, _server=server, _thread=thread,
+                             _loop=loops[0])
+        if port or thread.is_alive() or attempt == 2:
+            raise RuntimeError(f"server on {host}:{chosen} did not start")
+    raise AssertionError("unreachable")

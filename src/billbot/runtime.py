@@ -40,6 +40,7 @@ from billbot.domain.approval_rules import (
     named_payers,
 )
 from billbot.domain.digest import select_due_bills
+from billbot.domain.due_fold import DueBills, fold_due
 from billbot.domain.policy import PolicySettings
 from billbot.domain.policy_file import parse_policy
 from billbot.logs import event
@@ -280,6 +281,16 @@ class Billbot:
         bills = await self.open_bills.bills(binding.company_id, binding.connection_id,
                                             background=background)
         return select_due_bills(bills, today=self.today(), within_days=within_days)
+
+    async def due_digest(self, binding: Binding, *, within_days: int, rows: int,
+                         background: bool = False) -> DueBills:
+        """As `due_bills`, for a digest: the `rows` most urgent as bills, the rest as the
+        figures a copy shows, in one pass that never holds the whole ledger parsed. A digest
+        keeps no parsed bills for the next read, whoever asked for it."""
+        today = self.today()
+        return await self.open_bills.read(
+            binding.company_id, binding.connection_id, background=background, keep=False,
+            use=lambda bills: fold_due(bills, today=today, within_days=within_days, rows=rows))
 
 
 def signing_key(settings: Settings) -> bytes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine
 
 from billbot.codat.client import CodatClient
-from billbot.codat.models import BillPaymentPrototype, IdRef
+from billbot.codat.models import Bill, BillPaymentPrototype, IdRef
 from billbot.codat.retry import RetryPolicy
 from billbot.sandbox.codat.faults import FaultKind, FaultRule
 from billbot.services.open_bills import OpenBills, RefreshDeferred, RefreshPolicy
@@ -105,6 +105,32 @@ async def test_background_reads_give_the_same_bills_and_keep_none_parsed(
     assert bills.parsed.count == len(person)
     later = await bills.bills(*ids, background=True)
     assert sorted(map(id, later)) == sorted(map(id, person))
+
+
+async def test_a_read_that_keeps_nothing_folds_each_bill_and_holds_none(
+        engine: Engine, codat: CodatClient, clock: MovableClock,
+        codat_sandbox: CodatSandbox) -> None:
+    """A digest asked for by a person (`keep=False`, not background) reads in full, folds over
+    the bills as they are parsed and leaves none parsed; a later person's read parses them
+    from the stored texts and is the same set."""
+    ids = (codat_sandbox.company_id, codat_sandbox.connection_id)
+    bills = cache(engine, codat, clock)
+    seen: list[str] = []
+
+    def fold(each: Iterator[Bill]) -> int:
+        count = 0
+        for bill in each:
+            seen.append(bill.id)
+            count += 1
+        return count
+    assert await bills.read(*ids, fold, keep=False) == len(open_in_books(codat_sandbox))
+    assert bills.parsed.count == 0 and not bills.parsed.holds(ids)
+    person = await bills.bills(*ids)
+    assert sorted(b.id for b in person) == sorted(seen)
+    assert bills.parsed.count == len(person)
+    # Kept now: a read that keeps nothing brings the kept company up to date all the same.
+    assert await bills.read(*ids, fold, keep=False) == len(person)
+    assert bills.parsed.holds(ids)
 
 
 async def test_changes_in_the_books_are_seen_at_the_next_refresh(

@@ -12,13 +12,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal
 
 from billbot.codat.models import Bill
 from billbot.money import format_money
 from billbot.storage.bill_copies import ShownBill
 
-from .digest import DigestSummary
+from .digest import DigestSummary, SummaryTally
 from .versions import BillVersion
 
 
@@ -64,19 +63,11 @@ def stale_copy_reason(shown_token: str | None, bill: Bill) -> str | None:
 
 def summarise_shown(shown: Iterable[ShownBill], *, today: date) -> DigestSummary:
     """The header's figures from what the digest's rows show now: bills still due only."""
-    totals: dict[str, Decimal] = {}
-    count = overdue = unknown = 0
+    tally = SummaryTally(today=today)
     for bill in shown:
-        if bill.settled:
-            continue
-        count += 1
-        overdue += bill.due_date < today
-        if bill.amount_due is None:
-            unknown += 1
-            continue
-        totals[bill.currency] = totals.get(bill.currency, Decimal(0)) + bill.amount_due
-    return DigestSummary(count=count, overdue=overdue, totals=dict(sorted(totals.items())),
-                         unknown_amounts=unknown)
+        if not bill.settled:
+            tally.add(bill.amount_due, bill.currency, bill.due_date)
+    return tally.summary()
 
 
 __all__ = ["ShownBill", "current_figures", "nothing_due", "shown_of", "stale_copy_reason",

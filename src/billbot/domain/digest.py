@@ -17,16 +17,23 @@ def due_window_end(today: date, within_days: int) -> date:
     return today + timedelta(days=within_days)
 
 
-def select_due_bills(bills: Iterable[Bill], *, today: date, within_days: int) -> list[Bill]:
-    """Open or part-paid bills that are overdue or due within the window, most urgent first.
+def is_due(bill: Bill, *, last: date) -> bool:
+    """Listed by a digest whose window ends on `last` (`due_window_end`)."""
+    return bill.status in LISTED_STATUSES and bill.due_date <= last
 
-    Overdue bills come first (their due dates are the earliest), then by due date; ties are
-    broken by supplier and reference so the order is stable from one digest to the next.
-    """
+
+def urgency(bill: Bill) -> tuple[date, str, str, str]:
+    """The digest's order: overdue bills come first (their due dates are the earliest), then
+    by due date; ties are broken by supplier and reference so the order is stable from one
+    digest to the next."""
+    return (bill.due_date, (bill.supplier_ref.supplier_name or "").lower(),
+            bill.reference or "", bill.id)
+
+
+def select_due_bills(bills: Iterable[Bill], *, today: date, within_days: int) -> list[Bill]:
+    """Open or part-paid bills that are overdue or due within the window, most urgent first."""
     last = due_window_end(today, within_days)
-    chosen = [b for b in bills if b.status in LISTED_STATUSES and b.due_date <= last]
-    return sorted(chosen, key=lambda b: (b.due_date, (b.supplier_ref.supplier_name or "").lower(),
-                                         b.reference or "", b.id))
+    return sorted((b for b in bills if is_due(b, last=last)), key=urgency)
 
 
 @dataclass(frozen=True)
@@ -37,20 +44,33 @@ class DigestSummary:
     unknown_amounts: int  # bills whose amountDue is null
 
 
+class SummaryTally:
+    """The header's figures, counted one bill at a time (a digest folds over thousands)."""
+
+    def __init__(self, *, today: date) -> None:
+        self.today = today
+        self.count = self.overdue = self.unknown = 0
+        self.totals: dict[str, Decimal] = {}
+
+    def add(self, amount_due: Decimal | None, currency: str, due_date: date) -> None:
+        self.count += 1
+        self.overdue += due_date < self.today
+        if amount_due is None:
+            self.unknown += 1
+        else:
+            self.totals[currency] = self.totals.get(currency, Decimal(0)) + amount_due
+
+    def summary(self) -> DigestSummary:
+        return DigestSummary(count=self.count, overdue=self.overdue,
+                             totals=dict(sorted(self.totals.items())),
+                             unknown_amounts=self.unknown)
+
+
 def summarise(bills: list[Bill], *, today: date) -> DigestSummary:
-    totals: dict[str, Decimal] = {}
-    unknown = 0
+    tally = SummaryTally(today=today)
     for bill in bills:
-        if bill.amount_due is None:
-            unknown += 1
-            continue
-        totals[bill.currency] = totals.get(bill.currency, Decimal(0)) + bill.amount_due
-    return DigestSummary(
-        count=len(bills),
-        overdue=sum(1 for b in bills if b.due_date < today),
-        totals=dict(sorted(totals.items())),
-        unknown_amounts=unknown,
-    )
+        tally.add(bill.amount_due, bill.currency, bill.due_date)
+    return tally.summary()
 
 
 def due_in_words(due: date, today: date) -> str:

@@ -26,7 +26,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
@@ -48,6 +48,8 @@ logger = logging.getLogger("billbot.open_bills")
 
 T = TypeVar("T")
 Key = tuple[str, str]
+# Bills turned into stored texts per hop to a worker thread (a page of Codat's listing).
+_TEXTS_PER_HOP = 100
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,11 @@ class RefreshPolicy:
 
 
 class BillLister(Protocol):
-    """Codat's list bills (the sync client, or the router choosing each company's API)."""
+    """Codat's list bills, page by page (the sync client, or the router choosing each
+    company's API)."""
 
-    async def list_bills(self, company_id: str, connection_id: str, *,
-                         query: str | None = None) -> list[Bill]: ...
+    def iter_bills(self, company_id: str, connection_id: str, *,
+                   query: str | None = None) -> AsyncIterator[Bill]: ...
 
 
 class RefreshDeferred(CodatNotSent):
@@ -87,9 +90,22 @@ def _stored_json(bill: Bill) -> str:
                       default=str, separators=(",", ":"))
 
 
-def _fetched(bill: Bill, text: str) -> FetchedBill:
-    return FetchedBill(bill_id=bill.id, bill_json=text,
-                       source_modified_at=bill.source_modified_date)
+@dataclass(frozen=True, slots=True)
+class _ReadBill:
+    """What a refresh holds of each bill it read until it stores them: the stored text of
+    an open one (about 830 bytes) rather than the parsed bill (about 2 KB), which is held
+    only when the parsed bills will keep it."""
+
+    bill_id: str
+    modified: datetime | None
+    text: str | None  # None: the bill left the open set (paid, voided...)
+    bill: Bill | None
+
+
+def _read_bills(page: Sequence[Bill], *, retain: bool) -> list[_ReadBill]:
+    return [_ReadBill(bill_id=b.id, modified=b.source_modified_date,
+                      text=_stored_json(b) if b.status.payable else None,
+                      bill=b if retain and b.status.payable else None) for b in page]
 
 
 def _aware(at: datetime | None) -> datetime | None:
@@ -121,29 +137,37 @@ class OpenBills:
     async def bills(self, company_id: str, connection_id: str, *,
                     background: bool = False) -> list[Bill]:
         """The company's open bills after a refresh (or the cache, when a refresh fails)."""
-        await self.refresh(company_id, connection_id, background=background)
+        return await self.read(company_id, connection_id, list, background=background)
+
+    async def read(self, company_id: str, connection_id: str, use: Callable[[Iterator[Bill]], T],
+                   *, background: bool = False, keep: bool | None = None) -> T:
+        """`use` applied to the company's open bills after a refresh, as they are parsed.
+        `keep` (default: not `background`) whether ParsedBills keeps them for the next read;
+        background work (a digest, a reminder) keeps no company it parsed."""
+        keep = not background if keep is None else keep
+        await self.refresh(company_id, connection_id, background=background, keep=keep)
         key = (company_id, connection_id)
-        # Parsed on the worker thread: 5,000 bills would hold the event loop (and every
+        # On the worker thread: parsing 5,000 bills would hold the event loop (and every
         # acknowledgement waiting on it) for a noticeable moment.
-        # Background work (a digest, a reminder) keeps no company it parsed: see ParsedBills.
-        return await self._db(lambda s: self.parsed.parse(key, bill_cache.iter_cached_bills(
-            s, company_id=company_id, connection_id=connection_id), keep=not background),
+        return await self._db(lambda s: use(self.parsed.each(key, bill_cache.iter_cached_bills(
+            s, company_id=company_id, connection_id=connection_id), keep=keep)),
             read_only=True)
 
     async def refresh(self, company_id: str, connection_id: str, *,
-                      background: bool = False) -> str:
+                      background: bool = False, keep: bool | None = None) -> str:
         """Bring the cache up to date; says what happened (for logs, tests and the bench):
-        `full`, `incremental`, `fresh`, `shared`, `deferred` or `stale`."""
+        `full`, `incremental`, `fresh`, `shared`, `deferred` or `stale`. `keep` as `read`."""
+        keep = not background if keep is None else keep
         return await self._flights.run((company_id, connection_id, background, False),
                                        lambda: self._refresh((company_id, connection_id),
-                                                             background))
+                                                             background, keep=keep))
 
     async def full_read(self, company_id: str, connection_id: str) -> str:
         """The periodic full read (the nightly job's), when `full_due` says so: `full`, or
         `fresh` / `shared` when one is recent enough, `deferred` under the reserve."""
         return await self._flights.run((company_id, connection_id, True, True),
                                        lambda: self._refresh((company_id, connection_id),
-                                                             True, nightly=True))
+                                                             True, keep=False, nightly=True))
 
     def full_due(self, state: RefreshState | None, now: datetime, *, nightly: bool) -> bool:
         """Whether a refresh must read every page. A reader's: only with nothing cached, or
@@ -167,7 +191,8 @@ class OpenBills:
         return await self._db(lambda s: bill_cache.refresh_state(
             s, company_id=key[0], connection_id=key[1]), read_only=True)
 
-    async def _refresh(self, key: Key, background: bool, *, nightly: bool = False) -> str:
+    async def _refresh(self, key: Key, background: bool, *, keep: bool,
+                       nightly: bool = False) -> str:
         policy = self.policy
         start = await self._state(key)
         cached_at = start.refreshed_at if start else None
@@ -196,7 +221,7 @@ class OpenBills:
                 return "shared"
             if claimed is not None:
                 return await self._read(key, claimed, has_cache=cached_at is not None,
-                                        nightly=nightly, keep=not background)
+                                        nightly=nightly, keep=keep)
             # Another replica is refreshing this company: its result is ours too (the job
             # claims again after it, and reads in full unless that one did).
             await asyncio.sleep(policy.poll_seconds)
@@ -220,8 +245,18 @@ class OpenBills:
                            "BILLBOT_BILLS_FULL_READ_HOURS old (has the nightly job run?)")
         query = None if full or watermark is None else \
             f"sourceModifiedDate>{codat_instant(watermark - self.policy.overlap)}"
+        # The parsed bills are held only for a company the parsed bills will keep; for the
+        # rest (the night's reads, digests) each page is turned into stored texts and let go.
+        retain = keep or self.parsed.holds(key)
+        latest: dict[str, _ReadBill] = {}  # by id: a repeat, the later wins
         try:
-            read = await self._codat.list_bills(company_id, connection_id, query=query)
+            page: list[Bill] = []
+            async for bill in self._codat.iter_bills(company_id, connection_id, query=query):
+                page.append(bill)
+                if len(page) == _TEXTS_PER_HOP:
+                    latest.update((r.bill_id, r) for r in await self._texts(page, retain))
+                    page = []
+            latest.update((r.bill_id, r) for r in await self._texts(page, retain))
         except Exception as exc:  # (cancelled: the lease simply expires)
             error = f"{exc.__class__.__name__}: {exc}"
             await self._db(lambda s: bill_cache.release_refresh(
@@ -232,41 +267,39 @@ class OpenBills:
                                exc.__class__.__name__)
                 return "stale"
             raise
-        stored = await self._db(lambda s: self._store(s, key, read, full=full,
-                                                      watermark=watermark, keep=keep))
+        stored = await self._db(lambda s: self._store(s, key, latest, full=full,
+                                                      watermark=watermark))
+        if stored and retain:  # (lost the lease: nothing was written)
+            # The bills just read need no second parse when they are read back.
+            self.parsed.seed(key, [(text_digest(r.text), r.bill) for r in latest.values()
+                                   if r.text is not None and r.bill is not None],
+                             replace=full, keep=keep)
         kind = "full" if full else "incremental"
-        logger.info("bills refreshed (%s): %d read", kind, len(read),
-                    extra={"refresh": kind, "bills_read": len(read), "stored": stored})
+        logger.info("bills refreshed (%s): %d read", kind, len(latest),
+                    extra={"refresh": kind, "bills_read": len(latest), "stored": stored})
         return kind
 
-    def _store(self, session: Session, key: Key, read: Sequence[Bill], *, full: bool,
-               watermark: datetime | None, keep: bool) -> bool:
-        latest: dict[str, Bill] = {bill.id: bill for bill in read}  # a repeat: the later wins
-        open_now = [b for b in latest.values() if b.status.payable]
-        gone = [b.id for b in latest.values() if not b.status.payable]
-        seeded: list[tuple[bytes, Bill]] = []
+    async def _texts(self, page: list[Bill], retain: bool) -> list[_ReadBill]:
+        # On a worker thread: a page's texts are a few milliseconds of CPU that on the event
+        # loop would hold the acknowledgements arriving meanwhile.
+        return await asyncio.to_thread(_read_bills, page, retain=retain) if page else []
 
-        def rows() -> Iterator[FetchedBill]:
-            # Each text is made as its row is inserted, and only its digest is kept (for the
-            # seed below): 5,000 texts at once were megabytes of peak.
-            for bill in open_now:
-                text = _stored_json(bill)
-                seeded.append((text_digest(text), bill))
-                yield _fetched(bill, text)
+    def _store(self, session: Session, key: Key, latest: dict[str, _ReadBill], *, full: bool,
+               watermark: datetime | None) -> bool:
+        open_now = [r for r in latest.values() if r.text is not None]
+        gone = [r.bill_id for r in latest.values() if r.text is None]
         now = self._clock.now()
-        newest = [m for b in latest.values() if (m := _aware(b.source_modified_date))]
+        newest = [m for r in latest.values() if (m := _aware(r.modified))]
         if newest:
             # Never past our own present: a date the books put in the future (a skewed
             # clock) would otherwise hide every real change made before it.
             watermark = min(max([*newest, *([watermark] if watermark else [])]), now)
-        stored = bill_cache.store_refresh(
+        return bill_cache.store_refresh(
             session, company_id=key[0], connection_id=key[1], owner=self.owner, now=now,
-            full=full, open_ids=[b.id for b in open_now], open_bills=rows(), gone=gone,
-            watermark=watermark)
-        if stored:  # (lost the lease: nothing was written, and the rows were never made)
-            # The bills just read need no second parse when they are read back.
-            self.parsed.seed(key, seeded, replace=full, keep=keep)
-        return stored
+            full=full, open_ids=[r.bill_id for r in open_now], gone=gone, watermark=watermark,
+            open_bills=(FetchedBill(bill_id=r.bill_id, bill_json=text,
+                                    source_modified_at=r.modified)
+                        for r in open_now if (text := r.text) is not None))
 
 
 __all__ = ["BillLister", "OpenBills", "RefreshDeferred", "RefreshPolicy", "codat_instant"]

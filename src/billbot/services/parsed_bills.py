@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from billbot.codat.models import Bill
 
@@ -43,6 +43,11 @@ class ParsedBills:
     def count(self) -> int:
         return self._count
 
+    def holds(self, key: Key) -> bool:
+        """Whether the company's bills are kept (a background read brings them up to date)."""
+        with self._lock:
+            return key in self._kept
+
     def parse(self, key: Key, texts: Iterable[str], *, keep: bool = True) -> list[Bill]:
         """These texts' bills, parsed only where not kept; only these texts stay kept.
         `keep=False` (background work: a digest, the night's read) adds no company to the
@@ -57,6 +62,16 @@ class ParsedBills:
         if keep or known is not None:
             self._keep(key, current)
         return list(current.values())
+
+    def each(self, key: Key, texts: Iterable[str], *, keep: bool = True) -> Iterator[Bill]:
+        """As `parse`, one bill at a time: a company neither kept nor to be kept has each
+        bill made, handed on and let go, so a reader that folds (a digest) never holds them
+        all."""
+        if keep or self.holds(key):
+            yield from self.parse(key, texts, keep=keep)
+            return
+        for text in texts:
+            yield Bill.model_validate_json(text)
 
     def seed(self, key: Key, read: Iterable[tuple[bytes, Bill]], *, replace: bool,
              keep: bool = True) -> None:

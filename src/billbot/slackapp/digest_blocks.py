@@ -39,8 +39,9 @@ def capped_digest_messages(bills: list[Bill], states: dict[str, RowState],
                            summary: DigestSummary, *, today: date, within_days: int,
                            max_rows: int, home_url: str | None = None,
                            header_extra: list[Block] | None = None) -> list[MessageSpec]:
-    """`bills` most urgent first; the summary counts them all, the rows show the first ones."""
-    if not bills:
+    """`bills`: the most urgent of the `summary.count` due (at least the first `max_rows`),
+    most urgent first; the rows show the first ones."""
+    if not summary.count:
         return digest_messages([], states, summary, today=today, within_days=within_days)
     plural = "s" if summary.count != 1 else ""
     fallback = (f"{summary.count} bill{plural} due: "
@@ -59,7 +60,7 @@ def capped_digest_messages(bills: list[Bill], states: dict[str, RowState],
     in_reply = (MAX_MESSAGE_BLOCKS - 2) // BLOCKS_PER_ROW
     shown = bills[:min(max_rows, in_main + in_reply)]
     main_rows, reply_rows = shown[:in_main], shown[in_main:]
-    hidden = len(bills) - len(shown)
+    hidden = summary.count - len(shown)
 
     def rows(chunk: list[Bill]) -> list[Block]:
         return [b for bill in chunk
@@ -72,7 +73,7 @@ def capped_digest_messages(bills: list[Bill], states: dict[str, RowState],
         main.append(_context("digest-continued", (
             f"Rows {len(main_rows) + 1}–{len(shown)} of the {len(shown)} most urgent follow "
             "in this thread.")))
-        label = f"Bills {len(main_rows) + 1}–{len(shown)} of {len(bills)}"
+        label = f"Bills {len(main_rows) + 1}–{len(shown)} of {summary.count}"
         reply = [_context("digest-part", label), *rows(reply_rows)]
         messages.append(MessageSpec(text=label, blocks=reply,
                                     bill_ids=[b.id for b in reply_rows]))

@@ -4,9 +4,11 @@ and start_payment enforcing a duplicate's confirmation and the payer's limits.""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine
 
 from billbot.codat.client import CodatClient
@@ -157,3 +159,36 @@ def test_a_row_is_checked_again_only_when_its_bill_changed_or_its_check_is_old(
     assert unchanged([edited], since=day, first_since=day) == set()
     assert unchanged([part_paid], since=day, first_since=day) == set()
     assert controls.modified_mark(plain) == controls.modified_mark(make_bill("bill-1"))
+
+
+class _SlowForOneSupplier:
+    """Codat's supplier histories: one supplier's answers at once, the other's never (a Codat
+    that stopped answering mid-digest)."""
+
+    def __init__(self, bills: list[Bill], slow_supplier: str) -> None:
+        self.bills = bills
+        self.slow_supplier = slow_supplier
+
+    async def list_bills(self, company_id: str, connection_id: str, *,
+                         query: str | None = None) -> list[Bill]:
+        if query and self.slow_supplier in query:
+            await asyncio.Event().wait()
+        return [b for b in self.bills if query and b.supplier_ref.id in query]
+
+
+async def test_rows_checked_before_a_digest_stops_waiting_keep_their_answers(
+        engine: Engine, binding: Binding) -> None:
+    ids = {"company_id": binding.company_id, "connection_id": binding.connection_id}
+    northwind = [make_bill("bill-1"), make_bill("bill-2", reference="INV-bill-1")]
+    contoso = [make_bill("bill-3", supplierRef={"id": "sup-2", "supplierName": "Contoso"})]
+    codat = _SlowForOneSupplier(northwind + contoso, slow_supplier="sup-2")
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(controls.check_and_remember(
+            codat, engine, **ids, bills=northwind + contoso, today=TODAY, at=T0), 1.0)
+    with session_scope(engine) as session:
+        assert controls.unchanged_since_checked(
+            session, **ids, bills=northwind + contoso, since=T0 - timedelta(days=1),
+            first_payment_since=T0 - timedelta(days=1)) == {"bill-1", "bill-2"}
+        lines = controls.row_lines(session, **ids, bill_ids=["bill-1", "bill-2", "bill-3"])
+    assert "Possible duplicate of INV-bill-1" in lines["bill-2"]
+    assert "bill-3" not in lines  # never checked: its next digest checks it

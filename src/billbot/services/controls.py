@@ -176,7 +176,9 @@ def unchanged_since_checked(session: Session, *, company_id: str, connection_id:
 async def check_and_remember(codat: BillLister, engine: Engine, *, company_id: str,
                              connection_id: str, bills: Sequence[Bill], today: date,
                              at: datetime) -> dict[str, list[Control]]:
-    """Check these bills (one history per supplier) and keep the answers for their rows."""
+    """Check these bills (one history per supplier) and keep the answers for their rows,
+    each supplier's as soon as it is checked: a digest that stops waiting (a slow Codat)
+    keeps what was done, and its next digest checks only the rest."""
     cache = HistoryCache()
     by_supplier: dict[str, list[Bill]] = {}
     for bill in bills:
@@ -191,14 +193,14 @@ async def check_and_remember(codat: BillLister, engine: Engine, *, company_id: s
         # bills, and a digest's rows name a dozen suppliers (megabytes of peak together).
         cache.bills.pop((company_id, connection_id, supplier_id), None)
 
-    def write() -> None:
-        with session_scope(engine) as session:
-            for bill in bills:
-                remember(session, company_id=company_id, connection_id=connection_id,
-                         bill_id=bill.id, controls=met[bill.id], at=at,
-                         bill_modified=modified_mark(bill))
+        def write(theirs: list[Bill] = theirs) -> None:
+            with session_scope(engine) as session:
+                for bill in theirs:
+                    remember(session, company_id=company_id, connection_id=connection_id,
+                             bill_id=bill.id, controls=met[bill.id], at=at,
+                             bill_modified=modified_mark(bill))
 
-    await asyncio.to_thread(write)
+        await asyncio.to_thread(write)
     return met
 
 

@@ -23,7 +23,8 @@ from billbot.storage.db import session_scope
 logger = logging.getLogger("billbot.controls")
 
 # A slow or failing Codat delays the digest by at most this; its rows then show the warnings
-# last kept (Pay checks again whatever the row says).
+# last kept (Pay checks again whatever the row says). The suppliers checked by then keep their
+# new answers, so the next digest checks only the rest.
 ROW_CHECK_SECONDS = 20.0
 # Rows of unchanged bills are checked again after this all the same; rows saying "first
 # payment" daily (a payment to the supplier since is billbot's record, no change in the books).

@@ -9,6 +9,8 @@ from typing import Any
 
 from billbot.sandbox.slack.model import Message
 from billbot.slackapp.blocks import ACTION_APPROVE, ACTION_REJECT, actions_block_id
+from billbot.storage import bill_copies
+from billbot.storage.db import session_scope
 from tests.e2e.conftest import (
     ADA,
     ANN,
@@ -142,6 +144,12 @@ async def test_a_two_character_reason_is_refused_inline(stack: Stack) -> None:
 
 
 
+def copy_token(stack: Stack, ts: str, bill_id: str) -> str | None:
+    """The figures the message's copy of the bill shows, as billbot recorded them."""
+    with session_scope(stack.bot.engine, read_only=True) as session:
+        return bill_copies.shown_token(session, channel_id=CHANNEL, ts=ts, bill_id=bill_id)
+
+
 async def test_a_rejection_stands_when_the_bill_changes_in_the_books(stack: Stack) -> None:
     main = await post_digest(stack)
     bill = first_due(stack)
@@ -149,10 +157,14 @@ async def test_a_rejection_stands_when_the_bill_changes_in_the_books(stack: Stac
     await eventually(lambda: "Rejected" in row_text(current(stack, main.ts), bill["id"]))
     # A bookkeeper edits the bill: approvals of the old version lapse, the rejection does not.
     stored = stack.sandbox.main_ledger.bills[bill["id"]]
+    shown = copy_token(stack, main.ts, bill["id"])
     bookkeeper_adds(stack.sandbox, stored, Decimal("10.00"))
     # The row showed the old figures: that click is refused with the new ones, rows refreshed.
     await click(stack, ANN, main, bill["id"], ACTION_APPROVE)
     await eventually(lambda: stack.workspace.ephemerals(CHANNEL, ANN))
+    # The refusal is sent before the row is redrawn: Ann clicks again once the row shows the
+    # new figures (a click before would rightly be refused as stale once more).
+    await eventually(lambda: copy_token(stack, main.ts, bill["id"]) != shown)
     await click(stack, ANN, main, bill["id"], ACTION_APPROVE)
     told = await eventually(lambda: [e.text for e in stack.workspace.ephemerals(CHANNEL, ANN)
                                      if "rejected" in e.text])

@@ -176,6 +176,13 @@ class Billbot:
             return "file", parse_policy(text), text
         return "env", legacy_policy(self.settings.billbot_dual_approval_over), None
 
+    async def follow_policies(self) -> None:
+        """Use each workspace's newest policy version now (OAuth mode: each workspace's), and
+        re-read them every POLICY_POLL_SECONDS."""
+        await self.refresh_policy()
+        if self._policy_poll is None:
+            self._policy_poll = asyncio.create_task(self._poll_policy())
+
     async def refresh_policy(self) -> None:
         """Use every workspace's newest policy version (another replica may have written
         it), read in one query."""
@@ -213,9 +220,7 @@ class Billbot:
             self.policies[tenancy.SINGLE_WORKSPACE] = await self.db(
                 lambda session: policy_versions.sync_at_start(
                     session, source=source, policy=policy, text=text, at=self.clock.now()))
-        await self.refresh_policy()  # OAuth mode: each workspace's newest
-        if self._policy_poll is None:
-            self._policy_poll = asyncio.create_task(self._poll_policy())
+        await self.follow_policies()
         s = self.settings
         if s.billbot_channel and s.codat_company_id and s.codat_connection_id:
             channel, company, connection = s.billbot_channel, s.codat_company_id, s.codat_connection_id

@@ -10,8 +10,11 @@ from billbot.runtime import Billbot
 
 
 class JobDriver(Protocol):
-    ran: Counter[str]  # jobs run here, by name
-    acted: Counter[str]  # of those, the ones that posted or sent (their claim was free)
+    @property
+    def ran(self) -> Counter[str]: ...  # jobs run here, by name
+
+    @property
+    def acted(self) -> Counter[str]: ...  # of those, the ones that posted or sent
 
     async def start(self) -> None: ...
 
@@ -19,13 +22,14 @@ class JobDriver(Protocol):
 
 
 def build_job_driver(bot: Billbot, *, name: str | None = None) -> JobDriver:
-    """PostgreSQL: the shared queue (several replicas); SQLite: in process, as one replica."""
+    """PostgreSQL: the shared queue (several replicas), worked on a thread of its own below
+    the requests; SQLite: in process, on the requests' loop, as one replica."""
     if bot.engine.dialect.name == "postgresql":
-        # Imported here: procrastinate and psycopg (about 13 MB resident) serve no purpose
-        # in a SQLite replica.
-        from billbot.jobs.queue import QueueJobs
+        # Imported here: procrastinate and psycopg (about 13 MB resident, loaded by the
+        # thread's start) serve no purpose in a SQLite replica.
+        from billbot.jobs.threaded import ThreadedJobs
 
-        return QueueJobs(bot, name=name)
+        return ThreadedJobs(bot, name=name)
     return LocalJobs(bot)
 
 

@@ -39,6 +39,7 @@ from billbot.slackapp.blocks import (
     bill_detail_blocks,
 )
 from billbot.slackapp.due_pages import due_page_blocks
+from billbot.slackapp.interactions import is_admin
 from billbot.slackapp.invite_notice import tell_admins_once, unpostable_error, what_to_do
 from billbot.slackapp.mrkdwn import escape
 from billbot.slackapp.payload import request_id, text_at
@@ -56,11 +57,6 @@ def _help(hint: str | None, *, admin: bool = False) -> str:
     return f"{hint}\n\n{text}" if hint else text
 
 
-async def _is_admin(bot: Billbot, user: str) -> bool:
-    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user), read_only=True)
-    return Role.ADMIN in user_roles
-
-
 async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
                  raw_body: str, first_delivery: Callable[[], Awaitable[bool]]) -> None:
     """Answer one `/bills` request. `first_delivery` is asked after the acknowledgement and
@@ -76,7 +72,7 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
     rid = request_id(raw_body)
     match command:
         case cmd.Help(hint=hint):
-            await ack(text=_help(hint, admin=await _is_admin(bot, user)))
+            await ack(text=_help(hint, admin=await is_admin(bot, user)))
         case cmd.Due(days=days):
             await ack()
             await _due(bot, respond, user, channel, days)
@@ -137,7 +133,7 @@ async def handle(bot: Billbot, *, ack: Any, body: dict[str, Any], respond: Any,
             said = await policy_flow.answer(bot, user, channel, command, rid)
             # Admins of a database policy get an Edit policy button under it.
             editable = (command.action == "show" and not bot.policy.in_file
-                        and await _is_admin(bot, user))
+                        and await is_admin(bot, user))
             await respond(text=said, blocks=answer_blocks(said) if editable else None,
                           response_type="ephemeral")
         case cmd.RoleChange() | cmd.Connect() | cmd.Audit():

@@ -12,10 +12,9 @@ from slack_sdk.errors import SlackApiError
 
 from billbot.codat.errors import CodatError
 from billbot.context_token import ModalContext
-from billbot.domain.policy import Role
 from billbot.logs import event
 from billbot.runtime import Billbot
-from billbot.services import connect_watch, roles
+from billbot.services import connect_watch
 from billbot.slackapp.blocks import loading_modal, message_modal
 from billbot.slackapp.connect_blocks import (
     CODAT_APIS,
@@ -25,7 +24,7 @@ from billbot.slackapp.connect_blocks import (
     connect_modal,
     link_modal,
 )
-from billbot.slackapp.interactions import read_signed_form, refuse
+from billbot.slackapp.interactions import is_admin, read_signed_form, refuse
 from billbot.slackapp.modal_open import open_modal
 from billbot.slackapp.mrkdwn import escape
 from billbot.slackapp.payload import text_at, view_value
@@ -35,14 +34,9 @@ logger = logging.getLogger("billbot.connect")
 ONLY_ADMINS = "Only billbot admins can connect a company."
 
 
-async def _is_admin(bot: Billbot, user: str) -> bool:
-    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user), read_only=True)
-    return Role.ADMIN in user_roles
-
-
 async def open_connect(bot: Billbot, *, user_id: str, channel_id: str, trigger_id: str,
                        request: str, respond: Any) -> None:
-    if not await _is_admin(bot, user_id):
+    if not await is_admin(bot, user_id):
         await refuse(bot, user=user_id, action="connect", request_id=request, reason="not admin")
         await respond(text=ONLY_ADMINS, response_type="ephemeral")
         return
@@ -68,7 +62,7 @@ async def connect_submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_bo
                                   error_field="platform")
     if form is None:
         return
-    if not await _is_admin(bot, form.user):
+    if not await is_admin(bot, form.user):
         await ack(response_action="errors", errors={"platform": ONLY_ADMINS})
         await refuse(bot, user=form.user, action="connect", request_id=form.request_id,
                      reason="not admin")

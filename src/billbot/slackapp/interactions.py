@@ -130,6 +130,12 @@ async def resolve_handle(bot: Billbot, binding: Binding, handle: str) -> str | N
         read_only=True)
 
 
+async def is_admin(bot: Billbot, user: str) -> bool:
+    """Whether `user` holds the admin role (no delegation passes it on)."""
+    user_roles = await bot.db(lambda s: roles.roles_of(s, bot.policy, user), read_only=True)
+    return Role.ADMIN in user_roles
+
+
 async def require_role(bot: Billbot, click: Click, binding: Binding, role: Role, *,
                        action: str, refusal: str) -> frozenset[Role] | None:
     """The clicker's roles if they include `role`; otherwise audit the refusal, tell them, None.

@@ -114,10 +114,17 @@ async def test_workers_share_one_port_and_each_runs_a_job_worker(
         await eventually(lambda: digests(world) == 1, within=120, what="the digest")
         assert (await world.http.get(pair.url + "/healthz")).status_code == 200
         assert digests(world) == 1
-        # Whichever process answers a scrape, /metrics counts both: one digest posted.
-        for _ in range(12):
+        # Whichever process answers a scrape, /metrics counts both: one digest posted. The
+        # count goes up once the digest's messages are saved, a moment after Slack shows them.
+        async def scrape() -> str:
             async with httpx.AsyncClient() as fresh:  # a new connection: either process
-                scraped = (await fresh.get(pair.url + "/metrics", timeout=10)).text
+                return (await fresh.get(pair.url + "/metrics", timeout=10)).text
+        for _ in range(300):  # at most about a minute
+            if digests_posted(await scrape()) > 0:
+                break
+            await asyncio.sleep(0.2)
+        for _ in range(12):
+            scraped = await scrape()
             assert digests_posted(scraped) == 1, scraped[-2000:]
 
 

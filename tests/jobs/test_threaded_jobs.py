@@ -7,8 +7,11 @@ import os
 import sys
 import threading
 import time
+from dataclasses import replace
 
 import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from billbot.config import Settings
 from billbot.jobs.drivers import build_job_driver
@@ -57,3 +60,27 @@ async def test_jobs_run_on_their_own_thread_while_the_requests_loop_is_busy(
         await bot.shutdown()
     assert job_threads() == []
     assert sys.getswitchinterval() == switch_before
+
+
+async def test_a_worker_that_cannot_start_says_so_and_leaves_no_thread(
+        database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the job queue is PostgreSQL's")
+    settings = Settings(_env_file=None, slack_bot_token="xoxb-threaded",
+                        slack_signing_secret="threaded-secret", codat_api_key="k",
+                        database_url=database_url)
+    bot = build_billbot(settings)
+    await bot.startup()
+    switch_before = sys.getswitchinterval()
+    gone = make_url(database_url).set(database="billbot_no_such_database")
+    broken = settings.model_copy(update={
+        "database_url": gone.render_as_string(hide_password=False)})
+    jobs = ThreadedJobs(replace(bot, settings=broken))
+    try:
+        with pytest.raises(OperationalError):
+            await jobs.start()
+        assert job_threads() == []
+        assert sys.getswitchinterval() == switch_before
+        await jobs.stop()  # nothing to stop: no error
+    finally:
+        await bot.shutdown()

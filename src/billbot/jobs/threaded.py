@@ -46,12 +46,10 @@ STOP_SECONDS = 30.0
 class ThreadedJobs:
     """`QueueJobs` on a thread and event loop of its own, with its own Billbot."""
 
-    def __init__(self, bot: Billbot, *, name: str | None = None,
-                 niceness: int = JOB_NICENESS) -> None:
+    def __init__(self, bot: Billbot, *, name: str | None = None) -> None:
         self._settings = bot.settings
         self._clock = bot.clock
         self._name = name
-        self._niceness = niceness
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._jobs: QueueJobs | None = None
@@ -100,14 +98,16 @@ class ThreadedJobs:
             self._switch_before = None
 
     def _serve(self, started: concurrent.futures.Future[None]) -> None:
-        lower_this_threads_priority(self._niceness)
+        lower_this_threads_priority(JOB_NICENESS)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self._start_inside())
         except BaseException as exc:
             started.set_exception(exc)
-            loop.run_until_complete(self._close_bot())
+            # A start that failed half-way (the queue opened, the worker not) is undone whole.
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(self._stop_inside())
             loop.close()
             return
         self._loop = loop
@@ -133,9 +133,6 @@ class ThreadedJobs:
     async def _stop_inside(self) -> None:
         if self._jobs is not None:
             await self._jobs.stop()
-        await self._close_bot()
-
-    async def _close_bot(self) -> None:
         bot, self._bot = self._bot, None
         if bot is not None:
             await bot.shutdown()

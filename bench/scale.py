@@ -4,16 +4,20 @@ memory and acknowledgements.
     python bench/scale.py [--channels 1000] [--bills 200] [--big-bills 5000]
                           [--replicas 1 2 3] [--latency-ms 100] [--full-read-hours 24]
                           [--database-url URL] [--web-replicas N] [--standins-nice N]
+                          [--codat-per-minute 1000]
 
 `--channels` channels are bound each to its own company of `--bills` open bills (all due
 soon), and one more to a company of `--big-bills`. The Codat sandbox (answering after
-`--latency-ms`, its daily quota enforced) and the Slack stand-in (its rate limits on) run in a
-child process, so their work never slows the measuring process. For each replica count,
-that many `billbot run` processes share a fresh PostgreSQL database (`--database-url` is
-an admin URL; default BILLBOT_TEST_POSTGRES_URL). The channels are bound once every replica
+`--latency-ms`, its daily quota enforced, and `--codat-per-minute` requests a minute from
+127.0.0.1 with 10 at once per company, as Codat's limits are; 0 lifts the per-minute one) and
+the Slack stand-in (its rate limits on) run in a child process, so their work never slows
+the measuring process. For each replica count, that many `billbot run` processes share a
+fresh PostgreSQL database (`--database-url` is an admin URL; default
+BILLBOT_TEST_POSTGRES_URL). The channels are bound once every replica
 answers, and the next minute's digest sweep queues the day. Printed per replica count:
 time from the first digest claimed to the last posted, the floor Slack's per-channel limit
-sets, digests per second, Codat requests per company, peak RSS (VmHWM) of each replica, and
+and Codat's per-minute limit set (the requests Codat answered at that rate) and the time
+against it, digests per second, Codat requests per company, peak RSS (VmHWM) of each replica, and
 acknowledgement p99 of signed `/bills help` commands while the digests run, next to the p99
 of the same commands before (idle; after a warm-up round). With `--web-replicas N`, N more
 replicas run with BILLBOT_RUN_JOBS=false and take those commands, the others doing the jobs.
@@ -76,7 +80,7 @@ def fleet_channel(n: int) -> str:
 
 
 def standins(pipe: Any, channels: int, bills: int, big_bills: int, latency_ms: int,
-             niceness: int = 0) -> None:
+             niceness: int = 0, codat_per_minute: int = 0) -> None:
     """The child process: both stand-ins and a pipe that answers the parent's questions."""
     # Slack and Codat run on other machines in production; --standins-nice lowers the CPU
     # priority of their stand-ins, which share this machine's cores with the replicas.
@@ -93,13 +97,21 @@ def standins(pipe: Any, channels: int, bills: int, big_bills: int, latency_ms: i
     fleet = add_fleet(state, channels, bills=bills)
     state.faults.latency_ms = latency_ms
     state.enforce_quota = True
+    if codat_per_minute:  # Codat's limits: so many a minute (all replicas share 127.0.0.1)
+        state.throttle.documented()
+        state.throttle.per_window = codat_per_minute
     per_company: Counter[str] = Counter()
+    codat_429s, answered = [0], [0]  # Codat requests refused 429 / answered otherwise
     seen = [0]  # chat.postMessage calls before the last reset
 
     def count(exchange: Any) -> None:
         parts = exchange.request.path.split("/")
         if len(parts) > 2 and parts[1] == "companies":
             per_company[parts[2]] += 1
+        if exchange.response.status == 429:
+            codat_429s[0] += 1
+        else:
+            answered[0] += 1
 
     codat = serve_in_thread(create_app(state, api_key=API_KEY, on_exchange=count))
     workspace = SlackWorkspace(bot_tokens=[TOKEN])
@@ -118,9 +130,11 @@ def standins(pipe: Any, channels: int, bills: int, big_bills: int, latency_ms: i
         if ask == "counts":
             posts = workspace.calls("chat.postMessage")[seen[0]:]
             pipe.send({"codat": dict(per_company), "posts": len(posts),
-                       "limited": sum(1 for c in posts if c.status == 429)})
+                       "limited": sum(1 for c in posts if c.status == 429),
+                       "codat_429": codat_429s[0], "codat_answered": answered[0]})
         elif ask == "reset":
             per_company.clear()
+            codat_429s[0] = answered[0] = 0
             seen[0] = len(workspace.calls("chat.postMessage"))
             pipe.send(True)
         elif ask == "commands":
@@ -154,7 +168,7 @@ def fresh_database(admin_url: str) -> Iterator[str]:
 
 
 def replica_env(info: dict[str, Any], database_url: str, digest_at: str,
-                full_read_hours: float) -> dict[str, str]:
+                full_read_hours: float, codat_per_minute: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "CODAT_", "BILLBOT_", "DATABASE_URL"))}
     env.update({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
@@ -162,7 +176,8 @@ def replica_env(info: dict[str, Any], database_url: str, digest_at: str,
                 "CODAT_BASE_URL": info["codat"], "BILLBOT_APPROVERS": ANN,
                 "BILLBOT_DIGEST_DAYS": "mon-sun", "BILLBOT_DIGEST_AT": digest_at,
                 "DATABASE_URL": database_url, "BILLBOT_LOG_LEVEL": "warning",
-                "BILLBOT_BILLS_FULL_READ_HOURS": str(full_read_hours)})
+                "BILLBOT_BILLS_FULL_READ_HOURS": str(full_read_hours),
+                "BILLBOT_CODAT_REQUESTS_PER_MINUTE": str(codat_per_minute)})
     return env
 
 
@@ -293,7 +308,7 @@ def per_company(counts: dict[str, Any]) -> str:
 
 
 def night_full_read(replicas: int, env: dict[str, str], workdir: Path, pipe: Any, url: str,
-                    total: int, full_read_hours: float) -> None:
+                    total: int, full_read_hours: float, codat_per_minute: int) -> None:
     """The next night: replicas a day ahead, the full-read time just passed, the digest
     hours away; the nightly job's Codat requests per company."""
     now = datetime.now(UTC)
@@ -314,10 +329,10 @@ def night_full_read(replicas: int, env: dict[str, str], workdir: Path, pipe: Any
         seconds = time.monotonic() - began
         pipe.send("counts")
         counts = pipe.recv()
+        least, limits = floor(counts, total, codat_per_minute)
         print(f"  full read (the night, a day later): {read_in_full_since(url, since)}/{total}"
               f" companies read in full{f' within {seconds:.1f} s of the start' if due else ''}"
-              f"; "
-              f"{per_company(counts)}")
+              f"; Codat floor {least:.1f} s ({limits}); {per_company(counts)}")
     finally:
         stop(started)
 
@@ -330,14 +345,15 @@ def stop(started: list[tuple[Any, str]]) -> None:
 
 
 def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, workdir: Path,
-            *, second_day: bool, full_read_hours: float, web: int = 0) -> None:
+            *, second_day: bool, full_read_hours: float, codat_per_minute: int,
+            web: int = 0) -> None:
     total = len(info["bindings"])
     with fresh_database(admin_url) as url:
         upgrade_database(url)
         # Due since a minute ago (inside the 2-hour catch-up window): the first sweep after
         # the binding finds the whole day due.
         due = datetime.now(UTC) - timedelta(minutes=1)
-        env = replica_env(info, url, due.strftime("%H:%M"), full_read_hours)
+        env = replica_env(info, url, due.strftime("%H:%M"), full_read_hours, codat_per_minute)
         started = start_replicas(replicas, env, workdir)
         # --web-replicas: replicas that run no jobs (BILLBOT_RUN_JOBS=false) take the acks.
         front = start_replicas(web, dict(env, BILLBOT_RUN_JOBS="false"), workdir, role="web")
@@ -356,7 +372,8 @@ def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, work
             _, seconds = digest_window(url)
             pipe.send("counts")
             counts = pipe.recv()
-            report(replicas, total, posted, seconds, counts, started, idle, loaded, front)
+            report(replicas, total, posted, seconds, counts, started, idle, loaded, front,
+                   codat_per_minute)
             stop(front)
             front = []
             if second_day:
@@ -365,7 +382,8 @@ def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, work
                 day = first_day(url) + timedelta(days=1)
                 stop(started)
                 started = []
-                night_full_read(replicas, env, workdir, pipe, url, total, full_read_hours)
+                night_full_read(replicas, env, workdir, pipe, url, total, full_read_hours,
+                                codat_per_minute)
                 pipe.send("reset")
                 pipe.recv()
                 # The morning: the digest due, the full-read time hours away.
@@ -377,27 +395,45 @@ def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, work
                 _, seconds = digest_window(url, day)
                 pipe.send("counts")
                 day2 = pipe.recv()
+                least, limits = floor(day2, total, codat_per_minute)
                 print(f"  day 2 (a day later, books unchanged): {posted}/{total} digests of "
-                      f"{day} in {seconds:.1f} s; {per_company(day2)}")
+                      f"{day} in {seconds:.1f} s; rate-limit floor {least:.1f} s, "
+                      f"{against(seconds, least)} ({limits}); {per_company(day2)}")
         finally:
             stop(started + front)
 
 
+def floor(counts: dict[str, Any], total: int, codat_per_minute: int) -> tuple[float, str]:
+    """The time Slack's and Codat's limits alone would take for this work, and the sum."""
+    # Slack's limit is per channel (about 1 a second after a burst of POST_BURST): a digest
+    # of at most 3 messages per channel is inside the burst, so its floor is one post's turn.
+    most = max(1, counts["posts"] // max(1, total))
+    slack = max(0.0, (most - POST_BURST) / POST_PER_SECOND)
+    # Codat's per-minute limit: the requests it answered (not its 429s) at that rate.
+    codat = counts["codat_answered"] * 60 / codat_per_minute if codat_per_minute else 0.0
+    limit = f"{codat_per_minute}/min" if codat_per_minute else "no per-minute limit"
+    return max(slack, codat), (f"Slack {slack:.1f} s, Codat {codat:.1f} s "
+                               f"({counts['codat_answered']} requests, {limit}; "
+                               f"{counts['codat_429']} answered 429)")
+
+
+def against(seconds: float, floor_seconds: float) -> str:
+    return f"{seconds / floor_seconds:.2f}x the floor" if floor_seconds else "no floor"
+
+
 def report(replicas: int, total: int, posted: int, seconds: float, counts: dict[str, Any],
            started: list[tuple[Any, str]], idle: list[float], loaded: list[float],
-           front: list[tuple[Any, str]]) -> None:
-    # Slack's limit is per channel (about 1 a second after a burst of POST_BURST): a digest
-    # of at most 3 messages per channel is inside the burst, so the floor is one post's turn.
-    most = max(1, counts["posts"] // max(1, total))
-    floor = max(0.0, (most - POST_BURST) / POST_PER_SECOND)
+           front: list[tuple[Any, str]], codat_per_minute: int) -> None:
+    least, limits = floor(counts, total, codat_per_minute)
     rss = ", ".join(f"{peak_rss_mib(proc.pid):.0f}" for proc, _ in started)
     if front:
         rss += "; web replica(s) " + ", ".join(f"{peak_rss_mib(p.pid):.0f}" for p, _ in front)
     acked = f" (acks to {len(front)} web replica(s))" if front else ""
     print(f"{replicas} replica(s){acked}: {posted}/{total} digests in {seconds:.1f} s "
           f"({posted / seconds if seconds else float('nan'):.1f} digests/s); rate-limit floor "
-          f"{floor:.1f} s ({counts['posts']} chat.postMessage, {counts['limited']} answered "
-          f"429); {per_company(counts)}; peak RSS per replica {rss} MiB; ack p99 idle "
+          f"{least:.1f} s, {against(seconds, least)} ({limits}; {counts['posts']} "
+          f"chat.postMessage, {counts['limited']} answered 429); {per_company(counts)}; "
+          f"peak RSS per replica {rss} MiB; ack p99 idle "
           f"{p99(idle):.1f} ms, under load {p99(loaded):.1f} ms ({len(loaded)} samples)")
 
 
@@ -414,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=os.environ.get("BILLBOT_TEST_POSTGRES_URL"))
     parser.add_argument("--web-replicas", type=int, default=0,
                         help="more replicas with BILLBOT_RUN_JOBS=false, which take the acks")
+    parser.add_argument("--codat-per-minute", type=int, default=1000,
+                        help="Codat's per-minute limit, in the stand-in and the replicas' "
+                             "pace (0: off, as before this limit was modelled)")
     parser.add_argument("--standins-nice", type=int, default=0,
                         help="niceness of the Slack and Codat stand-ins' process (0-19)")
     args = parser.parse_args(argv)
@@ -423,17 +462,19 @@ def main(argv: list[str] | None = None) -> int:
     ours, theirs = context.Pipe()
     child = context.Process(target=standins, args=(theirs, args.channels, args.bills,
                                                    args.big_bills, args.latency_ms,
-                                                   args.standins_nice))
+                                                   args.standins_nice, args.codat_per_minute))
     child.start()
     info = ours.recv()
     print(f"scale: {args.channels} channels of {args.bills} bills and one of "
           f"{args.big_bills}; Codat latency {args.latency_ms} ms; replicas {args.replicas}; "
-          f"full read every {args.full_read_hours:g} h; stand-ins at nice {args.standins_nice}")
+          f"full read every {args.full_read_hours:g} h; stand-ins at nice {args.standins_nice}; "
+          f"Codat {args.codat_per_minute or 'unlimited'} requests/min")
     with tempfile.TemporaryDirectory(prefix="billbot-scale-") as tmp:
         for n, replicas in enumerate(args.replicas):
             measure(replicas, info, ours, args.database_url, Path(tmp),
                     second_day=n == len(args.replicas) - 1,
-                    full_read_hours=args.full_read_hours, web=args.web_replicas)
+                    full_read_hours=args.full_read_hours,
+                    codat_per_minute=args.codat_per_minute, web=args.web_replicas)
     ours.send("stop")
     child.join(timeout=30)
     return 0

@@ -24,6 +24,7 @@ STABLE = {
     "billbot_codat_rate_limit_limit": "gauge",
     "billbot_slack_calls": "counter",
     "billbot_slack_ratelimited": "counter",
+    "billbot_codat_paced_seconds": "counter",
     "billbot_slack_paced_seconds": "counter",
     "billbot_payments": "counter",
     "billbot_digests_posted": "counter",

@@ -55,6 +55,9 @@ def _build_parser() -> argparse.ArgumentParser:
     codat = sandbox_sub.add_parser("codat", help="the Codat Bill Pay sandbox")
     codat.add_argument("--host", default="127.0.0.1")
     codat.add_argument("--port", type=int, default=8765)
+    codat.add_argument("--rate-limits", action="store_true",
+                       help="answer 429 beyond Codat's 1,000 requests a minute per address "
+                            "and 10 at once per company")
     slack = sandbox_sub.add_parser("slack", help="the local Slack workspace (Web API)")
     slack.add_argument("--host", default="127.0.0.1")
     slack.add_argument("--port", type=int, default=8766)
@@ -76,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox":
         from billbot.sandbox.codat.server import serve
 
-        return int(serve(host=args.host, port=args.port))
+        return int(serve(host=args.host, port=args.port, rate_limits=args.rate_limits))
     if args.command == "run":
         from billbot.server import serve_bot
 

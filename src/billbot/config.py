@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     billbot_bills_full_read_at: time = time(5, 0)
     billbot_bills_fresh_seconds: float = Field(default=0.0, ge=0.0, le=3600.0)
     billbot_codat_reserve: float = Field(default=0.10, ge=0.0, le=0.9)
+    # Codat's per-minute limit (1,000 a minute per IP): every replica's requests share one
+    # bucket paced under it (codat/pacing.py); 0 sends unpaced.
+    billbot_codat_requests_per_minute: int = Field(default=1000, ge=0, le=1_000_000)
     # Not in the contract: the PostgreSQL job queue's jobs run at once per replica, how long a
     # replica's worker may be silent before its jobs go to another, and whether it runs any.
     billbot_job_concurrency: int = Field(default=4, ge=1, le=64)

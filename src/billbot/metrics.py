@@ -73,6 +73,9 @@ SLACK_PACED_SECONDS = Counter(
     "billbot_slack_paced_seconds",
     "Seconds Slack calls waited for their turn under billbot's pacing (and Retry-After), by method.",
     ["method"])
+CODAT_PACED_SECONDS = Counter(
+    "billbot_codat_paced_seconds",
+    "Seconds background Codat calls waited for their turn under billbot's per-minute pacing.")
 PAYMENTS = Counter(
     "billbot_payments",
     "Payment intents that reached an outcome: succeeded, failed, or unknown (Codat's answer "
@@ -110,6 +113,11 @@ def slack_call(method: str, outcome: str) -> None:
 def slack_paced(method: str, seconds: float) -> None:
     if seconds > 0:
         SLACK_PACED_SECONDS.labels(method=method).inc(seconds)
+
+
+def codat_paced(seconds: float) -> None:
+    if seconds > 0:
+        CODAT_PACED_SECONDS.inc(seconds)
 
 
 def payment(outcome: str) -> None:

@@ -29,6 +29,8 @@ from billbot.clock import Clock, SystemClock, local_today
 from billbot.codat.async_api import AsyncBillPayClient
 from billbot.codat.client import CodatClient
 from billbot.codat.models import Bill
+from billbot.codat.pacing import CodatPace, codat_limit
+from billbot.codat.pacing import bucket_key as codat_bucket
 from billbot.codat.router import CodatRouter
 from billbot.config import Settings, read_policy_text
 from billbot.context_token import ContextSigner
@@ -44,6 +46,7 @@ from billbot.domain.due_fold import DueBills, fold_due
 from billbot.domain.policy import PolicySettings
 from billbot.domain.policy_file import parse_policy
 from billbot.logs import event
+from billbot.pacing import SlotBook, Slots
 from billbot.services import bindings as bindings_service
 from billbot.services import connect_watch, policy_versions
 from billbot.services.bindings import Binding
@@ -310,8 +313,13 @@ def build_billbot(settings: Settings, *, clock: Clock | None = None,
     engine = make_engine(settings.database_url)
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0),
                                      limits=httpx.Limits(max_connections=20))
-    sync = CodatClient(http, api_key=settings.codat_api_key.get_secret_value()
-                       if settings.codat_api_key else "", base_url=settings.codat_base_url)
+    api_key = settings.codat_api_key.get_secret_value() if settings.codat_api_key else ""
+    # Replicas on PostgreSQL share the rate-limit buckets (Slack's and Codat's); SQLite is one
+    # process, paced in memory.
+    slots: SlotBook = DatabaseSlots(engine) if engine.dialect.name == "postgresql" else Slots()
+    per_minute = settings.billbot_codat_requests_per_minute
+    pace = CodatPace(slots, codat_bucket(api_key), codat_limit(per_minute)) if per_minute else None
+    sync = CodatClient(http, api_key=api_key, base_url=settings.codat_base_url, pace=pace)
 
     async def api_of(company_id: str, connection_id: str) -> str:
         def read() -> str:
@@ -328,8 +336,6 @@ def build_billbot(settings: Settings, *, clock: Clock | None = None,
         key = settings.billbot_token_key
         cipher = TokenCipher(key.get_secret_value() if key else None)
         installations = SealedInstallationStore(str(settings.slack_client_id), engine, cipher)
-    # Replicas on PostgreSQL share Slack's buckets; SQLite is one process, paced in memory.
-    slots = DatabaseSlots(engine) if engine.dialect.name == "postgresql" else None
     slack = build_slack_client(token, settings.slack_api_base, slots=slots)
     return Billbot(settings=settings, engine=engine, codat=codat, slack=slack,
                    clock=clock or SystemClock(), signer=ContextSigner(signing_key(settings)),

@@ -1,4 +1,4 @@
-"""Slack's buckets shared by replicas on PostgreSQL: two replicas (two engines on one
+"""Rate-limit buckets (Slack's, Codat's) shared by replicas on PostgreSQL: two replicas (two engines on one
 database) reserving slots of one bucket get one schedule between them, and a Retry-After
 held by one holds the other. Intervals are long (1,000 s) so that the time the machine takes
 between reservations (milliseconds, or seconds when busy) cannot blur the schedule."""
@@ -57,3 +57,14 @@ async def test_without_the_database_a_replica_paces_itself(replicas: tuple[Engin
     slots = DatabaseSlots(broken)
     assert [round(await slots.reserve("k", LIMIT)) for _ in range(3)] == [0, 0, 1000]
     broken.dispose()
+
+
+@ON_POSTGRES
+async def test_an_urgent_call_goes_now_and_moves_the_shared_schedule(
+        replicas: tuple[Engine, Engine]) -> None:
+    # Codat's bucket (codat/pacing.py): a person's call on one replica goes at once and the
+    # other replica's background calls wait for its slot as well.
+    a, b = DatabaseSlots(replicas[0]), DatabaseSlots(replicas[1])
+    assert [near(await a.reserve("codat:k", LIMIT), 0) for _ in range(2)] == [True, True]
+    assert near(await b.reserve("codat:k", LIMIT, urgent=True), 0)
+    assert near(await a.reserve("codat:k", LIMIT), 2000)

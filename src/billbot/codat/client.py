@@ -73,6 +73,7 @@ from .models import (
     SupplierPrototype,
     TaxRateOption,
 )
+from .pacing import CodatPace
 from .pages import token_pages
 from .rate_limits import RateLimits
 from .retry import RetryPolicy
@@ -101,6 +102,8 @@ class CodatClient:
         sleep: how to wait between attempts (tests inject a recorder).
         monotonic: how attempt durations are measured for the budget.
         rate_limits: where every response's `X-Rate-Limit-*` headers go (shared by clones).
+        pace: the per-minute bucket each attempt takes a slot in first (shared by clones);
+            None sends at once.
     """
 
     def __init__(self, http: httpx.AsyncClient, *, api_key: str,
@@ -108,7 +111,7 @@ class CodatClient:
                  retry: RetryPolicy | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  monotonic: Callable[[], float] = time.monotonic,
-                 rate_limits: RateLimits | None = None) -> None:
+                 rate_limits: RateLimits | None = None, pace: CodatPace | None = None) -> None:
         if not api_key:
             raise ValueError("api_key must not be empty")
         self._http = http
@@ -122,6 +125,7 @@ class CodatClient:
         self._sleep = sleep
         self._monotonic = monotonic
         self.rate_limits = rate_limits or RateLimits()
+        self.pace = pace
 
     def __repr__(self) -> str:  # never shows the key
         return f"CodatClient(base_url={self._base_url!r})"
@@ -138,7 +142,8 @@ class CodatClient:
         """The same HTTP client, key, base URL and allowance under another timeout and retry."""
         return CodatClient(self._http, api_key=self._api_key, base_url=self._base_url,
                            timeout=timeout, retry=retry, sleep=self._sleep,
-                           monotonic=self._monotonic, rate_limits=self.rate_limits)
+                           monotonic=self._monotonic, rate_limits=self.rate_limits,
+                           pace=self.pace)
 
     # --- companies and connections -----------------------------------------------------------
 
@@ -360,6 +365,8 @@ class CodatClient:
 
         while True:
             attempt += 1
+            if self.pace is not None:
+                await self.pace.turn()  # not counted in the budget: no attempt was made
             try:
                 response = await budget.attempt(send)
             except httpx.TransportError as exc:
@@ -377,6 +384,10 @@ class CodatClient:
             _log_failure(call, attempt, failure, delay)
             if delay is None:
                 _raise_final(failure, tainted)
+            if failure.status == 429 and self.pace is not None:
+                # The deployment's other background calls wait it out too.
+                await self.pace.hold(failure.retry_after if failure.retry_after is not None
+                                     else delay)
             if isinstance(failure.error, CodatConflict):
                 budget.conflicts += 1
             budget.retries += 1

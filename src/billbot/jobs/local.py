@@ -13,6 +13,7 @@ from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from billbot.codat.pacing import in_background
 from billbot.jobs.catalog import (
     JOBS,
     Args,
@@ -46,12 +47,13 @@ class LocalJobs:
 
     async def start(self) -> None:
         bot = self.bot
+        # The ticks' Codat calls (the jobs they run) wait their turn; people's don't.
         self._scheduler = build_scheduler(
-            digest_tick=partial(digest_sweep, bot, self.defer),
-            recovery_tick=partial(recovery_tick, bot),
+            digest_tick=in_background(partial(digest_sweep, bot, self.defer)),
+            recovery_tick=in_background(partial(recovery_tick, bot)),
             recovery_seconds=bot.settings.billbot_recovery_interval_seconds,
-            reminder_tick=partial(reminder_sweep, bot, self.defer),
-            full_read_tick=partial(full_read_sweep, bot, self.defer))
+            reminder_tick=in_background(partial(reminder_sweep, bot, self.defer)),
+            full_read_tick=in_background(partial(full_read_sweep, bot, self.defer)))
         self._scheduler.start()
 
     async def stop(self) -> None:

@@ -24,6 +24,7 @@ from procrastinate import App, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Job, Status
 
+from billbot.codat.pacing import background_calls
 from billbot.jobs.catalog import (
     JOBS,
     Args,
@@ -92,7 +93,8 @@ class QueueJobs:
 
     def _runner(self, job: str) -> Callable[..., Awaitable[None]]:
         async def run(**args: str) -> None:
-            acted = await JOBS[job](self.bot, args)
+            with background_calls():  # a job's Codat calls wait their turn; people's don't
+                acted = await JOBS[job](self.bot, args)
             self.ran[job] += 1
             self.acted[job] += acted
         run.__name__ = job
@@ -102,7 +104,8 @@ class QueueJobs:
                   locked: bool = True) -> None:
         async def run(timestamp: int) -> None:
             self.fired.append((name, timestamp))
-            await work()
+            with background_calls():
+                await work()
         run.__name__ = name
         task = self.app.task(name=name, pass_context=False, lock=name if locked else None,
                              queueing_lock=name)(run)

@@ -13,6 +13,7 @@ import uuid
 from datetime import timedelta
 from functools import partial
 
+from billbot.codat.pacing import in_background
 from billbot.runtime import Billbot
 from billbot.services import payruns
 from billbot.services.bindings import Binding
@@ -85,9 +86,13 @@ class _Reporter:
         self._stopped = True
 
 
+@in_background
 async def drive(bot: Billbot, run_id: uuid.UUID, intent_ids: list[uuid.UUID],
                 binding: Binding) -> None:
-    """Send every intent of the run, then settle it (rows, message, modal, finished)."""
+    """Send every intent of the run, then settle it (rows, message, modal, finished).
+
+    Its Codat calls are paced as background work: a run of hundreds of bills would otherwise
+    pass Codat's per-minute limit in seconds, and a person's single clicks keep going first."""
     reporter = _Reporter(bot, run_id)
     ticking = asyncio.create_task(reporter.loop())
     slots = asyncio.Semaphore(CONCURRENCY)

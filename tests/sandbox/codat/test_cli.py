@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import subprocess
@@ -22,17 +23,20 @@ CLI_KEY = "cli-sandbox-key"
 
 
 @pytest.fixture
-def sandbox_process() -> Iterator[tuple[str, str]]:
-    """Start the CLI on a free port; yield (base URL, everything it printed first)."""
+def sandbox_process(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """Start the CLI on a free port (with `indirect` flags, if any); yield (base URL,
+    everything it printed first)."""
     port = free_port()
     env = {**os.environ, "CODAT_API_KEY": CLI_KEY}
-    process = subprocess.Popen([*billbot_command(), "sandbox", "codat", "--port", str(port)],
+    flags = list(getattr(request, "param", []))
+    process = subprocess.Popen([*billbot_command(), "sandbox", "codat", "--port", str(port),
+                                *flags],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                                text=True)
     base_url = f"http://127.0.0.1:{port}"
     try:
         assert process.stdout is not None
-        banner = [process.stdout.readline() for _ in range(4)]
+        banner = [process.stdout.readline() for _ in range(5)]
         deadline = time.monotonic() + 20  # a startup allowance, not a timing assertion
         while True:
             try:
@@ -64,3 +68,18 @@ def test_cli_serves_the_seeded_sandbox_to_the_sdk(sandbox_process: tuple[str, st
                                         "connection_id": connection_id})
     assert len(bills.results) == 100 and bills.pagination.continuation_token
     assert {b.status.value for b in bills.results} <= {"Open", "PartiallyPaid"}
+
+
+@pytest.mark.parametrize("sandbox_process", [["--rate-limits"]], indirect=True)
+async def test_rate_limits_refuse_an_eleventh_request_at_once(
+        sandbox_process: tuple[str, str]) -> None:
+    base_url, banner = sandbox_process
+    assert "rate limits: 1,000 requests a minute per address, 10 at once per company" in banner
+    company_id = banner.split("CODAT_COMPANY_ID=")[1].split()[0]
+    auth = {"Authorization": "Basic " + base64.b64encode(CLI_KEY.encode()).decode()}
+    async with httpx.AsyncClient(base_url=base_url, headers=auth, timeout=20) as client:
+        await client.post("/_sandbox/faults", json={"latency_ms": 1500})
+        answers = await asyncio.gather(*(client.get(f"/companies/{company_id}")
+                                         for _ in range(11)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] * 10 + [429]

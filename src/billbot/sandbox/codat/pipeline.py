@@ -1,6 +1,7 @@
 """What every Codat API request goes through, in order:
 
-record -> count (rate-limit headers) -> auth (401) -> injected 429 -> injected 500/503
+record -> count (rate-limit headers) -> auth (401) -> injected 429 -> per-minute and
+per-company limits (429, throttle.py) -> injected 500/503
 -> Idempotency-Key (replay / 409 / 422) -> injected latency -> handler (atomic, under the
 state lock) -> store for the key -> deliver, or hold and drop ("commit, then lose").
 """
@@ -36,6 +37,8 @@ from billbot.sandbox.codat.state import RequestRecord, SandboxState
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_HEADER = "idempotency-key"
+_TOO_MANY = ApiError(429, "You have made too many requests in a given amount of time; "
+                          "please retry later.")
 
 
 @dataclass(frozen=True)
@@ -171,59 +174,68 @@ class Pipeline:
             return finish(error_reply(ApiError(401, "Unauthorized")), "unauthorised")
         if decision.rate_limited or over_quota:
             headers["Retry-After"] = str(retry_after)
-            error = ApiError(429, "You have made too many requests in a given amount of time; "
-                                  "please retry later.")
-            return finish(error_reply(error), "fault_429")
-        injected = _injected_error(decision.error_status)
-        if injected is not None and not (cache_injected and idempotent and key):
-            return finish(injected, f"fault_{decision.error_status}")
-
-        scope: KeyScope | None = None
-        if idempotent and key:
-            scope = (request.path_params.get("companyId", ""), key)
-            with state.lock:
-                begin = state.idempotency.begin(scope, fingerprint(method, path, body),
-                                                state.now())
-            if begin.outcome is Outcome.IN_FLIGHT:
-                return finish(error_reply(ApiError(
-                    409, "A request is in progress with the same idempotency key.")),
-                    "idempotency_in_flight")
-            if begin.outcome is Outcome.MISMATCH:
-                return finish(error_reply(ApiError(
-                    422, "The idempotency key has already been used with a different "
-                         "request.")), "idempotency_mismatch")
-            if begin.outcome is Outcome.REPLAY:
-                assert begin.stored is not None
-                stored = begin.stored
-                reply = Reply(stored.status, raw=stored.body, content_type=stored.content_type)
-                return finish(reply, "replayed", lose=decision.lose_response)
-
+            return finish(error_reply(_TOO_MANY), "fault_429")
+        company_id = request.path_params.get("companyId") or None
+        with state.lock:
+            wait = state.throttle.admit(request.client.host if request.client else "",
+                                        company_id)
+        if wait is not None:
+            headers["Retry-After"] = str(wait)
+            return finish(error_reply(_TOO_MANY), "throttled_429")
         try:
-            if decision.latency_ms:
-                await asyncio.sleep(decision.latency_ms / 1000)
-            if injected is not None:
-                reply, outcome = injected, f"fault_{decision.error_status}"
-            else:
-                try:
-                    files = await _uploaded_files(request)
-                except ApiError as error:
-                    reply, outcome = error_reply(error), "handled"
+            injected = _injected_error(decision.error_status)
+            if injected is not None and not (cache_injected and idempotent and key):
+                return finish(injected, f"fault_{decision.error_status}")
+
+            scope: KeyScope | None = None
+            if idempotent and key:
+                scope = (request.path_params.get("companyId", ""), key)
+                with state.lock:
+                    begin = state.idempotency.begin(scope, fingerprint(method, path, body),
+                                                    state.now())
+                if begin.outcome is Outcome.IN_FLIGHT:
+                    return finish(error_reply(ApiError(
+                        409, "A request is in progress with the same idempotency key.")),
+                        "idempotency_in_flight")
+                if begin.outcome is Outcome.MISMATCH:
+                    return finish(error_reply(ApiError(
+                        422, "The idempotency key has already been used with a different "
+                             "request.")), "idempotency_mismatch")
+                if begin.outcome is Outcome.REPLAY:
+                    assert begin.stored is not None
+                    stored = begin.stored
+                    reply = Reply(stored.status, raw=stored.body, content_type=stored.content_type)
+                    return finish(reply, "replayed", lose=decision.lose_response)
+
+            try:
+                if decision.latency_ms:
+                    await asyncio.sleep(decision.latency_ms / 1000)
+                if injected is not None:
+                    reply, outcome = injected, f"fault_{decision.error_status}"
                 else:
-                    call = Call(state=state, method=method, path=path,
-                                params=dict(request.path_params),
-                                query=dict(request.query_params), headers=request.headers,
-                                body=body, files=files, push_fails=decision.push_fails)
-                    reply, outcome = self._run(handler, call), "handled"
-        except BaseException:
+                    try:
+                        files = await _uploaded_files(request)
+                    except ApiError as error:
+                        reply, outcome = error_reply(error), "handled"
+                    else:
+                        call = Call(state=state, method=method, path=path,
+                                    params=dict(request.path_params),
+                                    query=dict(request.query_params), headers=request.headers,
+                                    body=body, files=files, push_fails=decision.push_fails)
+                        reply, outcome = self._run(handler, call), "handled"
+            except BaseException:
+                if scope is not None:
+                    with state.lock:
+                        state.idempotency.release(scope)
+                raise
             if scope is not None:
                 with state.lock:
-                    state.idempotency.release(scope)
-            raise
-        if scope is not None:
+                    state.idempotency.finish(scope, StoredResponse(reply.status, reply.content_type,
+                                                                   reply.body()))
+            return finish(reply, outcome, lose=decision.lose_response)
+        finally:
             with state.lock:
-                state.idempotency.finish(scope, StoredResponse(reply.status, reply.content_type,
-                                                               reply.body()))
-        return finish(reply, outcome, lose=decision.lose_response)
+                state.throttle.release(company_id)
 
     def _run(self, handler: Handler, call: Call) -> Reply:
         try:

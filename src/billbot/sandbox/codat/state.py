@@ -25,6 +25,7 @@ from billbot.sandbox.codat.idempotency import IdempotencyStore
 from billbot.sandbox.codat.ledger import Json, Ledger
 from billbot.sandbox.codat.push import PushBook
 from billbot.sandbox.codat.seed import populate
+from billbot.sandbox.codat.throttle import Throttle
 
 REQUEST_LOG_LIMIT = 20_000
 DEFAULT_OPEN_BILLS = 120
@@ -109,6 +110,8 @@ class SandboxState:
     daily_quota: int | None = None
     enforce_quota: bool = False
     requests_today: int = 0
+    # Codat's per-minute (per IP) and per-company concurrency limits; off unless set.
+    throttle: Throttle = field(default_factory=Throttle)
     quota_day: date | None = None
     main_company_id: str = ""
     main_connection_id: str = ""

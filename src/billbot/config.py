@@ -57,8 +57,7 @@ class Settings(BaseSettings):
     codat_base_url: str = "https://api.codat.io"
     codat_company_id: str | None = None
     codat_connection_id: str | None = None
-    # The Codat Bill Pay API of the default binding and of new ones (`/bills connect` may
-    # pick the other): the synchronous one, or the async one (push operations).
+    # The Codat Bill Pay API (sync, or async: push operations) of the default and new bindings.
     codat_api: Literal["sync", "async"] = "sync"
     billbot_channel: str | None = None
     billbot_approvers: UserIds = frozenset()
@@ -77,8 +76,7 @@ class Settings(BaseSettings):
     billbot_notify: Literal["channel", "dm", "both"] = "channel"
     # Rows the digest shows before pointing to App Home and `/bills due` (at most 3 messages).
     billbot_digest_max_rows: int = 40
-    # Reminders of unapproved bills this many days before they are due; escalation to the
-    # admins this many hours after the end of the due date.
+    # Reminders this many days before due; escalation to admins this many hours after it.
     billbot_remind_days_before: int = 2
     billbot_escalate_after_hours: float = 24.0
     # How long after billbot paid a bill (or created one) an admin may undo it (async API).
@@ -95,8 +93,7 @@ class Settings(BaseSettings):
     billbot_bills_full_read_at: time = time(5, 0)
     billbot_bills_fresh_seconds: float = Field(default=0.0, ge=0.0, le=3600.0)
     billbot_codat_reserve: float = Field(default=0.10, ge=0.0, le=0.9)
-    # Codat's per-minute limit (1,000 a minute per IP): every replica's requests share one
-    # bucket paced under it (codat/pacing.py); 0 sends unpaced.
+    # Codat's per-minute limit; all replicas' requests are paced in one bucket (codat/pacing.py).
     billbot_codat_requests_per_minute: int = Field(default=1000, ge=0, le=1_000_000)
     # Not in the contract: the PostgreSQL job queue's jobs run at once per replica, how long a
     # replica's worker may be silent before its jobs go to another, and whether it runs any.

@@ -78,14 +78,14 @@ class CodatPace:
 
     def __init__(self, slots: SlotBook, key: str, limit: Limit, *,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        self._slots = slots
+        self.slots = slots
         self._key = key
         self.limit = limit
         self._sleep = sleep
 
     async def turn(self) -> float:
         """Wait for this request's slot (a background one) or take it now; the seconds waited."""
-        wait = await self._slots.reserve(self._key, self.limit, urgent=not is_background())
+        wait = await self.slots.reserve(self._key, self.limit, urgent=not is_background())
         if wait > 0:
             metrics.codat_paced(wait)
             await self._sleep(wait)
@@ -93,7 +93,7 @@ class CodatPace:
 
     async def hold(self, seconds: float) -> None:
         """Codat said Retry-After: no background request in this bucket before then."""
-        await self._slots.hold(self._key, seconds, self.limit)
+        await self.slots.hold(self._key, seconds, self.limit)
 
 
 __all__ = ["CODAT_REQUESTS_PER_MINUTE", "CodatPace", "background_calls", "bucket_key",

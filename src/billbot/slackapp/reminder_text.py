@@ -3,6 +3,7 @@ its row, and who it waits on. Supplier names and references are untrusted and ma
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from billbot.codat.models import Bill
@@ -42,14 +43,29 @@ def direct_text(notice: Notice, person: str, *, today: date, link: str | None) -
             + _where(notice.bill, link))
 
 
-def thread_text(notice: Notice, *, today: date, link: str | None) -> str:
-    """The post in the bill's thread, naming everyone it is for."""
-    words = bill_words(notice.bill, today)
-    if notice.kind == "escalation":
-        return (f":rotating_light: Escalated to {_people(notice.recipients)}: {words}, is still "
-                f"not approved past the end of its due date." + _where(notice.bill, link))
-    return (f":alarm_clock: Reminder for {_people(notice.recipients)}: {words}, is waiting for "
-            "approval." + _where(notice.bill, link))
+def thread_text(waiting: Sequence[tuple[Notice, str | None]], *, today: date) -> str:
+    """One post in a thread naming everyone it is for: one bill in a sentence, several (all
+    of one kind) a line each, with whom each one is for and a link to its row."""
+    if len(waiting) == 1:
+        notice, link = waiting[0]
+        words = bill_words(notice.bill, today)
+        if notice.kind == "escalation":
+            return (f":rotating_light: Escalated to {_people(notice.recipients)}: {words}, is "
+                    f"still not approved past the end of its due date." + _where(notice.bill, link))
+        return (f":alarm_clock: Reminder for {_people(notice.recipients)}: {words}, is waiting "
+                "for approval." + _where(notice.bill, link))
+    everyone = tuple(dict.fromkeys(p for notice, _ in waiting for p in notice.recipients))
+    if waiting[0][0].kind == "escalation":
+        head = (f":rotating_light: Escalated to {_people(everyone)}: {len(waiting)} bills are "
+                "still not approved past the end of their due date.")
+        lines = [f"• {bill_words(n.bill, today)}, waits on {_people(n.waiting_on)}."
+                 + _where(n.bill, link) for n, link in waiting]
+    else:
+        head = (f":alarm_clock: Reminder for {_people(everyone)}: {len(waiting)} bills are "
+                "waiting for approval.")
+        lines = [f"• {bill_words(n.bill, today)}, for {_people(n.recipients)}."
+                 + _where(n.bill, link) for n, link in waiting]
+    return "\n".join([head, *lines])
 
 
 __all__ = ["bill_words", "direct_text", "thread_text"]

@@ -3,8 +3,11 @@ and escalate late ones to the admins, each once per bill, recipient and local da
 
 Where they go follows BILLBOT_NOTIFY (contract): `dm` sends direct messages only; `both` sends
 them and posts in the bill's thread; `channel`, which sends no direct messages, posts in the
-bill's thread only (mentioning the people it is for). A claim row is written before each
-send (`storage/reminders.py`), so replicas, double fires and restarts send it once.
+bill's thread only (mentioning the people it is for). The bills reminded in one thread at one
+tick share one post, a line each (a digest's thread would otherwise get a post per row, each
+waiting its turn under Slack's one post a second per channel). A claim row is written per
+bill and recipient before each send (`storage/reminders.py`), so replicas, double fires and
+restarts send it once.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
 from billbot.domain.reminders import working_day
 from billbot.logs import event
@@ -35,6 +39,8 @@ logger = logging.getLogger("billbot.reminders")
 
 # A claim left unsent this long (its replica died before sending) may be taken over.
 STALE_CLAIM = timedelta(minutes=10)
+# Bills named by one post in a thread (well inside Slack's 40,000 characters of text).
+THREAD_LINES = 50
 
 
 async def reminder_tick(bot: Billbot) -> int:
@@ -64,39 +70,81 @@ async def remind_binding(bot: Billbot, binding: Binding, day: date, now: datetim
     notices = await bot.db(lambda session: plans.plan(
         session, bot.policy, binding=binding, bills=bills, now=now, tz=s.billbot_timezone,
         escalate_after_hours=s.billbot_escalate_after_hours), read_only=True)
+    mode = s.billbot_notify
+    links = Permalinks(bot)
+    threads: dict[tuple[str, str, str], list[tuple[Notice, str | None]]] = {}
     sent = 0
     for notice in notices:
-        sent += await deliver(bot, binding, notice, day)
+        place = await find_thread(bot, binding, notice.bill.id)  # the bill's thread (holds')
+        link = await links.of(place)
+        if mode in ("dm", "both"):
+            sent += await to_people(bot, binding, notice, day, link)
+        if mode in ("channel", "both") and place is not None:
+            # Only into the thread of a message showing the bill: a bill no message shows yet
+            # (the day's digest not posted) is reminded at a later tick, never by a top-level
+            # post per bill burying the channel. Not claimed, so that tick sends it.
+            threads.setdefault((place.channel_id, place.thread_ts, notice.kind), []).append(
+                (notice, link))
+    # One post per thread and kind names all its bills: a digest's forty rows are one
+    # message, not forty posts paced at one a second per channel.
+    for (channel, thread_ts, _), waiting in threads.items():
+        for start in range(0, len(waiting), THREAD_LINES):
+            sent += await to_thread(bot, binding, channel, thread_ts,
+                                    waiting[start:start + THREAD_LINES], day)
     if sent:
         event(logger, "reminders sent", channel_id=binding.channel_id, sent=sent)
     return sent
 
 
-async def deliver(bot: Billbot, binding: Binding, notice: Notice, day: date) -> int:
-    """Send one notice where BILLBOT_NOTIFY says; each recipient (and the thread) at most once
-    a day."""
-    mode = bot.settings.billbot_notify
-    place = await find_thread(bot, binding, notice.bill.id)  # the bill's thread (holds' lookup)
-    link = await permalink(bot, place)
+def _key(binding: Binding, notice: Notice, recipient: str, day: date) -> ReminderKey:
+    return ReminderKey(binding.company_id, binding.connection_id, notice.bill.id, recipient,
+                       day, notice.kind)
 
-    def key(recipient: str) -> ReminderKey:
-        return ReminderKey(binding.company_id, binding.connection_id, notice.bill.id,
-                           recipient, day, notice.kind)
 
+async def to_people(bot: Billbot, binding: Binding, notice: Notice, day: date,
+                    link: str | None) -> int:
+    """A DM to each person the notice is for, each at most once a day."""
     sent = 0
-    if mode in ("dm", "both"):
-        for person in notice.recipients:
-            text = direct_text(notice, person, today=day, link=link)
-            sent += await send_once(bot, key(person), partial(_to_person, bot, person, text))
-    if mode in ("channel", "both") and place is not None:
-        # Only into the thread of a message showing the bill: a bill no message shows yet
-        # (the day's digest not posted) is reminded at a later tick, never by a top-level
-        # post per bill burying the channel. Not claimed, so that tick sends it.
-        text = thread_text(notice, today=day, link=link)
-        # Keyed by the thread's channel: two channels bound to one company post once.
-        sent += await send_once(bot, key(place.channel_id), partial(
-            _to_thread, bot, place.channel_id, place.thread_ts, text))
+    for person in notice.recipients:
+        text = direct_text(notice, person, today=day, link=link)
+        sent += await send_once(bot, _key(binding, notice, person, day),
+                                partial(_to_person, bot, person, text))
     return sent
+
+
+async def to_thread(bot: Billbot, binding: Binding, channel: str, thread_ts: str,
+                    waiting: list[tuple[Notice, str | None]], day: date) -> int:
+    """One post in a thread naming every bill of `waiting` not yet reminded there today (one
+    kind); each bill is claimed as before, keyed by the thread's channel, so two channels
+    bound to one company, or two replicas, post it once."""
+    now = bot.clock.now()
+    keys = [_key(binding, notice, channel, day) for notice, _ in waiting]
+
+    def claim_all(session: Session) -> set[str]:
+        # In one order (the bills' ids) whoever claims: two replicas never wait on each other.
+        return {key.bill_id for key in sorted(keys, key=lambda k: k.bill_id)
+                if claims.claim(session, key, at=now, stale_before=now - STALE_CLAIM)}
+    won = await bot.db(claim_all)
+    mine = [(item, key) for item, key in zip(waiting, keys, strict=True) if key.bill_id in won]
+    if not mine:
+        return 0
+    text = thread_text([item for item, _ in mine], today=day)
+    try:
+        ts = await _to_thread(bot, channel, thread_ts, text)
+    except SlackApiError as exc:
+        logger.warning("reminder not delivered: %s", exc.response.get("error"))
+        if unpostable_error(exc) is None:  # Slack did not take it: a later tick tries again
+            def give_back(session: Session) -> None:
+                for _, key in mine:
+                    claims.release(session, key)
+            await bot.db(give_back)
+        return 0
+
+    def sent(session: Session) -> None:
+        for _, key in mine:
+            claims.mark_sent(session, key, message_ts=ts, at=bot.clock.now())
+    await bot.db(sent)
+    return len(mine)
 
 
 async def _to_person(bot: Billbot, person: str, text: str) -> str:
@@ -111,10 +159,25 @@ async def _to_thread(bot: Billbot, channel: str, thread_ts: str, text: str) -> s
     return str(answer["ts"])
 
 
-async def permalink(bot: Billbot, place: BillThread | None) -> str | None:
+class Permalinks:
+    """Links to the messages carrying bills' rows (chat.getPermalink), asked once per message
+    in one channel's round: a digest's rows share a handful of messages."""
+
+    def __init__(self, bot: Billbot) -> None:
+        self._bot = bot
+        self._known: dict[tuple[str, str], str | None] = {}
+
+    async def of(self, place: BillThread | None) -> str | None:
+        if place is None:
+            return None
+        where = (place.channel_id, place.message_ts)
+        if where not in self._known:
+            self._known[where] = await permalink(self._bot, place)
+        return self._known[where]
+
+
+async def permalink(bot: Billbot, place: BillThread) -> str | None:
     """The link to the message carrying the bill's row (chat.getPermalink)."""
-    if place is None:
-        return None
     try:
         answer = await bot.slack.chat_getPermalink(channel=place.channel_id,
                                                    message_ts=place.message_ts)
@@ -143,4 +206,5 @@ async def send_once(bot: Billbot, key: ReminderKey, post: Callable[[], Awaitable
     return 1
 
 
-__all__ = ["deliver", "permalink", "remind_binding", "reminder_tick", "send_once"]
+__all__ = ["Permalinks", "permalink", "remind_binding", "reminder_tick", "send_once",
+           "to_people", "to_thread"]

@@ -12,25 +12,10 @@ from zoneinfo import ZoneInfo
 from billbot.clock import FixedClock
 from billbot.codat.pacing import codat_limit
 from billbot.jobs.local import LocalJobs
-from billbot.pacing import Limit, Slots
 from tests.e2e.conftest import ANN, CHANNEL, Stack, eventually
+from tests.support.pace_record import RecordingSlots
 
 TZ = "Europe/London"
-
-
-class RecordingSlots:
-    """The bot's own in-process schedule, noting whether each request went as urgent."""
-
-    def __init__(self) -> None:
-        self.schedule = Slots()
-        self.urgent: list[bool] = []
-
-    async def reserve(self, key: str, limit: Limit, *, urgent: bool = False) -> float:
-        self.urgent.append(urgent)
-        return await self.schedule.reserve(key, limit, urgent=urgent)
-
-    async def hold(self, key: str, seconds: float, limit: Limit) -> None:
-        await self.schedule.hold(key, seconds, limit)
 
 
 def digests(stack: Stack) -> list[Any]:

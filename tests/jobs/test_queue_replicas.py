@@ -33,6 +33,7 @@ from billbot.storage.db import session_scope
 from billbot.storage.tables import DigestPost
 from tests.e2e.conftest import eventually
 from tests.support.openapi_contract import validated_sandbox_app
+from tests.support.pace_record import RecordingSlots
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -104,6 +105,15 @@ async def fleet(database_url: str, tmp_path: Path) -> AsyncIterator[Fleet]:
 
 
 async def test_replicas_post_every_digest_once_and_share_the_work(fleet: Fleet) -> None:
+    # Codat's own limits on; every replica's Codat requests go through a recorder around its
+    # shared (PostgreSQL) schedule.
+    fleet.state.throttle.documented()
+    paces = [bot.codat.sync.pace for bot in fleet.bots]
+    recorders = [RecordingSlots(pace.slots) for pace in paces if pace is not None]
+    assert len(recorders) == REPLICAS
+    for pace, recorder in zip(paces, recorders, strict=True):
+        assert pace is not None
+        pace.slots = recorder
     # All workers listen before anything is due; the first periodic tick queues the day.
     await asyncio.gather(*(replica.start() for replica in fleet.replicas))
     await eventually(lambda: fleet.posted() == CHANNELS, within=120)
@@ -124,6 +134,10 @@ async def test_replicas_post_every_digest_once_and_share_the_work(fleet: Fleet) 
     assert await digest_sweep(fleet.bots[1], fleet.replicas[1].defer) == 0
     assert [fleet.digests_in(c) for c in fleet.channels] == [1] * CHANNELS
     assert not fleet.workspace.violations
+    # The jobs' Codat requests all waited their turn in the one schedule; none met a 429.
+    urgent = [flag for recorder in recorders for flag in recorder.urgent]
+    assert urgent and not any(urgent)
+    assert sum(fleet.state.throttle.refused.values()) == 0
 
 
 async def test_a_queued_digest_is_deduplicated_per_channel_and_day(fleet: Fleet) -> None:

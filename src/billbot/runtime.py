@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TypeVar
@@ -280,15 +280,19 @@ class Billbot:
 
     # --- the due bills ----------------------------------------------------------------------
 
-    async def due_bills(self, binding: Binding, *, within_days: int,
-                        background: bool = False) -> list[Bill]:
-        """Open and part-paid bills overdue or due within the window, most urgent first, from
-        the open-bills cache after a refresh of what changed (`services/open_bills.py`).
-        `background` work (digests, reminders) leaves Codat's last allowance to people."""
+    async def due_bills(self, binding: Binding, *, within_days: int, background: bool = False,
+                        only: Container[str] | None = None) -> list[Bill]:
+        """Open and part-paid bills overdue or due within the window (of the ids in `only`,
+        if given), most urgent first, from the open-bills cache after a refresh of what
+        changed (`services/open_bills.py`), filtered as they are parsed. `background` work
+        (digests, reminders) leaves Codat's last allowance to people."""
         # The due-date filter runs here so a query-language quirk can never hide a due bill.
-        bills = await self.open_bills.bills(binding.company_id, binding.connection_id,
-                                            background=background)
-        return select_due_bills(bills, today=self.today(), within_days=within_days)
+        today = self.today()
+        return await self.open_bills.read(
+            binding.company_id, binding.connection_id, background=background,
+            use=lambda bills: select_due_bills(
+                (b for b in bills if only is None or b.id in only), today=today,
+                within_days=within_days))
 
     async def due_digest(self, binding: Binding, *, within_days: int, rows: int,
                          background: bool = False) -> DueBills:

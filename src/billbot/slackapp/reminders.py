@@ -32,6 +32,7 @@ from billbot.slackapp.bill_thread import BillThread, find_thread
 from billbot.slackapp.direct_messages import send_dm
 from billbot.slackapp.invite_notice import unpostable_error
 from billbot.slackapp.reminder_text import direct_text, thread_text
+from billbot.storage import bill_copies
 from billbot.storage import reminders as claims
 from billbot.storage.reminders import ReminderKey
 
@@ -61,16 +62,22 @@ async def reminder_tick(bot: Billbot) -> int:
 
 async def remind_binding(bot: Billbot, binding: Binding, day: date, now: datetime) -> int:
     s = bot.settings
+    mode = s.billbot_notify
+    # `channel` mode reminds only in the threads of messages showing bills: the other bills
+    # (most of a 5,000-bill ledger) are neither planned nor held.
+    shown = None if mode in ("dm", "both") else await bot.db(
+        lambda session: bill_copies.shown_bill_ids(session, company_id=binding.company_id,
+                                                   connection_id=binding.connection_id),
+        read_only=True)
     try:
         bills = await bot.due_bills(binding, within_days=s.billbot_remind_days_before,
-                                    background=True)
+                                    background=True, only=shown)
     except RefreshDeferred:  # Codat's allowance is nearly spent, nothing cached: a later tick
         event(logger, "reminders deferred", channel_id=binding.channel_id)
         return 0
     notices = await bot.db(lambda session: plans.plan(
         session, bot.policy, binding=binding, bills=bills, now=now, tz=s.billbot_timezone,
         escalate_after_hours=s.billbot_escalate_after_hours), read_only=True)
-    mode = s.billbot_notify
     links = Permalinks(bot)
     threads: dict[tuple[str, str, str], list[tuple[Notice, str | None]]] = {}
     sent = 0

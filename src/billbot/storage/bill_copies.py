@@ -96,6 +96,13 @@ def places_of(session: Session, *, company_id: str, connection_id: str,
     return [CopyPlace(r.channel_id, r.ts, r.digest_ts) for r in rows]
 
 
+def shown_bill_ids(session: Session, *, company_id: str, connection_id: str) -> set[str]:
+    """The company's bills some message shows a row of (the bills that have a thread)."""
+    return set(session.exec(select(BillCopy.bill_id).where(
+        col(BillCopy.company_id) == company_id,
+        col(BillCopy.connection_id) == connection_id).distinct()).all())
+
+
 def digest_shown(session: Session, *, channel_id: str, digest_ts: str) -> list[ShownBill]:
     """What every row of one digest (its main message and thread replies) shows now."""
     rows = session.exec(select(BillCopy).where(
@@ -106,4 +113,4 @@ def digest_shown(session: Session, *, channel_id: str, digest_ts: str) -> list[S
 
 
 __all__ = ["CopyPlace", "ShownBill", "digest_shown", "places_of", "remember", "remember_new",
-           "shown_token", "update_shown"]
+           "shown_bill_ids", "shown_token", "update_shown"]

@@ -43,28 +43,29 @@ def direct_text(notice: Notice, person: str, *, today: date, link: str | None) -
             + _where(notice.bill, link))
 
 
-def thread_text(waiting: Sequence[tuple[Notice, str | None]], *, today: date) -> str:
-    """One post in a thread naming everyone it is for: one bill in a sentence, several (all
-    of one kind) a line each, with whom each one is for and a link to its row."""
-    if len(waiting) == 1:
-        notice, link = waiting[0]
+def thread_text(notices: Sequence[Notice], *, today: date) -> str:
+    """One post in the bills' thread (the row is right there: no link), naming everyone it
+    is for: one bill in a sentence, several (all of one kind) a line each, with whom each
+    one is for."""
+    if len(notices) == 1:
+        notice = notices[0]
         words = bill_words(notice.bill, today)
         if notice.kind == "escalation":
             return (f":rotating_light: Escalated to {_people(notice.recipients)}: {words}, is "
-                    f"still not approved past the end of its due date." + _where(notice.bill, link))
+                    "still not approved past the end of its due date.")
         return (f":alarm_clock: Reminder for {_people(notice.recipients)}: {words}, is waiting "
-                "for approval." + _where(notice.bill, link))
-    everyone = tuple(dict.fromkeys(p for notice, _ in waiting for p in notice.recipients))
-    if waiting[0][0].kind == "escalation":
-        head = (f":rotating_light: Escalated to {_people(everyone)}: {len(waiting)} bills are "
+                "for approval.")
+    everyone = tuple(dict.fromkeys(p for notice in notices for p in notice.recipients))
+    if notices[0].kind == "escalation":
+        head = (f":rotating_light: Escalated to {_people(everyone)}: {len(notices)} bills are "
                 "still not approved past the end of their due date.")
         lines = [f"• {bill_words(n.bill, today)}, waits on {_people(n.waiting_on)}."
-                 + _where(n.bill, link) for n, link in waiting]
+                 for n in notices]
     else:
-        head = (f":alarm_clock: Reminder for {_people(everyone)}: {len(waiting)} bills are "
+        head = (f":alarm_clock: Reminder for {_people(everyone)}: {len(notices)} bills are "
                 "waiting for approval.")
         lines = [f"• {bill_words(n.bill, today)}, for {_people(n.recipients)}."
-                 + _where(n.bill, link) for n, link in waiting]
+                 for n in notices]
     return "\n".join([head, *lines])
 
 

@@ -5,7 +5,9 @@ Where they go follows BILLBOT_NOTIFY (contract): `dm` sends direct messages only
 them and posts in the bill's thread; `channel`, which sends no direct messages, posts in the
 bill's thread only (mentioning the people it is for). The bills reminded in one thread at one
 tick share one post, a line each (a digest's thread would otherwise get a post per row, each
-waiting its turn under Slack's one post a second per channel). A claim row is written per
+waiting its turn under Slack's one post a second per channel); it carries no link, the rows
+being in that thread. A DM links to the row (chat.getPermalink, Tier 4: asked once per
+message in a round). A claim row is written per
 bill and recipient before each send (`storage/reminders.py`), so replicas, double fires and
 restarts send it once.
 """
@@ -79,19 +81,18 @@ async def remind_binding(bot: Billbot, binding: Binding, day: date, now: datetim
         session, bot.policy, binding=binding, bills=bills, now=now, tz=s.billbot_timezone,
         escalate_after_hours=s.billbot_escalate_after_hours), read_only=True)
     links = Permalinks(bot)
-    threads: dict[tuple[str, str, str], list[tuple[Notice, str | None]]] = {}
+    threads: dict[tuple[str, str, str], list[Notice]] = {}
     sent = 0
     for notice in notices:
         place = await find_thread(bot, binding, notice.bill.id)  # the bill's thread (holds')
-        link = await links.of(place)
-        if mode in ("dm", "both"):
-            sent += await to_people(bot, binding, notice, day, link)
+        if mode in ("dm", "both"):  # a DM links to the row; a thread post sits beside it
+            sent += await to_people(bot, binding, notice, day, await links.of(place))
         if mode in ("channel", "both") and place is not None:
             # Only into the thread of a message showing the bill: a bill no message shows yet
             # (the day's digest not posted) is reminded at a later tick, never by a top-level
             # post per bill burying the channel. Not claimed, so that tick sends it.
             threads.setdefault((place.channel_id, place.thread_ts, notice.kind), []).append(
-                (notice, link))
+                notice)
     # One post per thread and kind names all its bills: a digest's forty rows are one
     # message, not forty posts paced at one a second per channel.
     for (channel, thread_ts, _), waiting in threads.items():
@@ -120,12 +121,12 @@ async def to_people(bot: Billbot, binding: Binding, notice: Notice, day: date,
 
 
 async def to_thread(bot: Billbot, binding: Binding, channel: str, thread_ts: str,
-                    waiting: list[tuple[Notice, str | None]], day: date) -> int:
+                    waiting: list[Notice], day: date) -> int:
     """One post in a thread naming every bill of `waiting` not yet reminded there today (one
     kind); each bill is claimed as before, keyed by the thread's channel, so two channels
     bound to one company, or two replicas, post it once."""
     now = bot.clock.now()
-    keys = [_key(binding, notice, channel, day) for notice, _ in waiting]
+    keys = [_key(binding, notice, channel, day) for notice in waiting]
 
     def claim_all(session: Session) -> set[str]:
         # In one order (the bills' ids) whoever claims: two replicas never wait on each other.
@@ -135,7 +136,7 @@ async def to_thread(bot: Billbot, binding: Binding, channel: str, thread_ts: str
     mine = [(item, key) for item, key in zip(waiting, keys, strict=True) if key.bill_id in won]
     if not mine:
         return 0
-    text = thread_text([item for item, _ in mine], today=day)
+    text = thread_text([notice for notice, _ in mine], today=day)
     try:
         ts = await _to_thread(bot, channel, thread_ts, text)
     except SlackApiError as exc:

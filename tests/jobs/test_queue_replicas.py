@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from billbot.clock import FixedClock
 from billbot.config import Settings
 from billbot.jobs.catalog import digest_sweep
-from billbot.jobs.queue import QueueJobs
+from billbot.jobs.queue import PRIORITY, SWEEP_PRIORITY, QueueJobs
 from billbot.runtime import Billbot, build_billbot
 from billbot.sandbox.codat.fleet import add_fleet
 from billbot.sandbox.codat.state import SandboxState
@@ -134,6 +134,11 @@ async def test_replicas_post_every_digest_once_and_share_the_work(fleet: Fleet) 
     assert await digest_sweep(fleet.bots[1], fleet.replicas[1].defer) == 0
     assert [fleet.digests_in(c) for c in fleet.channels] == [1] * CHANNELS
     assert not fleet.workspace.violations
+    # The sweeps are taken before any queued job (a day's reminders must not delay them).
+    sweeps = {name for name, _ in fired} | {"recovery_sweep", "stalled_jobs"}
+    tasks = fleet.replicas[0].app.tasks
+    assert {tasks[name].priority for name in sweeps} == {SWEEP_PRIORITY}
+    assert max(PRIORITY.values()) < SWEEP_PRIORITY
     # The jobs' Codat requests all waited their turn in the one schedule; none met a 429.
     urgent = [flag for recorder in recorders for flag in recorder.urgent]
     assert urgent and not any(urgent)

@@ -46,6 +46,9 @@ RETRY = RetryStrategy(max_attempts=6, exponential_wait=2)
 # Taken first when a worker is free: a channel's reminders can take minutes (each post paced
 # per channel), and the day's digests must not wait behind them (bench/scale.py showed it).
 PRIORITY = {"digest": 10}
+# The periodic sweeps (they queue the day's work, recover payments and dead workers' jobs)
+# before any queued job: behind a day's reminders at 0 they waited minutes (bench/scale.py).
+SWEEP_PRIORITY = 20
 
 
 def every(seconds: float) -> str:
@@ -108,7 +111,7 @@ class QueueJobs:
                 await work()
         run.__name__ = name
         task = self.app.task(name=name, pass_context=False, lock=name if locked else None,
-                             queueing_lock=name)(run)
+                             queueing_lock=name, priority=SWEEP_PRIORITY)(run)
         self.app.periodic(cron=cron)(task)
 
     async def defer(self, job: str, args: Args, *, lock: str | None,

@@ -22,16 +22,9 @@ from billbot.codat.pacing import (
 from billbot.pacing import Limit, Slots, next_slot
 from billbot.sandbox.codat.throttle import Throttle
 from tests.plugins.openapi_contract import CodatSandbox
+from tests.support.fake_time import FakeTime
 
 from .conftest import SleepRecorder, client_on, ids
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def most_in_any_window(sends: list[float], window: float) -> int:

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -25,13 +26,17 @@ def job_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "billbot-jobs"]
 
 
-async def test_jobs_run_on_their_own_thread_while_the_requests_loop_is_busy(
-        database_url: str) -> None:
+def postgres_settings(database_url: str, **extra: Any) -> Settings:
     if not database_url.startswith("postgresql"):
         pytest.skip("the job queue is PostgreSQL's")
-    settings = Settings(_env_file=None, slack_bot_token="xoxb-threaded",
-                        slack_signing_secret="threaded-secret", codat_api_key="k",
-                        database_url=database_url, billbot_job_stalled_seconds=3.0)
+    return Settings(_env_file=None, slack_bot_token="xoxb-threaded",
+                    slack_signing_secret="threaded-secret", codat_api_key="k",
+                    database_url=database_url, **extra)
+
+
+async def test_jobs_run_on_their_own_thread_while_the_requests_loop_is_busy(
+        database_url: str) -> None:
+    settings = postgres_settings(database_url, billbot_job_stalled_seconds=3.0)
     bot = build_billbot(settings)
     await bot.startup()
     switch_before = sys.getswitchinterval()
@@ -64,11 +69,7 @@ async def test_jobs_run_on_their_own_thread_while_the_requests_loop_is_busy(
 
 async def test_a_worker_that_cannot_start_says_so_and_leaves_no_thread(
         database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the job queue is PostgreSQL's")
-    settings = Settings(_env_file=None, slack_bot_token="xoxb-threaded",
-                        slack_signing_secret="threaded-secret", codat_api_key="k",
-                        database_url=database_url)
+    settings = postgres_settings(database_url)
     bot = build_billbot(settings)
     await bot.startup()
     switch_before = sys.getswitchinterval()

@@ -12,14 +12,7 @@ from billbot.slack_web.pacing import (
     limit_for,
     workspace_of,
 )
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.fake_time import FakeTime
 
 
 async def test_a_burst_then_one_call_per_interval() -> None:

@@ -13,14 +13,7 @@ from billbot.sandbox.codat.throttle import Throttle
 from billbot.sandbox.serving import ServedApp
 from tests.sandbox.codat.conftest import Api, basic_auth
 from tests.sandbox.codat.helpers import assert_error
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.fake_time import FakeTime
 
 
 def test_off_unless_set(api: Api) -> None:
@@ -36,7 +29,7 @@ def test_the_documented_figures() -> None:
 
 def test_beyond_the_window_a_429_says_when_there_is_room(api: Api, state: SandboxState,
                                                           served: ServedApp) -> None:
-    clock = FakeTime()
+    clock = FakeTime(500.0)
     state.throttle = Throttle(per_window=3, window_seconds=60.0, monotonic=clock)
     info = f"{api.payables}/info"
     for _ in range(3):

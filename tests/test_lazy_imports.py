@@ -1,14 +1,15 @@
 """What a serving replica leaves unloaded (each costs resident memory for nothing): the
 stand-ins, the demo and the audit export (other commands), Alembic (only to migrate), pypdf
-(only to read an invoice), and procrastinate and psycopg (PostgreSQL only)."""
+(only to read an invoice), cryptography (only to seal OAuth mode's workspace tokens), and
+procrastinate and psycopg (PostgreSQL only)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-NOT_LOADED = ("alembic", "procrastinate", "psycopg", "pypdf", "billbot.sandbox", "billbot.demo",
-              "billbot.audit_export")
+NOT_LOADED = ("alembic", "cryptography", "procrastinate", "psycopg", "pypdf", "billbot.sandbox",
+              "billbot.demo", "billbot.audit_export")
 
 
 def test_the_server_module_loads_none_of_what_only_some_replicas_or_commands_use() -> None:

@@ -36,6 +36,7 @@ from billbot.config import ConfigError, Settings, load_settings
 from billbot.jobs.catalog import recovery_tick as recovery_tick  # tests and tools call it here
 from billbot.jobs.drivers import JobDriver, build_job_driver
 from billbot.logs import configure_logging
+from billbot.malloc import cap_malloc_arenas
 from billbot.readiness import CachedProbe, Probe, Readiness, probe_codat, probe_codat_client, probe_slack
 from billbot.runtime import Billbot, build_billbot
 from billbot.services import intents
@@ -259,6 +260,7 @@ def build_web_app(settings: Settings, *, run_scheduler: bool = True, own_process
 
 
 def serve_bot(*, host: str, port: int, workers: int = 1) -> int:
+    cap_malloc_arenas()  # before the threads that would each take an arena
     try:
         settings = load_settings("run")
     except ConfigError as exc:
@@ -315,7 +317,8 @@ def serve_bot(*, host: str, port: int, workers: int = 1) -> int:
 
 def worker_app() -> Starlette:
     """One process of `billbot run --workers N` (uvicorn calls this in each of them); the
-    parent checked the settings and credentials already."""
+    parent checked the settings and credentials already (and passed the arena cap)."""
+    cap_malloc_arenas()
     settings = load_settings("run")
     configure_logging(settings.secret_values(),
                       level=logging.getLevelName(settings.billbot_log_level.upper()))

@@ -4,7 +4,7 @@ memory and acknowledgements.
     python bench/scale.py [--channels 1000] [--bills 200] [--big-bills 5000]
                           [--replicas 1 2 3] [--latency-ms 100] [--full-read-hours 24]
                           [--database-url URL] [--web-replicas N] [--standins-nice N]
-                          [--codat-per-minute 1000]
+                          [--codat-per-minute 1000] [--job-concurrency N]
 
 `--channels` channels are bound each to its own company of `--bills` open bills (all due
 soon), and one more to a company of `--big-bills`. The Codat sandbox (answering after
@@ -346,7 +346,7 @@ def stop(started: list[tuple[Any, str]]) -> None:
 
 def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, workdir: Path,
             *, second_day: bool, full_read_hours: float, codat_per_minute: int,
-            web: int = 0) -> None:
+            web: int = 0, job_concurrency: int | None = None) -> None:
     total = len(info["bindings"])
     with fresh_database(admin_url) as url:
         upgrade_database(url)
@@ -354,6 +354,8 @@ def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, work
         # the binding finds the whole day due.
         due = datetime.now(UTC) - timedelta(minutes=1)
         env = replica_env(info, url, due.strftime("%H:%M"), full_read_hours, codat_per_minute)
+        if job_concurrency:
+            env["BILLBOT_JOB_CONCURRENCY"] = str(job_concurrency)
         started = start_replicas(replicas, env, workdir)
         # --web-replicas: replicas that run no jobs (BILLBOT_RUN_JOBS=false) take the acks.
         front = start_replicas(web, dict(env, BILLBOT_RUN_JOBS="false"), workdir, role="web")
@@ -455,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
                              "pace (0: off, as before this limit was modelled)")
     parser.add_argument("--standins-nice", type=int, default=0,
                         help="niceness of the Slack and Codat stand-ins' process (0-19)")
+    parser.add_argument("--job-concurrency", type=int, default=None,
+                        help="BILLBOT_JOB_CONCURRENCY of every replica (default: billbot's)")
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error("--database-url (or BILLBOT_TEST_POSTGRES_URL): a PostgreSQL admin URL")
@@ -474,7 +478,8 @@ def main(argv: list[str] | None = None) -> int:
             measure(replicas, info, ours, args.database_url, Path(tmp),
                     second_day=n == len(args.replicas) - 1,
                     full_read_hours=args.full_read_hours,
-                    codat_per_minute=args.codat_per_minute, web=args.web_replicas)
+                    codat_per_minute=args.codat_per_minute, web=args.web_replicas,
+                    job_concurrency=args.job_concurrency)
     ours.send("stop")
     child.join(timeout=30)
     return 0

@@ -121,19 +121,20 @@ async def to_people(bot: Billbot, binding: Binding, notice: Notice, day: date,
 
 
 async def to_thread(bot: Billbot, binding: Binding, channel: str, thread_ts: str,
-                    waiting: list[Notice], day: date) -> int:
-    """One post in a thread naming every bill of `waiting` not yet reminded there today (one
+                    notices: list[Notice], day: date) -> int:
+    """One post in a thread naming every bill of `notices` not yet reminded there today (one
     kind); each bill is claimed as before, keyed by the thread's channel, so two channels
     bound to one company, or two replicas, post it once."""
     now = bot.clock.now()
-    keys = [_key(binding, notice, channel, day) for notice in waiting]
+    keys = [_key(binding, notice, channel, day) for notice in notices]
 
     def claim_all(session: Session) -> set[str]:
         # In one order (the bills' ids) whoever claims: two replicas never wait on each other.
         return {key.bill_id for key in sorted(keys, key=lambda k: k.bill_id)
                 if claims.claim(session, key, at=now, stale_before=now - STALE_CLAIM)}
     won = await bot.db(claim_all)
-    mine = [(item, key) for item, key in zip(waiting, keys, strict=True) if key.bill_id in won]
+    mine = [(notice, key) for notice, key in zip(notices, keys, strict=True)
+            if key.bill_id in won]
     if not mine:
         return 0
     text = thread_text([notice for notice, _ in mine], today=day)

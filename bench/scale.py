@@ -67,6 +67,9 @@ TOKEN = "xoxb-bench-scale"
 ANN = "U0ANN"
 BIG_CHANNEL = "C0BIGLEDGER"
 COMMANDS = 200  # acknowledgements sampled per phase
+# Commands per round, idle and under load alike: each round opens new connections, whose
+# first request costs more, so rounds of different sizes would not compare.
+ROUND = 20
 # `billbot run` with every clock of the product (billbot.clock.SystemClock) a day ahead, as
 # the replicas of the next morning see it; Slack's request signatures still use the real time.
 NEXT_DAY = ("import sys; from datetime import timedelta; from billbot import cli, clock; "
@@ -237,6 +240,10 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] * 1000 if len(values) > 1 else float("nan")
 
 
+def p50(values: list[float]) -> float:
+    return statistics.median(values) * 1000 if values else float("nan")
+
+
 def bind_all(database_url: str, pairs: list[Any]) -> None:
     engine = make_engine(database_url)
     now = datetime.now(UTC)
@@ -274,7 +281,7 @@ def wait_for_digests(database_url: str, total: int, urls: list[str], bodies: lis
         if posted >= total or time.monotonic() > deadline:
             return posted, samples
         if posted > 0:  # the day is being posted: the load the acks are measured under
-            samples += asyncio.run(acks(urls, bodies[:20]))
+            samples += asyncio.run(acks(urls, bodies[:ROUND]))
         else:
             time.sleep(0.5)
 
@@ -366,7 +373,8 @@ def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, work
             # A first round warms the replicas (first requests load code and fill caches),
             # then the idle p99 is taken as the loaded one is: rounds of the same commands.
             asyncio.run(acks(urls, bodies))
-            idle = [t for _ in range(3) for t in asyncio.run(acks(urls, bodies))]
+            idle = [t for _ in range(3 * COMMANDS // ROUND)
+                    for t in asyncio.run(acks(urls, bodies[:ROUND]))]
             pipe.send("reset")
             pipe.recv()
             bind_all(url, info["bindings"])
@@ -436,7 +444,8 @@ def report(replicas: int, total: int, posted: int, seconds: float, counts: dict[
           f"{least:.1f} s, {against(seconds, least)} ({limits}; {counts['posts']} "
           f"chat.postMessage, {counts['limited']} answered 429); {per_company(counts)}; "
           f"peak RSS per replica {rss} MiB; ack p99 idle "
-          f"{p99(idle):.1f} ms, under load {p99(loaded):.1f} ms ({len(loaded)} samples)")
+          f"{p99(idle):.1f} ms, under load {p99(loaded):.1f} ms (p50 {p50(idle):.1f} and "
+          f"{p50(loaded):.1f} ms; {len(idle)} and {len(loaded)} samples)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import shutil
 import sys
@@ -32,6 +31,7 @@ from starlette.routing import Route
 
 from billbot import metrics
 from billbot.clock import Clock
+from billbot.collector import settle_after_startup
 from billbot.config import ConfigError, Settings, load_settings
 from billbot.jobs.catalog import recovery_tick as recovery_tick  # tests and tools call it here
 from billbot.jobs.drivers import JobDriver, build_job_driver
@@ -134,12 +134,10 @@ def create_web_app(bot: Billbot, bolt: AsyncApp, *, run_scheduler: bool = True,
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await bot.startup()
-        # Everything loaded so far (libraries, settings, the migrated schema) lives as long as
-        # the process: moved out of the collector's reach, a full collection no longer walks
-        # it, which removed the ~100 ms pauses that stalled every request in flight.
+        # What is loaded now lives as long as the process: frozen out of the collector's
+        # reach, and full collections (every thread paused) made rare (billbot/collector.py).
         if own_process:
-            gc.collect()
-            gc.freeze()
+            settle_after_startup()
         jobs: JobDriver | None = None
         socket_handler: Any = None
         connecting: asyncio.Task[None] | None = None

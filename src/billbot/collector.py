@@ -6,9 +6,9 @@ process waits: acknowledgements in flight included. Two settings, once start-up 
 - Everything loaded by then (libraries, settings, the migrated schema) lives as long as the
   process, so it is frozen out of the collector's reach (`gc.freeze`): a full collection no
   longer walks it. That removed ~100 ms pauses.
-- Freezing also shrinks what the collector counts as long-lived, and it runs a full
-  collection whenever survivors grow that count by a quarter, at the latest every
-  `second threshold` young collections (10 by default). Under a day's jobs that meant a
+- Freezing also shrinks what the collector counts as long-lived. It runs a full collection
+  once the third threshold's number of middle collections (10 by default) have passed and
+  the survivors since the last one exceed a quarter of that count. Under a day's jobs that meant a
   6-9 ms pause every ~3 s, and those pauses were where most acknowledgements slower than the
   99th percentile fell (bench/scale.py). A full collection every `FULL_COLLECTION_EVERY`
   middle ones makes them ten times rarer. What they reclaim is reference cycles that

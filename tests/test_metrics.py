@@ -29,6 +29,9 @@ STABLE = {
     "billbot_payments": "counter",
     "billbot_digests_posted": "counter",
     "billbot_open_payment_intents": "gauge",
+    "billbot_job_workers_running": "gauge",
+    "billbot_job_worker_restarts": "counter",
+    "billbot_job_queue_races": "counter",
 }
 
 
@@ -55,6 +58,9 @@ def test_the_helpers_move_their_metrics() -> None:
     metrics.payment("failed")
     metrics.codat_allowance(417, 5000)
     metrics.digest_posted()
+    metrics.job_worker_running(+1)
+    metrics.job_worker_restarted()
+    metrics.job_queue_race("retry")
     after = parse(metrics.render(metrics.ScrapeFigures(open_payment_intents=2)).decode())
 
     def moved(name: str, **labels: str) -> float:
@@ -64,6 +70,10 @@ def test_the_helpers_move_their_metrics() -> None:
     assert moved("billbot_slack_ratelimited_total", method="chat.update") == 1
     assert moved("billbot_payments_total", outcome="failed") == 1
     assert moved("billbot_digests_posted_total") == 1
+    assert moved("billbot_job_workers_running") == 1
+    assert moved("billbot_job_worker_restarts_total") == 1
+    assert moved("billbot_job_queue_races_total", kind="retry") == 1
+    assert moved("billbot_job_queue_races_total", kind="fetch") == 0
     assert value(after, "billbot_codat_rate_limit_remaining") == 417
     assert value(after, "billbot_codat_rate_limit_limit") == 5000
     assert value(after, "billbot_open_payment_intents") == 2

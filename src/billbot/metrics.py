@@ -84,6 +84,22 @@ PAYMENTS = Counter(
 DIGESTS_POSTED = Counter(
     "billbot_digests_posted",
     "Digests posted to a channel.")
+JOB_WORKERS_RUNNING = Gauge(
+    "billbot_job_workers_running",
+    "PostgreSQL job-queue workers running (one per replica; 0 while one restarts).",
+    multiprocess_mode="livesum")
+JOB_WORKER_RESTARTS = Counter(
+    "billbot_job_worker_restarts",
+    "Job-queue workers that ended on an error (the database lost, a failed heartbeat) and "
+    "were started again.")
+JOB_QUEUE_RACES = Counter(
+    "billbot_job_queue_races",
+    "Races between workers on the job queue that billbot settled: `fetch` (two took jobs of "
+    "one lock at once; fetched again), `retry` (a failed job had a queued copy; closed).",
+    ["kind"])
+JOB_QUEUE_RACE_KINDS = ("fetch", "retry")
+for _kind in JOB_QUEUE_RACE_KINDS:  # shown at 0 before the first one
+    JOB_QUEUE_RACES.labels(kind=_kind)
 
 OPEN_PAYMENT_INTENTS = "billbot_open_payment_intents"
 
@@ -128,6 +144,21 @@ def payment(outcome: str) -> None:
 
 def digest_posted() -> None:
     DIGESTS_POSTED.inc()
+
+
+def job_worker_running(change: int) -> None:
+    """+1 as a job worker starts, -1 as it ends (several can run in one process)."""
+    JOB_WORKERS_RUNNING.inc(change)
+
+
+def job_worker_restarted() -> None:
+    JOB_WORKER_RESTARTS.inc()
+
+
+def job_queue_race(kind: str) -> None:
+    if kind not in JOB_QUEUE_RACE_KINDS:
+        raise ValueError(f"unknown job queue race {kind!r}")
+    JOB_QUEUE_RACES.labels(kind=kind).inc()
 
 
 def request_seconds(route: str, status: int, seconds: float) -> None:

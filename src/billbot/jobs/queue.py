@@ -7,7 +7,9 @@ across replicas; each sweep carries a lock and a queueing lock of its own name, 
 is neither overlapped nor piled up. Jobs carry the company lock and the dedupe key the
 catalog gives them, and a failed job is retried with exponential backoff. Workers beat a
 heartbeat; the jobs of a worker silent for `BILLBOT_JOB_STALLED_SECONDS` (a killed replica)
-are put back in the queue by whichever replica's stalled-job sweep sees them first.
+are put back in the queue by whichever replica's stalled-job sweep sees them first. A worker
+that ends (the database lost, a side task failed) is started again (`_keep_working`), and two
+races between workers that would stop one for good are settled in `queue_manager`.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from functools import partial
 
 from procrastinate import App, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
-from procrastinate.jobs import Job, Status
 
+from billbot import metrics
 from billbot.codat.pacing import background_calls
 from billbot.jobs.catalog import (
     JOBS,
@@ -33,6 +36,7 @@ from billbot.jobs.catalog import (
     recovery_tick,
     reminder_sweep,
 )
+from billbot.jobs.queue_manager import BillbotJobManager
 from billbot.runtime import Billbot
 from billbot.scheduler import REMINDER_TICK_SECONDS
 from billbot.storage.db import parse_database_url
@@ -49,6 +53,10 @@ PRIORITY = {"digest": 10}
 # The periodic sweeps (they queue the day's work, recover payments and dead workers' jobs)
 # before any queued job: behind a day's reminders at 0 they waited minutes (bench/scale.py).
 SWEEP_PRIORITY = 20
+# A worker that ended is started again after 1 s, then 2, 4... up to a minute between tries
+# while it keeps ending (the database down for a while).
+RESTART_FIRST_SECONDS = 1.0
+RESTART_MAX_SECONDS = 60.0
 
 
 def every(seconds: float) -> str:
@@ -74,9 +82,13 @@ class QueueJobs:
         self.acted: Counter[str] = Counter()  # of those, the ones that posted or sent
         self.fired: list[tuple[str, int]] = []  # periodic sweeps this replica ran, and their tick
         connector = PsycopgConnector(
-            conninfo=conninfo(s.database_url), kwargs={"options": f"-c search_path={SCHEMA}"},
+            conninfo=conninfo(s.database_url),
+            # The name shows in pg_stat_activity: which replica's queue holds a connection.
+            kwargs={"options": f"-c search_path={SCHEMA}", "application_name": self.name[:63]},
             min_size=1, max_size=self.concurrency + 3)
         self.app = App(connector=connector)
+        self.app.job_manager = self.manager = BillbotJobManager(connector=connector)
+        self.restarts = 0  # times the worker ended and was started again
         self._worker: asyncio.Task[None] | None = None
         for job in JOBS:
             self.app.task(name=job, retry=RETRY, pass_context=False)(self._runner(job))
@@ -125,46 +137,60 @@ class QueueJobs:
 
     async def retry_stalled(self) -> int:
         """Put back the jobs of workers whose heartbeat stopped (their process died)."""
-        manager = self.app.job_manager
-        stalled = list(await manager.get_stalled_jobs(
+        stalled = list(await self.manager.get_stalled_jobs(
             seconds_since_heartbeat=self.stalled_seconds))
         retried = 0
         for job in stalled:
             try:
-                await manager.retry_job(job)
-            except Exception as exc:
-                # Another replica's sweep put it back first, or a queued copy of the job holds
-                # its queueing lock (a sweep deferred again while this one hung): then the
-                # dead run is closed as failed, else its lock would block that copy forever.
+                # A queued copy of the job (a sweep deferred it again while this one hung)
+                # gets the dead run closed as failed: its lock would block the copy forever.
+                requeued = await self.manager.retry_or_close(job)
+            except Exception as exc:  # another replica's sweep put it back or closed it first
                 logger.debug("job %s not retried here: %s", job.id, exc)
-                await self._close_dead_run(job)
                 continue
-            retried += 1
-            logger.warning("job %s (%s) was left running by a dead worker; queued again",
-                           job.id, job.task_name)
-        await manager.prune_stalled_workers(self.stalled_seconds)
+            if requeued:
+                retried += 1
+                logger.warning("job %s (%s) was left running by a dead worker; queued again",
+                               job.id, job.task_name)
+        await self.manager.prune_stalled_workers(self.stalled_seconds)
         return retried
-
-    async def _close_dead_run(self, job: Job) -> None:
-        manager = self.app.job_manager
-        if job.id is None:
-            return
-        current = await manager.get_job_status_async(job.id)
-        if current is not Status.DOING:
-            return  # put back or finished by someone else
-        with contextlib.suppress(Exception):  # another replica closed it meanwhile
-            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
-            logger.warning("job %s (%s) was left running by a dead worker and a copy is queued;"
-                           " closed as failed", job.id, job.task_name)
 
     async def start(self) -> None:
         await self.app.open_async()
-        self._worker = asyncio.create_task(self.app.run_worker_async(
-            name=self.name, concurrency=self.concurrency, install_signal_handlers=False,
-            update_heartbeat_interval=max(0.5, self.stalled_seconds / 4),
-            stalled_worker_timeout=self.stalled_seconds, shutdown_graceful_timeout=10,
-            delete_jobs="successful"))
-        self._worker.add_done_callback(_log_end)
+        self._worker = asyncio.create_task(self._keep_working(), name="billbot-job-worker")
+
+    async def _keep_working(self) -> None:
+        """Run the worker; start it again, after a growing pause, whenever it ends.
+
+        procrastinate ends its worker when a query of its fetch loop fails (the database
+        restarted or unreachable) or one of its side tasks does (heartbeat, listener,
+        periodic deferrer). Without this the replica would run no job until it restarted,
+        and with one replica nothing would.
+        """
+        pause = RESTART_FIRST_SECONDS
+        while True:
+            started = time.monotonic()
+            metrics.job_worker_running(+1)
+            try:
+                await self.app.run_worker_async(
+                    name=self.name, concurrency=self.concurrency, install_signal_handlers=False,
+                    update_heartbeat_interval=max(0.5, self.stalled_seconds / 4),
+                    stalled_worker_timeout=self.stalled_seconds, shutdown_graceful_timeout=10,
+                    delete_jobs="successful")
+                why = "one of its tasks failed"  # procrastinate logged which, and why
+            except asyncio.CancelledError:
+                raise  # stop()
+            except Exception as exc:
+                why = repr(exc)
+            finally:
+                metrics.job_worker_running(-1)
+            if time.monotonic() - started > RESTART_MAX_SECONDS:
+                pause = RESTART_FIRST_SECONDS  # it had been working: not a restart loop
+            self.restarts += 1
+            metrics.job_worker_restarted()
+            logger.error("the job worker stopped (%s); starting it again in %g s", why, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RESTART_MAX_SECONDS)
 
     async def stop(self) -> None:
         if self._worker is not None:
@@ -174,11 +200,6 @@ class QueueJobs:
             self._worker = None
         with contextlib.suppress(Exception):  # never opened, or already closed
             await self.app.close_async()
-
-
-def _log_end(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("the job worker stopped: %r", task.exception())
 
 
 __all__ = ["SCHEMA", "QueueJobs", "conninfo", "every"]

@@ -150,8 +150,9 @@ class QueueJobs:
                 continue
             if requeued:
                 retried += 1
-                logger.warning("job %s (%s) was left running by a dead worker; queued again",
-                               job.id, job.task_name)
+            logger.warning("job %s (%s) was left running by a dead worker; %s", job.id,
+                           job.task_name, "queued again" if requeued
+                           else "a copy of it is queued, so it is closed as failed")
         await self.manager.prune_stalled_workers(self.stalled_seconds)
         return retried
 

@@ -57,8 +57,10 @@ class BillbotJobManager(JobManager):
     async def retry_job(self, job: Job, retry_at: datetime.datetime | None = None,
                         priority: int | None = None, queue: str | None = None,
                         lock: str | None = None) -> None:
-        await self.retry_or_close(job, retry_at=retry_at, priority=priority, queue=queue,
-                                  lock=lock)
+        if not await self.retry_or_close(job, retry_at=retry_at, priority=priority,
+                                         queue=queue, lock=lock):
+            logger.warning("job %s (%s) failed while a copy of it was queued: closed as failed,"
+                           " the copy does the work", job.id, job.task_name)
 
     async def retry_or_close(self, job: Job, retry_at: datetime.datetime | None = None,
                              priority: int | None = None, queue: str | None = None,
@@ -72,8 +74,6 @@ class BillbotJobManager(JobManager):
                 raise
             await self.finish_job(job, status=Status.FAILED, delete_job=False)
             metrics.job_queue_race("retry")
-            logger.warning("job %s (%s) failed while a copy of it was queued: closed as failed,"
-                           " the copy does the work", job.id, job.task_name)
             return False
         return True
 

@@ -60,6 +60,10 @@ async def test_an_admin_adds_an_account_once_and_payers_are_offered_it(stack: St
     await eventually(lambda: (v := stack.workspace.views.get(view_id)) is not None
                      and "created" in view_text(v))
     await asyncio.sleep(0.3)  # let the second submission finish too
+    # Both submissions shared the one call and answered with its outcome: no later answer
+    # took the confirmation away.
+    final = stack.workspace.views.get(view_id)
+    assert final is not None and "created" in view_text(final)
     [account_id] = created_accounts(stack, "Barclays Payables")
     assert [e.detail["account_id"] for e in audit(stack, "bank_account.created")] == [account_id]
     created = stack.sandbox.main_ledger.bank_accounts[account_id]

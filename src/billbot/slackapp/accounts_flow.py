@@ -3,6 +3,9 @@
 The form's signed context carries a server-made form id. The submission's request (with its
 Idempotency-Key) is committed before Codat is asked; any later submission of the same form
 finds it and repeats the same call, so one account is created whatever is clicked or retried.
+Submissions of one form that arrive together share that call (a double submit): each shows
+the same outcome, where the loser's "unknown" could land after the winner's "created". An
+outcome that comes within `ANSWER_IN_ACK_SECONDS` is the submission's answer.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from billbot.runtime import Billbot
 from billbot.services import bank_accounts
 from billbot.services.bank_accounts import ADMINS_ONLY, Request
 from billbot.services.bindings import NOT_BOUND_COMMAND, Binding
+from billbot.singleflight import SingleFlight
 from billbot.slackapp.account_blocks import (
     FIELDS,
     account_form,
@@ -35,6 +39,10 @@ from billbot.slackapp.payload import text_at, view_value
 logger = logging.getLogger("billbot.accounts")
 # The trigger lives 3 s: the company's name is asked for briefly, its id shown otherwise.
 NAME_WAIT_SECONDS = 1.0
+# Slack waits 3 s for a submission's answer; reading the form and the database came first.
+ANSWER_IN_ACK_SECONDS = 1.5
+# The create call in flight per form id, in this process.
+_CREATING: SingleFlight[str, dict[str, Any] | None] = SingleFlight()
 
 
 async def open_form(bot: Billbot, *, user_id: str, channel_id: str, trigger_id: str) -> str | None:
@@ -95,16 +103,44 @@ async def submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str)
     if req.state == "refused":
         await ack(response_action="update", view=refused_view(req.name, req.error or ""))
         return
-    await ack(response_action="update", view=creating_view(req.name))
     view_id = text_at(body, "view", "id", limit=64)
-    outcome = await _create(bot, req, prototype, actor=form.user, request_id=form.request_id)
+    metadata = text_at(body, "view", "private_metadata", limit=3000) or ""
+    creating = asyncio.ensure_future(_CREATING.run(form_id, lambda: _create(
+        bot, req, prototype, actor=form.user, request_id=form.request_id)))
+    # Codat usually answers well within Slack's 3 s: the outcome is then the answer itself.
+    # A "Creating…" answer followed by views.update could otherwise be overtaken by the
+    # update, leaving the modal on "Creating…" (the order Slack applies them in is not ours).
+    done, _ = await asyncio.wait({creating}, timeout=ANSWER_IN_ACK_SECONDS)
+    if not done:
+        await ack(response_action="update", view=creating_view(req.name))
+    try:
+        outcome = await creating
+    except Exception:  # a bug, not Codat's answer: the request stays pending, same key
+        logger.exception("bank account creation failed")
+        outcome = None
+    if outcome is None:  # no answer: another replica's submission may have had one
+        outcome = await _recorded_outcome(bot, form_id)
+    view = outcome if outcome is not None else unknown_view(req.name, metadata=metadata)
+    if done:
+        await ack(response_action="update", view=view)
+        return
     if view_id:
-        metadata = text_at(body, "view", "private_metadata", limit=3000) or ""
-        view = outcome if outcome is not None else unknown_view(req.name, metadata=metadata)
         try:
             await bot.slack.views_update(view_id=view_id, view=view)
         except Exception:
             logger.warning("bank account outcome not shown in the modal")
+
+
+async def _recorded_outcome(bot: Billbot, form_id: str) -> dict[str, Any] | None:
+    found = await bot.db(lambda s: bank_accounts.existing(s, form_id), read_only=True)
+    if found is None:
+        return None
+    req = found[0]
+    if req.state == "created":
+        return created_view(req.name, req.currency)
+    if req.state == "refused":
+        return refused_view(req.name, req.error or "")
+    return None
 
 
 async def _first_submission(bot: Billbot, ack: Any, form: SignedForm, form_id: str

@@ -431,6 +431,22 @@ def against(seconds: float, floor_seconds: float) -> str:
     return f"{seconds / floor_seconds:.2f}x the floor" if floor_seconds else "no floor"
 
 
+def queue_figures(started: list[tuple[Any, str]]) -> str:
+    """What each job-running replica's /metrics says of its worker: restarts, settled races."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    seen: Counter[str] = Counter()
+    for _, url in started:
+        text = httpx.get(url + "/metrics", timeout=30).text
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "billbot_job_worker_restarts_total":
+                    seen["restarts"] += int(sample.value)
+                elif sample.name == "billbot_job_queue_races_total":
+                    seen[f"{sample.labels['kind']} races"] += int(sample.value)
+    return ", ".join(f"{n} {what}" for what, n in sorted(seen.items())) or "nothing scraped"
+
+
 def report(replicas: int, total: int, posted: int, seconds: float, counts: dict[str, Any],
            started: list[tuple[Any, str]], idle: list[float], loaded: list[float],
            front: list[tuple[Any, str]], codat_per_minute: int) -> None:
@@ -445,7 +461,8 @@ def report(replicas: int, total: int, posted: int, seconds: float, counts: dict[
           f"chat.postMessage, {counts['limited']} answered 429); {per_company(counts)}; "
           f"peak RSS per replica {rss} MiB; ack p99 idle "
           f"{p99(idle):.1f} ms, under load {p99(loaded):.1f} ms (p50 {p50(idle):.1f} and "
-          f"{p50(loaded):.1f} ms; {len(idle)} and {len(loaded)} samples)")
+          f"{p50(loaded):.1f} ms; {len(idle)} and {len(loaded)} samples); job workers: "
+          f"{queue_figures(started)}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,10 +85,15 @@ async def until(check: Callable[[], Awaitable[bool]], within: float = 60.0) -> N
         await asyncio.sleep(0.02)
 
 
-def races(kind: str) -> float:
+def figure(name: str, **labels: str) -> float:
+    """This process's /metrics figure (every replica of these tests is in it)."""
     from billbot import metrics
 
-    return total(parse(metrics.render().decode()), "billbot_job_queue_races_total", kind=kind)
+    return total(parse(metrics.render().decode()), name, **labels)
+
+
+def races(kind: str) -> float:
+    return figure("billbot_job_queue_races_total", kind=kind)
 
 
 async def fetch_beside_a_lower_priority_start(queue: Queue, manager: JobManager, lock: str,
@@ -211,11 +216,6 @@ async def cut_connections(queue: Queue) -> None:
 
 async def test_a_worker_that_ends_with_the_database_away_is_started_again(
         queue: Queue) -> None:
-    from billbot import metrics
-
-    def figure(name: str) -> float:
-        return total(parse(metrics.render().decode()), name)
-
     def sweeps() -> int:  # the stalled-job sweep runs as a job every second
         return [name for name, _ in queue.jobs.fired].count("stalled_jobs")
 

@@ -96,12 +96,9 @@ async def submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str)
         if found is None:
             return
     req, prototype = found
-    if req.state == "created":
-        await ack(response_action="update", view=created_view(req.name, req.currency,
-                                                               again=True))
-        return
-    if req.state == "refused":
-        await ack(response_action="update", view=refused_view(req.name, req.error or ""))
+    settled = _settled_view(req, again=True)
+    if settled is not None:
+        await ack(response_action="update", view=settled)
         return
     view_id = text_at(body, "view", "id", limit=64)
     metadata = text_at(body, "view", "private_metadata", limit=3000) or ""
@@ -133,11 +130,13 @@ async def submitted(bot: Billbot, ack: Any, body: dict[str, Any], raw_body: str)
 
 async def _recorded_outcome(bot: Billbot, form_id: str) -> dict[str, Any] | None:
     found = await bot.db(lambda s: bank_accounts.existing(s, form_id), read_only=True)
-    if found is None:
-        return None
-    req = found[0]
+    return _settled_view(found[0]) if found is not None else None
+
+
+def _settled_view(req: Request, *, again: bool = False) -> dict[str, Any] | None:
+    """The outcome a request has reached, as the modal shows it; None while pending."""
     if req.state == "created":
-        return created_view(req.name, req.currency)
+        return created_view(req.name, req.currency, again=again)
     if req.state == "refused":
         return refused_view(req.name, req.error or "")
     return None

@@ -48,7 +48,7 @@ async def post_digest(bot: Billbot, channel_id: str, binding: Binding, *,
                                background=background)
     bills = due.top
     await ensure_policy_groups(bot)  # rows name who is asked next, group members included
-    await check_rows(bot, binding, bills)
+    await check_rows(bot, binding, bills, background=background)
     states = await row_states(bot, binding, bills)
     today = bot.today()
     home_url = await app_home_url(bot)

@@ -221,3 +221,28 @@ def test_a_rejection_stands_until_its_author_withdraws_it(slack: SlackPage, demo
     confirm.get_by_role("button", name="Withdraw").click()
     expect(row).to_contain_text("Awaiting approval")
     expect(slack.button(bill["id"], ACTION_WITHDRAW_REJECTION, digest)).to_have_count(0)
+
+
+def test_reloading_the_page_closes_the_modal_as_reloading_slack_does(
+        slack: SlackPage, demo: Demo) -> None:
+    bill = due_bills(demo, "GBP")[0]
+    payments = len(demo.sandbox.payments)  # the demo is shared by this module's tests
+    digest = slack.message(demo.digest_ts[0])
+    slack.open_as(ANN.user_id)
+    slack.button(bill["id"], ACTION_APPROVE, digest).click()
+    expect(slack.row(bill["id"], digest)).to_contain_text(f"Approved by @{ANN.real_name}")
+    slack.become(PAT.user_id)
+    slack.button(bill["id"], ACTION_PAY, digest).click()
+    slack.page.locator("#confirm").get_by_role("button", name="Continue").click()
+    expect(slack.modal().locator('select[data-block-id="account"]')).to_be_visible()
+
+    slack.page.reload()
+    expect(digest).to_be_visible()
+    expect(slack.modal()).to_have_count(0)
+    state = httpx.get(f"{demo.url}_ui/state", params={"user": PAT.user_id}).json()
+    assert state["modal"] is None
+    assert len(demo.sandbox.payments) == payments
+    # Pay again opens a fresh form, not the one left behind.
+    slack.button(bill["id"], ACTION_PAY, digest).click()
+    slack.page.locator("#confirm").get_by_role("button", name="Continue").click()
+    expect(slack.modal().locator('select[data-block-id="account"]')).to_be_visible()

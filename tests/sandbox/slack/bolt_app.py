@@ -124,10 +124,12 @@ def build_bolt_app(api_url: str, token: str, signing_secret: str) -> Starlette:
                                   f"by <@{body['user']['id']}>")
 
     @app.view_closed("pay_modal")
-    async def closed(ack: Any, view: dict[str, Any], client: AsyncWebClient) -> None:
+    async def closed(ack: Any, body: dict[str, Any], view: dict[str, Any],
+                     client: AsyncWebClient) -> None:
         await ack()
         channel, _, bill = view["private_metadata"].split("|")
-        await client.chat_postMessage(channel=channel, text=f"{bill} payment cancelled")
+        cleared = " (every modal)" if body["is_cleared"] else ""
+        await client.chat_postMessage(channel=channel, text=f"{bill} payment cancelled{cleared}")
 
     handler = AsyncSlackRequestHandler(app)
 

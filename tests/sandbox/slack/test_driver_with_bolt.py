@@ -155,6 +155,21 @@ class TestModals:
         assert driver.open_view(BOB) is None
         assert driver.messages(FINANCE)[-1].text == "BILL-2 payment cancelled"
 
+    async def test_a_client_going_away_closes_every_modal_of_its_person(
+            self, driver: SlackDriver, workspace: SlackWorkspace) -> None:
+        ts = await post_digest(driver)
+        await driver.click(BOB, FINANCE, ts, "pay", block_id="act-BILL-2")
+        await driver.click(ALICE, FINANCE, ts, "pay", block_id="act-BILL-1")
+        bottom = driver.open_view(BOB)
+        assert bottom is not None
+        workspace.views.answer_push(bottom.id, dict(bottom.definition))  # a second one on top
+        assert len(workspace.views.stack(BOB)) == 2
+        response = await driver.close_view(BOB, every=True)
+        assert response is not None and response.status == 200
+        assert workspace.views.stack(BOB) == []
+        assert driver.messages(FINANCE)[-1].text == "BILL-2 payment cancelled (every modal)"
+        assert driver.open_view(ALICE) is not None  # another person's modal stays open
+
 
 class TestSignatures:
     async def test_every_request_verifies_with_slack_sdks_verifier(

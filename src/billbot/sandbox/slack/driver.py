@@ -23,15 +23,7 @@ from billbot.sandbox.slack import app_home, payloads, shortcuts
 from billbot.sandbox.slack.buttons import find_button
 from billbot.sandbox.slack.element_states import SubmissionError, build_state, initial_values
 from billbot.sandbox.slack.errors import SlackApiRefusal
-from billbot.sandbox.slack.model import (
-    ApiCall,
-    Channel,
-    Ephemeral,
-    JsonDict,
-    Message,
-    User,
-    View,
-)
+from billbot.sandbox.slack.model import ApiCall, Channel, Ephemeral, JsonDict, Message, User, View
 from billbot.sandbox.slack.workspace import SLACKBOT, SlackWorkspace
 
 SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
@@ -296,17 +288,22 @@ class SlackDriver:
             kept += [o for o in options if isinstance(o, dict) and o not in kept]
         return answer
 
-    async def close_view(self, user_id: str) -> BotResponse | None:
-        """The user closes their top modal; the app hears of it only with notify_on_close."""
+    async def close_view(self, user_id: str, *, every: bool = False) -> BotResponse | None:
+        """The user closes their top modal, or `every` one (their client went away: a reload
+        closes Slack's modals); the app hears of it only when the top one set notify_on_close."""
         ws = self.workspace
         user = self._user(user_id)
         view = self._top_view(user_id, None)
-        ws.views.close(view.id, "closed by the user")
+        cleared = every and len(ws.views.stack(user_id)) > 1
+        if every:
+            ws.views.clear(user_id, "the person's client went away")
+        else:
+            ws.views.close(view.id, "closed by the user")
         if not view.definition.get("notify_on_close"):
             return None
         payload = payloads.view_closed(
             ws, user=user, view=view.to_slack(ws.team_id, ws.app_id, ws.bot_id),
-            is_cleared=False)
+            is_cleared=cleared)
         return await self.post_signed(payloads.interaction_body(payload), payloads.FORM)
 
     # -- events ------------------------------------------------------------------------------

@@ -9,7 +9,8 @@
                                       true, "block_id", "action_id"} for a button in U's Home tab
     POST /_ui/home     {"user"}: U opens the app's Home tab (app_home_opened)
     POST /_ui/submit   {"user", "view_id", "values": {block_id: {action_id: element state}}}
-    POST /_ui/close    {"user"}
+    POST /_ui/close    {"user"}: U closes the top modal; {"user", "every": true}: all of U's
+                                      (the page is going away: reloading Slack closes them)
     POST /_ui/upload, /_ui/shortcut   a file posted, a message shortcut run (page_files.py)
     GET  /_ui/books    the Codat sandbox's own view of bills and payments (its /_sandbox/ API)
 
@@ -265,7 +266,8 @@ class WorkspacePage:
         body = await _json_body(request)
         async with self._http() as http:
             try:
-                response = await self._driver(http).close_view(_field(body, "user"))
+                response = await self._driver(http).close_view(_field(body, "user"),
+                                                               every=body.get("every") is True)
             except LookupError as exc:
                 return _error(409, str(exc))
         return JSONResponse({"ok": True, "notified": response is not None})

@@ -508,6 +508,12 @@ function start() {
   $("books-tab").addEventListener("click", () => showTab("books"));
   $("thread-tab").addEventListener("click", () => showTab("thread"));
   showTab("books");
+  // Reloading or leaving Slack closes the modals it showed: sent as the page goes away.
+  window.addEventListener("pagehide", () => {
+    if (ui.modalKey === null) return;
+    const body = new Blob([JSON.stringify({ user: ui.me, every: true })], { type: "application/json" });
+    navigator.sendBeacon("/_ui/close", body);
+  });
   poll();
   pollBooks();
 }

@@ -19,7 +19,11 @@ time from the first digest claimed to the last posted, the floor Slack's per-cha
 and Codat's per-minute limit set (the requests Codat answered at that rate) and the time
 against it, digests per second, Codat requests per company, peak RSS (VmHWM) of each replica, and
 acknowledgement p99 of signed `/bills help` commands while the digests run, next to the p99
-of the same commands before (idle; after a warm-up round). With `--web-replicas N`, N more
+of the same commands before (idle; after a warm-up round). Two probes, alternating: rounds of
+20 sent 4 at a time, each answer releasing the next (closed loop: the probe itself keeps about
+a core busy, so "idle" is half the machine's two cores), and commands sent at a steady
+`--paced-rate` whatever the answers do (open loop, as people's clicks arrive: the latency
+one click sees beside the background work). With `--web-replicas N`, N more
 replicas run with BILLBOT_RUN_JOBS=false and take those commands, the others doing the jobs.
 With the largest replica count, the replicas are then
 restarted twice with their clock a day ahead (the books unchanged): first in the night's
@@ -45,6 +49,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,7 +71,13 @@ SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-scale"
 ANN = "U0ANN"
 BIG_CHANNEL = "C0BIGLEDGER"
-COMMANDS = 200  # acknowledgements sampled per phase
+COMMANDS = 200  # commands in the warm-up round
+# Idle rounds: 3,000 acknowledgements, so that the idle p99 is not the 6th slowest of 600 (it
+# moved 19-34 ms between runs of the same code at 600).
+IDLE_ROUNDS = 150
+# The paced probe: commands a second, and how many in one stretch between closed rounds.
+PACED_RATE = 50.0
+PACED_STRETCH = 50
 # Commands per round, idle and under load alike: each round opens new connections, whose
 # first request costs more, so rounds of different sizes would not compare.
 ROUND = 20
@@ -185,13 +196,14 @@ def replica_env(info: dict[str, Any], database_url: str, digest_at: str,
 
 
 def start_replicas(count: int, env: dict[str, str], workdir: Path, *,
-                   next_day: bool = False, role: str = "replica") -> list[tuple[Any, str]]:
+                   next_day: bool = False, role: str = "replica",
+                   phase: str = "") -> list[tuple[Any, str]]:
     from billbot.sandbox.serving import free_port
 
     started = []
     for n in range(count):
         port = free_port()
-        log = (workdir / f"{role}-{count}-{n}{'-day2' if next_day else ''}.log").open("wb")
+        log = (workdir / f"{role}-{count}-{n}{phase}.log").open("wb")
         launch = ["-c", NEXT_DAY] if next_day else ["-m", "billbot.cli"]
         proc = subprocess.Popen([sys.executable, *launch, "run", "--host",
                                  "127.0.0.1", "--port", str(port)], cwd=workdir, env=env,
@@ -236,6 +248,24 @@ async def acks(urls: list[str], bodies: list[bytes], *, concurrency: int = 4) ->
         return list(await asyncio.gather(*(one(i) for i in range(len(bodies)))))
 
 
+async def paced_acks(urls: list[str], bodies: list[bytes], *, rate: float) -> list[float]:
+    """Seconds to each answer, the commands sent `rate` a second on a fixed timetable, however
+    long the answers take (an open loop: a slow answer does not hold back the next click)."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        start = time.perf_counter()
+
+        async def one(i: int) -> float:
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            body = bodies[i]
+            ts = str(int(time.time()))
+            started = time.perf_counter()
+            await http.post(urls[i % len(urls)] + "/slack/events", content=body, headers={
+                "Content-Type": FORM, "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": signature(SECRET, ts, body)})
+            return time.perf_counter() - started
+        return list(await asyncio.gather(*(one(i) for i in range(len(bodies)))))
+
+
 def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] * 1000 if len(values) > 1 else float("nan")
 
@@ -271,19 +301,55 @@ def digest_window(database_url: str, day: date | None = None) -> tuple[int, floa
     return int(posted), (last - first).total_seconds()
 
 
+@dataclass
+class AckSamples:
+    """Acknowledgement times of the two probes (seconds)."""
+
+    closed: list[float] = field(default_factory=list)
+    paced: list[float] = field(default_factory=list)
+
+    def sample(self, urls: list[str], bodies: list[bytes], rate: float) -> None:
+        """One closed round, then one paced stretch."""
+        self.closed += asyncio.run(acks(urls, bodies[:ROUND]))
+        if rate > 0:
+            self.paced += asyncio.run(paced_acks(urls, bodies[:PACED_STRETCH], rate=rate))
+
+
 def wait_for_digests(database_url: str, total: int, urls: list[str], bodies: list[bytes],
-                     *, within: float, day: date | None = None) -> tuple[int, list[float]]:
+                     *, within: float, day: date | None = None,
+                     rate: float = PACED_RATE) -> tuple[int, AckSamples]:
     """Sample acknowledgements until every digest is posted (or `within` runs out)."""
-    samples: list[float] = []
+    samples = AckSamples()
     deadline = time.monotonic() + within
     while True:
         posted, _ = digest_window(database_url, day)
         if posted >= total or time.monotonic() > deadline:
             return posted, samples
         if posted > 0:  # the day is being posted: the load the acks are measured under
-            samples += asyncio.run(acks(urls, bodies[:ROUND]))
+            samples.sample(urls, bodies, rate)
         else:
             time.sleep(0.5)
+
+
+def digest_spans(database_url: str, day: date | None = None) -> str:
+    """Each digest's time from its claim to its last message, and how many were in flight on
+    average: near the job concurrency, the day waits on each digest's own latency, not on
+    the rate limits."""
+    engine = make_engine(database_url)
+    rows = col(DigestPost.state) == "posted"
+    if day is not None:
+        rows = rows & (col(DigestPost.local_date) == day)
+    with engine.connect() as conn:
+        spans = conn.execute(select(col(DigestPost.claimed_at), col(DigestPost.posted_at))
+                             .where(rows)).all()
+    engine.dispose()
+    seconds = sorted((posted - claimed).total_seconds() for claimed, posted in spans if posted)
+    if not seconds:
+        return "no digest posted"
+    window = (max(p for _, p in spans if p) - min(c for c, _ in spans)).total_seconds()
+    return (f"each digest {statistics.median(seconds):.2f} s median, "
+            f"{seconds[int(0.9 * (len(seconds) - 1))]:.2f} s p90 from claim to post, "
+            f"{sum(seconds) / window if window else float('nan'):.1f} in flight on average")
 
 
 def first_day(database_url: str) -> date:
@@ -323,7 +389,7 @@ def night_full_read(replicas: int, env: dict[str, str], workdir: Path, pipe: Any
                  BILLBOT_DIGEST_AT=hh_mm(now + timedelta(hours=3)))
     pipe.send("reset")
     pipe.recv()
-    started = start_replicas(replicas, night, workdir, next_day=True)
+    started = start_replicas(replicas, night, workdir, next_day=True, phase="-night")
     try:
         since = now + timedelta(days=1)
         # Day 1's full reads are a day old: at 24 hours every company is due, at 168 none.
@@ -353,7 +419,8 @@ def stop(started: list[tuple[Any, str]]) -> None:
 
 def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, workdir: Path,
             *, second_day: bool, full_read_hours: float, codat_per_minute: int,
-            web: int = 0, job_concurrency: int | None = None) -> None:
+            web: int = 0, job_concurrency: int | None = None,
+            paced_rate: float = PACED_RATE) -> None:
     total = len(info["bindings"])
     with fresh_database(admin_url) as url:
         upgrade_database(url)
@@ -373,17 +440,19 @@ def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, work
             # A first round warms the replicas (first requests load code and fill caches),
             # then the idle p99 is taken as the loaded one is: rounds of the same commands.
             asyncio.run(acks(urls, bodies))
-            idle = [t for _ in range(3 * COMMANDS // ROUND)
-                    for t in asyncio.run(acks(urls, bodies[:ROUND]))]
+            idle = AckSamples()
+            for n in range(IDLE_ROUNDS):
+                idle.sample(urls, bodies, paced_rate if n % 2 == 0 else 0.0)
             pipe.send("reset")
             pipe.recv()
             bind_all(url, info["bindings"])
-            posted, loaded = wait_for_digests(url, total, urls, bodies, within=3600)
+            posted, loaded = wait_for_digests(url, total, urls, bodies, within=3600,
+                                              rate=paced_rate)
             _, seconds = digest_window(url)
             pipe.send("counts")
             counts = pipe.recv()
             report(replicas, total, posted, seconds, counts, started, idle, loaded, front,
-                   codat_per_minute)
+                   codat_per_minute, paced_rate)
             stop(front)
             front = []
             if second_day:
@@ -399,16 +468,19 @@ def measure(replicas: int, info: dict[str, Any], pipe: Any, admin_url: str, work
                 # The morning: the digest due, the full-read time hours away.
                 morning = dict(env, BILLBOT_BILLS_FULL_READ_AT=hh_mm(
                     datetime.now(UTC) + timedelta(hours=3)))
-                started = start_replicas(replicas, morning, workdir, next_day=True)
+                started = start_replicas(replicas, morning, workdir, next_day=True,
+                                         phase="-day2")
                 urls = [u for _, u in started]
-                posted, _ = wait_for_digests(url, total, urls, bodies, within=3600, day=day)
+                posted, _ = wait_for_digests(url, total, urls, bodies, within=3600, day=day,
+                                             rate=0.0)
                 _, seconds = digest_window(url, day)
                 pipe.send("counts")
                 day2 = pipe.recv()
                 least, limits = floor(day2, total, codat_per_minute)
                 print(f"  day 2 (a day later, books unchanged): {posted}/{total} digests of "
                       f"{day} in {seconds:.1f} s; rate-limit floor {least:.1f} s, "
-                      f"{against(seconds, least)} ({limits}); {per_company(day2)}")
+                      f"{against(seconds, least)} ({limits}); {per_company(day2)}; "
+                      f"{digest_spans(url, day)}")
         finally:
             stop(started + front)
 
@@ -425,6 +497,14 @@ def floor(counts: dict[str, Any], total: int, codat_per_minute: int) -> tuple[fl
     return max(slack, codat), (f"Slack {slack:.1f} s, Codat {codat:.1f} s "
                                f"({counts['codat_answered']} requests, {limit}; "
                                f"{counts['codat_429']} answered 429)")
+
+
+def ack_figures(idle: list[float], loaded: list[float]) -> str:
+    if len(idle) < 2 or len(loaded) < 2:  # a day too short to sample under load
+        return f"idle {p99(idle):.1f} ms, not sampled under load ({len(loaded)} samples)"
+    return (f"idle {p99(idle):.1f} ms, under load {p99(loaded):.1f} ms "
+            f"({p99(loaded) / p99(idle):.2f}x; p50 {p50(idle):.1f} and {p50(loaded):.1f} ms; "
+            f"{len(idle)} and {len(loaded)} samples)")
 
 
 def against(seconds: float, floor_seconds: float) -> str:
@@ -448,8 +528,8 @@ def queue_figures(started: list[tuple[Any, str]]) -> str:
 
 
 def report(replicas: int, total: int, posted: int, seconds: float, counts: dict[str, Any],
-           started: list[tuple[Any, str]], idle: list[float], loaded: list[float],
-           front: list[tuple[Any, str]], codat_per_minute: int) -> None:
+           started: list[tuple[Any, str]], idle: AckSamples, loaded: AckSamples,
+           front: list[tuple[Any, str]], codat_per_minute: int, paced_rate: float) -> None:
     least, limits = floor(counts, total, codat_per_minute)
     rss = ", ".join(f"{peak_rss_mib(proc.pid):.0f}" for proc, _ in started)
     if front:
@@ -459,9 +539,8 @@ def report(replicas: int, total: int, posted: int, seconds: float, counts: dict[
           f"({posted / seconds if seconds else float('nan'):.1f} digests/s); rate-limit floor "
           f"{least:.1f} s, {against(seconds, least)} ({limits}; {counts['posts']} "
           f"chat.postMessage, {counts['limited']} answered 429); {per_company(counts)}; "
-          f"peak RSS per replica {rss} MiB; ack p99 idle "
-          f"{p99(idle):.1f} ms, under load {p99(loaded):.1f} ms (p50 {p50(idle):.1f} and "
-          f"{p50(loaded):.1f} ms; {len(idle)} and {len(loaded)} samples); job workers: "
+          f"peak RSS per replica {rss} MiB; ack p99 {ack_figures(idle.closed, loaded.closed)}; "
+          f"paced at {paced_rate:g}/s: p99 {ack_figures(idle.paced, loaded.paced)}; job workers: "
           f"{queue_figures(started)}")
 
 
@@ -485,6 +564,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="niceness of the Slack and Codat stand-ins' process (0-19)")
     parser.add_argument("--job-concurrency", type=int, default=None,
                         help="BILLBOT_JOB_CONCURRENCY of every replica (default: billbot's)")
+    parser.add_argument("--paced-rate", type=float, default=PACED_RATE,
+                        help="commands a second of the paced (open-loop) probe; 0: off")
+    parser.add_argument("--logs", type=Path, default=None,
+                        help="keep the replicas' logs in this folder (default: a temporary one)")
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error("--database-url (or BILLBOT_TEST_POSTGRES_URL): a PostgreSQL admin URL")
@@ -500,12 +583,14 @@ def main(argv: list[str] | None = None) -> int:
           f"full read every {args.full_read_hours:g} h; stand-ins at nice {args.standins_nice}; "
           f"Codat {args.codat_per_minute or 'unlimited'} requests/min")
     with tempfile.TemporaryDirectory(prefix="billbot-scale-") as tmp:
+        logs = args.logs or Path(tmp)
+        logs.mkdir(parents=True, exist_ok=True)
         for n, replicas in enumerate(args.replicas):
-            measure(replicas, info, ours, args.database_url, Path(tmp),
+            measure(replicas, info, ours, args.database_url, logs,
                     second_day=n == len(args.replicas) - 1,
                     full_read_hours=args.full_read_hours,
                     codat_per_minute=args.codat_per_minute, web=args.web_replicas,
-                    job_concurrency=args.job_concurrency)
+                    job_concurrency=args.job_concurrency, paced_rate=args.paced_rate)
     ours.send("stop")
     child.join(timeout=30)
     return 0

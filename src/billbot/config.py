@@ -95,10 +95,8 @@ class Settings(BaseSettings):
     billbot_codat_reserve: float = Field(default=0.10, ge=0.0, le=0.9)
     # Codat's per-minute limit; all replicas' requests are paced in one bucket (codat/pacing.py).
     billbot_codat_requests_per_minute: int = Field(default=1000, ge=0, le=1_000_000)
-    # Not in the contract: jobs run at once per replica (they mostly wait on Codat and Slack:
-    # at 4, a day of unchanged ledgers waited on each digest's latency, not the rate limits;
-    # README, Measured), how long a replica's worker may be silent before its jobs go to
-    # another, whether it runs any.
+    # Not in the contract: jobs run at once per replica (they mostly wait: docs/deploy.md), how
+    # long a replica's worker may be silent before its jobs go to another, whether it runs any.
     billbot_job_concurrency: int = Field(default=8, ge=1, le=64)
     billbot_job_stalled_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     billbot_run_jobs: bool = True

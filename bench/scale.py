@@ -232,19 +232,23 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+async def timed_command(http: httpx.AsyncClient, url: str, body: bytes) -> float:
+    """Seconds to the answer of one signed command, signed as Slack signs it."""
+    ts = str(int(time.time()))
+    started = time.perf_counter()
+    await http.post(url + "/slack/events", content=body, headers={
+        "Content-Type": FORM, "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature(SECRET, ts, body)})
+    return time.perf_counter() - started
+
+
 async def acks(urls: list[str], bodies: list[bytes], *, concurrency: int = 4) -> list[float]:
     """Seconds to each answer, the commands spread over the replicas, a few at a time."""
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(timeout=30) as http:
         async def one(i: int) -> float:
             async with gate:
-                body = bodies[i]
-                ts = str(int(time.time()))
-                started = time.perf_counter()
-                await http.post(urls[i % len(urls)] + "/slack/events", content=body, headers={
-                    "Content-Type": FORM, "X-Slack-Request-Timestamp": ts,
-                    "X-Slack-Signature": signature(SECRET, ts, body)})
-                return time.perf_counter() - started
+                return await timed_command(http, urls[i % len(urls)], bodies[i])
         return list(await asyncio.gather(*(one(i) for i in range(len(bodies)))))
 
 
@@ -256,13 +260,7 @@ async def paced_acks(urls: list[str], bodies: list[bytes], *, rate: float) -> li
 
         async def one(i: int) -> float:
             await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
-            body = bodies[i]
-            ts = str(int(time.time()))
-            started = time.perf_counter()
-            await http.post(urls[i % len(urls)] + "/slack/events", content=body, headers={
-                "Content-Type": FORM, "X-Slack-Request-Timestamp": ts,
-                "X-Slack-Signature": signature(SECRET, ts, body)})
-            return time.perf_counter() - started
+            return await timed_command(http, urls[i % len(urls)], bodies[i])
         return list(await asyncio.gather(*(one(i) for i in range(len(bodies)))))
 
 
